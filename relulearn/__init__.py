@@ -1,0 +1,44 @@
+"""relulearn: provably learning two-layer ReLU networks, the companion package of the course.
+
+Samples are columns: ``X`` is (d, n), ``Y`` is (m, n), and the model is ``Y = U f(V X) + E``.
+"""
+
+from __future__ import annotations
+
+from .activations import (
+    ACTIVATION_NAMES,
+    Activation,
+    erf,
+    get_activation,
+    leaky_relu,
+    linear,
+    quadratic,
+    relu,
+    sigmoid,
+    softplus,
+    squared_relu,
+    step,
+    tanh,
+)
+from .descent import loss_gradients, squared_loss, train
+from .inputs import (
+    SYMMETRIC_LAWS,
+    CenteredExponential,
+    Gaussian,
+    GaussianMixture,
+    InputLaw,
+    Laplace,
+    Samples,
+    StudentT,
+    UniformBall,
+    UniformCube,
+    UniformSphere,
+    sample,
+)
+from .metrics import RecoveryError, canonical_form, is_exact, match_units, matched, recovery_error
+from .network import TwoLayerNetwork, planted_network
+from .recovery import Certificate, Recovery, RecoveryFailed
+
+# --- later chapters add their imports below this line (one block per module) ---
+
+__version__ = "0.1.0"

@@ -1,0 +1,252 @@
+"""The baseline every chapter compares against: gradient training of ``U f(V X)`` on the squared loss.
+
+The loss is ``L(U, V) = ||U f(V X) - Y||_F^2 / (2 n)`` with the analytic gradients
+
+* ``dL/dU = R f(V X)^T / n`` and
+* ``dL/dV = ((U^T R) * f'(V X)) X^T / n``, where ``R = U f(V X) - Y``.
+
+Two methods: ``"adam"`` (Kingma and Ba 2015) with a learning rate halved on plateaus, and
+``"gd"``, full-batch gradient descent with a backtracking (Armijo) step, or plain SGD with a fixed
+step when ``batch_size`` is set.  Both stop when the relative loss ``||R||_F^2 / ||Y||_F^2`` falls
+below ``tol``, when the step has shrunk 10^4-fold without progress ("stalled"), or after
+``max_iter`` iterations (epochs for minibatches).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
+from .activations import Activation, get_activation
+from .network import TwoLayerNetwork
+from .recovery import Recovery
+
+__all__ = ["train", "squared_loss", "loss_gradients"]
+
+
+def squared_loss(U: np.ndarray, V: np.ndarray, X: np.ndarray, Y: np.ndarray, activation="relu") -> float:
+    """``||U f(V X) - Y||_F^2 / (2 n)``. Cost O(n k (d + m))."""
+    f = get_activation(activation)
+    R = U @ f(V @ X) - Y
+    return float(np.vdot(R, R) / (2 * X.shape[1]))
+
+
+def loss_gradients(U, V, X, Y, activation="relu"):
+    """Loss and its gradients ``(L, dL/dU, dL/dV)`` for the squared loss. Cost O(n k (d + m))."""
+    f = get_activation(activation)
+    n = X.shape[1]
+    Z = V @ X
+    H = f(Z)
+    R = U @ H - Y
+    L = float(np.vdot(R, R) / (2 * n))
+    gU = R @ H.T / n
+    gV = ((U.T @ R) * f.derivative(Z)) @ X.T / n
+    return L, gU, gV
+
+
+def _init(X, Y, k, f, gen, init):
+    d = X.shape[0]
+    m = Y.shape[0]
+    if init is not None:
+        if isinstance(init, TwoLayerNetwork):
+            U0, V0 = np.array(init.U), np.array(init.V)
+        else:
+            try:
+                U0, V0 = init
+            except (TypeError, ValueError):
+                raise TypeError("init must be a TwoLayerNetwork or a pair (U0, V0)") from None
+            U0 = as_matrix("init U0", U0).copy()
+            V0 = as_matrix("init V0", V0).copy()
+        if U0.shape != (m, k) or V0.shape != (k, d):
+            raise ValueError(f"init must have U0 of shape {(m, k)} and V0 of shape {(k, d)}, got {U0.shape} and {V0.shape}")
+        return U0, V0
+    V0 = gen.standard_normal((k, d)) / np.sqrt(d)
+    H = f(V0 @ X)
+    # least-squares output layer for the random hidden layer (tiny ridge for stability)
+    G = H @ H.T + 1e-8 * np.trace(H @ H.T) / k * np.eye(k) + 1e-300 * np.eye(k)
+    U0 = np.linalg.solve(G, H @ Y.T).T
+    return U0, V0
+
+
+def train(
+    X,
+    Y,
+    k: int,
+    *,
+    rng=None,
+    method: str = "adam",
+    activation: str | Activation = "relu",
+    init=None,
+    lr: float | None = None,
+    max_iter: int = 5000,
+    batch_size: int | None = None,
+    tol: float = 1e-14,
+    patience: int = 100,
+    train_U: bool = True,
+    progress: bool = False,
+) -> Recovery:
+    """Train ``U f(V X)`` on ``(X, Y)`` by gradient descent or Adam on the squared loss.
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Inputs as columns.
+    Y : array_like, shape (m, n) or (n,)
+        Labels.
+    k : int
+        Hidden units, 1 <= k <= d.
+    rng : int, Generator or None
+        Randomness of the initialisation and of the minibatches.
+    method : {"adam", "gd"}
+        Adam, or gradient descent (backtracking full batch; fixed-step SGD with ``batch_size``).
+    activation : str or Activation
+        The network's activation.
+    init : TwoLayerNetwork or (U0, V0), optional
+        Starting point. Default: V0 with i.i.d. N(0, 1/d) entries and U0 the least-squares
+        output layer for it.
+    lr : float, optional
+        Step size. Defaults: Adam 0.01; full-batch gd 1.0 (initial backtracking step); SGD 0.01.
+    max_iter : int
+        Maximum iterations (epochs when ``batch_size`` is set).
+    batch_size : int, optional
+        Minibatch size; ``None`` for full batch.
+    tol : float
+        Stop when ``||U f(VX) - Y||_F^2 / ||Y||_F^2 < tol``.
+    patience : int
+        Iterations without a 0.1% improvement of the loss before the step is halved.
+    train_U : bool
+        If False, U stays at its initial value (it must then be given by ``init``).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    Recovery
+        ``network``; ``residual`` = ``||U f(VX) - Y||_F / ||Y||_F``; ``history`` = the loss
+        ``||R||_F^2 / (2n)`` after each iteration; ``details`` with ``iterations``,
+        ``stop_reason`` ("converged", "stalled" or "max_iter") and ``converged``.
+        Gradient training has no certificate: a small residual on the training data is its only
+        evidence.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes, non-finite data, k not an int in [1, d], unknown method.
+
+    Notes
+    -----
+    Cost O(n k (d + m)) per iteration (per epoch with minibatches); memory O(n (k + m)).
+
+    References
+    ----------
+    D. P. Kingma, J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
+    """
+    X, Y = check_samples(X, Y)
+    d, n = X.shape
+    k = check_k(k, d)
+    if method not in ("adam", "gd"):
+        raise ValueError(f"method must be 'adam' or 'gd', got {method!r}")
+    max_iter = check_int("max_iter", max_iter)
+    patience = check_int("patience", patience)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size)
+        if batch_size >= n:
+            batch_size = None
+    if lr is not None and not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr}")
+    if not train_U and init is None:
+        raise ValueError("train_U=False needs the fixed output layer in init=(U0, V0)")
+    f = get_activation(activation)
+    gen = rng_from(rng)
+    U, V = _init(X, Y, k, f, gen, init)
+    yy = float(np.vdot(Y, Y)) / (2 * n)
+    yy = yy if yy > 0 else 1.0
+    full_gd = method == "gd" and batch_size is None
+    if lr is None:
+        lr = 1.0 if full_gd else 0.01
+    lr0 = lr
+    mU, vU, mV, vV = (np.zeros_like(U), np.zeros_like(U), np.zeros_like(V), np.zeros_like(V))
+    b1, b2, eps = 0.9, 0.999, 1e-12
+    t = 0
+    history = []
+    best = np.inf
+    since_best = 0
+    stop_reason = "max_iter"
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=max_iter, desc=f"train ({method})")
+
+    L, gU, gV = loss_gradients(U, V, X, Y, f)
+    for _ in range(max_iter):
+        if full_gd:
+            g2 = float(np.vdot(gV, gV) + (np.vdot(gU, gU) if train_U else 0.0))
+            for _ls in range(60):
+                U_new = U - lr * gU if train_U else U
+                V_new = V - lr * gV
+                L_new, gU_new, gV_new = loss_gradients(U_new, V_new, X, Y, f)
+                if L_new <= L - 1e-4 * lr * g2:
+                    break
+                lr *= 0.5
+            else:
+                stop_reason = "stalled"
+                break
+            U, V, L, gU, gV = U_new, V_new, L_new, gU_new, gV_new
+            lr *= 1.5
+        else:
+            batches = [slice(None)] if batch_size is None else np.array_split(gen.permutation(n), max(n // batch_size, 1))
+            for idx in batches:
+                if batch_size is None:
+                    bgU, bgV = gU, gV
+                else:
+                    _, bgU, bgV = loss_gradients(U, V, X[:, idx], Y[:, idx], f)
+                t += 1
+                if method == "adam":
+                    mV = b1 * mV + (1 - b1) * bgV
+                    vV = b2 * vV + (1 - b2) * bgV * bgV
+                    V = V - lr * (mV / (1 - b1**t)) / (np.sqrt(vV / (1 - b2**t)) + eps)
+                    if train_U:
+                        mU = b1 * mU + (1 - b1) * bgU
+                        vU = b2 * vU + (1 - b2) * bgU * bgU
+                        U = U - lr * (mU / (1 - b1**t)) / (np.sqrt(vU / (1 - b2**t)) + eps)
+                else:
+                    V = V - lr * bgV
+                    if train_U:
+                        U = U - lr * bgU
+            L, gU, gV = loss_gradients(U, V, X, Y, f)
+            if not np.isfinite(L):
+                stop_reason = "diverged"
+                break
+        history.append(L)
+        if bar is not None:
+            bar.update(1)
+        if L / yy < tol:
+            stop_reason = "converged"
+            break
+        if L < best * (1 - 1e-3):
+            best = L
+            since_best = 0
+        else:
+            since_best += 1
+            if since_best >= patience and not full_gd:
+                lr *= 0.5
+                since_best = 0
+                if lr < lr0 * 1e-4:
+                    stop_reason = "stalled"
+                    break
+        if full_gd and lr < 1e-12:
+            stop_reason = "stalled"
+            break
+    if bar is not None:
+        bar.close()
+    net = TwoLayerNetwork(U, V, f)
+    residual = float(np.sqrt(2 * n * L / max(float(np.vdot(Y, Y)), np.finfo(float).tiny))) if np.isfinite(L) else np.inf
+    return Recovery(
+        network=net,
+        residual=residual,
+        certificate=None,
+        n_samples_used=n,
+        history=np.asarray(history),
+        details={"iterations": len(history), "stop_reason": stop_reason, "converged": stop_reason == "converged"},
+    )

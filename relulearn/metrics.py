@@ -1,0 +1,149 @@
+"""How recovery is measured: canonical form, matching of hidden units, relative errors.
+
+The two-layer model has symmetries (spec ``recovery_gaussian.md`` §1): permuting the hidden
+units, and, for positively homogeneous f, rescaling unit i by c > 0 (u_i -> u_i / c^p,
+v_i -> c v_i).  An error is measured after removing both: put both networks in canonical form
+(unit rows of V), then match units by the Hungarian algorithm.
+
+References
+----------
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
+   polynomial time", COLT 2019, PMLR 99:195-268 (spec §1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ._validation import check_int
+from .inputs import Gaussian, InputLaw
+from .network import TwoLayerNetwork
+
+__all__ = ["RecoveryError", "canonical_form", "match_units", "matched", "recovery_error", "is_exact"]
+
+
+def canonical_form(network: TwoLayerNetwork) -> TwoLayerNetwork:
+    """The network's canonical form if its activation is positively homogeneous, else itself."""
+    if not isinstance(network, TwoLayerNetwork):
+        raise TypeError(f"network must be a TwoLayerNetwork, got {type(network).__name__}")
+    return network.canonical() if network.activation.positively_homogeneous else network
+
+
+def match_units(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> np.ndarray:
+    """The permutation ``perm`` such that estimate unit ``perm[i]`` is matched to true unit ``i``.
+
+    Both networks are put in canonical form, then rows of V are matched by minimising the total
+    squared distance (``scipy.optimize.linear_sum_assignment``). Cost O(k^2 d + k^3).
+    """
+    _check_pair(estimate, truth)
+    Ve = canonical_form(estimate).V
+    Vt = canonical_form(truth).V
+    cost = ((Vt[:, None, :] - Ve[None, :, :]) ** 2).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    perm = np.empty(len(rows), dtype=int)
+    perm[rows] = cols
+    return perm
+
+
+def matched(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> TwoLayerNetwork:
+    """The estimate in canonical form with its units re-ordered to match ``truth``."""
+    perm = match_units(estimate, truth)
+    c = canonical_form(estimate)
+    return TwoLayerNetwork(c.U[:, perm], c.V[perm], c.activation)
+
+
+@dataclass(frozen=True)
+class RecoveryError:
+    """Relative recovery errors after canonical form and matching.
+
+    Attributes
+    ----------
+    U : float
+        ``||U_hat - U*||_F / ||U*||_F``.
+    V : float
+        ``max_i ||V_hat_i - V*_i|| / ||V*_i||`` (rows are unit in canonical form).
+    prediction : float
+        ``||net_hat(X') - net*(X')||_F / ||net*(X')||_F`` on fresh inputs X'.
+    """
+
+    U: float
+    V: float
+    prediction: float
+
+    @property
+    def max(self) -> float:
+        """The largest of the three errors."""
+        return max(self.U, self.V, self.prediction)
+
+    def __repr__(self) -> str:
+        return f"RecoveryError(U={self.U:.2e}, V={self.V:.2e}, prediction={self.prediction:.2e})"
+
+
+def recovery_error(
+    estimate: TwoLayerNetwork,
+    truth: TwoLayerNetwork,
+    *,
+    n_test: int = 10_000,
+    inputs: InputLaw | None = None,
+    rng=0,
+) -> RecoveryError:
+    """Relative errors of an estimated network against the truth, up to the model's symmetries.
+
+    Parameters
+    ----------
+    estimate, truth : TwoLayerNetwork
+        Same d, k, m. (A :class:`~relulearn.recovery.Recovery` is accepted for ``estimate``.)
+    n_test : int
+        Number of fresh inputs for the prediction error.
+    inputs : InputLaw, default Gaussian()
+        Law of the fresh inputs.
+    rng : int or Generator
+        Randomness of the fresh inputs (fixed by default, so the metric is deterministic).
+
+    Returns
+    -------
+    RecoveryError
+
+    Notes
+    -----
+    Cost O(k^2 d + k^3 + n_test k (d + m)).
+
+    References
+    ----------
+    Bakshi, Jayaram and Woodruff, COLT 2019; spec ``recovery_gaussian.md`` §1.
+    """
+    if hasattr(estimate, "network") and not isinstance(estimate, TwoLayerNetwork):
+        estimate = estimate.network
+    _check_pair(estimate, truth)
+    n_test = check_int("n_test", n_test)
+    est = matched(estimate, truth)
+    tru = canonical_form(truth)
+    eps_U = float(np.linalg.norm(est.U - tru.U) / max(np.linalg.norm(tru.U), np.finfo(float).tiny))
+    row_norms = np.maximum(np.linalg.norm(tru.V, axis=1), np.finfo(float).tiny)
+    eps_V = float(np.max(np.linalg.norm(est.V - tru.V, axis=1) / row_norms))
+    law = Gaussian() if inputs is None else inputs
+    Xt = law.sample(truth.input_dim, n_test, rng)
+    Yt = truth(Xt)
+    pred = float(np.linalg.norm(estimate(Xt) - Yt) / max(np.linalg.norm(Yt), np.finfo(float).tiny))
+    return RecoveryError(eps_U, eps_V, pred)
+
+
+def is_exact(err: RecoveryError, tol: float = 1e-8) -> bool:
+    """True when all three errors are below ``tol`` (exact recovery up to round-off)."""
+    if not isinstance(err, RecoveryError):
+        raise TypeError(f"err must be a RecoveryError, got {type(err).__name__}")
+    return err.max <= tol
+
+
+def _check_pair(estimate, truth):
+    for name, net in (("estimate", estimate), ("truth", truth)):
+        if not isinstance(net, TwoLayerNetwork):
+            raise TypeError(f"{name} must be a TwoLayerNetwork, got {type(net).__name__}")
+    if estimate.V.shape != truth.V.shape or estimate.U.shape != truth.U.shape:
+        raise ValueError(
+            f"estimate has (m, k, d) = {(estimate.output_dim, estimate.n_hidden, estimate.input_dim)} but truth has"
+            f" {(truth.output_dim, truth.n_hidden, truth.input_dim)}; they must agree"
+        )
