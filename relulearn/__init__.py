@@ -37,6 +37,7 @@ from .inputs import (
 )
 from .metrics import RecoveryError, canonical_form, is_exact, match_units, matched, recovery_error
 from .network import TwoLayerNetwork, planted_network
+from .plotting import plot_success_vs_n, use_style
 from .recovery import Certificate, Recovery, RecoveryFailed
 
 # --- later chapters add their imports below this line (one block per module) ---
