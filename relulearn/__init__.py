@@ -41,5 +41,13 @@ from .plotting import plot_success_vs_n, use_style
 from .recovery import Certificate, Recovery, RecoveryFailed
 
 # --- later chapters add their imports below this line (one block per module) ---
+from .hardness import (
+    FitSearch,
+    exact_fit_search,
+    find_exact_fit,
+    is_splittable,
+    set_splitting_instance,
+    splitting_witness,
+)
 
 __version__ = "0.1.0"
