@@ -21,7 +21,8 @@ def as_matrix(name: str, A, *, ndim: int = 2) -> np.ndarray:
         raise TypeError(f"{name} must be a numeric array, got {type(A).__name__}") from exc
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-d array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    # min and max propagate NaN and reach +-inf, so this check needs no n-sized boolean mask
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite entries; all entries must be finite")
     return arr
