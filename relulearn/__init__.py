@@ -49,5 +49,41 @@ from .hardness import (
     set_splitting_instance,
     splitting_witness,
 )
+from .tensors import JennrichResult, jennrich, simultaneous_diagonalization, top_subspace, whitening
+from .moments import (
+    PHI0,
+    first_moment,
+    fourth_moment_contraction,
+    hermite_coefficient,
+    population_first_moment,
+    population_fourth_moment_contraction,
+    population_second_moment_contraction,
+    projected_second_moment,
+    second_moment_contraction,
+)
+from .exact import (
+    MomentEstimate,
+    UnitRows,
+    ZeroSetCertificate,
+    candidate_zero_sets,
+    certify_zero_set,
+    find_unit_rows,
+    label_row_space,
+    moment_estimate,
+    recover_exact,
+    solve_input_weights,
+    solve_output_weights,
+)
+from .lowrank import (
+    LowRankEstimate,
+    RegressionResult,
+    decompose_projected_moments,
+    hidden_span,
+    low_rank_moment_estimate,
+    projected_hermite4,
+    recover_low_rank,
+    sign_pattern_regression,
+)
+from .noisy import alternating_refinement, fit_output_layer, recover_noisy
 
 __version__ = "0.1.0"

@@ -1,0 +1,945 @@
+"""Exact recovery of a noiseless two-layer rectified network (Gaussian inputs, rank(U*) = k).
+
+The algorithm of Bakshi, Jayaram and Woodruff (COLT 2019), one public function per step, plus the
+sample-efficient certificate search of spec §11:
+
+1. :func:`moment_estimate`: Gaussian moments (M1, projected T2) -> Jennrich -> approximate
+   directions, output weights and signs (spec §3, Steps 1-3).
+2. :func:`label_row_space`: the top-k right singular vectors of Y; when rank(U*) = k, the row span
+   of Y is exactly the row span of f(V* X) (spec §3, Step 4).
+3. :func:`certify_zero_set`: the null vector of Q[S, :] for a candidate zero set S, with the
+   smallest and next singular values (the certificate).
+4. :func:`candidate_zero_sets` / :func:`find_unit_rows`: candidate zero sets from the moment
+   estimate (most confident negatives), random subsets, or the vertices of a small linear programme,
+   each verified by :func:`certify_zero_set`; the result is F = Lambda Pi f(V* X) exactly.
+5. :func:`solve_output_weights`: U = Y F^+ (Step 5).
+6. :func:`solve_input_weights`: V from the active samples of each row of F (Step 6).
+7. :func:`recover_exact`: everything, with a final residual check on all the data.
+
+How failure is reported: :func:`recover_exact` raises :class:`~relulearn.RecoveryFailed` when a step
+cannot be completed (labels of rank < k, no certified zero set for some unit, too few active
+samples); with ``on_failure="certificate"`` it returns instead the moment estimate with
+``certificate.ok == False`` and the reason.  A network is returned with ``certificate.ok == True``
+only when every unit's zero set is certified and the residual on all samples is below ``tol``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import lstsq as _lstsq
+from scipy.optimize import linprog
+
+from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
+from .activations import Activation, get_activation
+from .moments import first_moment, hermite_coefficient, projected_second_moment
+from .network import TwoLayerNetwork
+from .lowrank import recover_low_rank
+from .recovery import Certificate, Recovery, RecoveryFailed
+from .tensors import jennrich, top_subspace
+
+__all__ = [
+    "MomentEstimate",
+    "UnitRows",
+    "ZeroSetCertificate",
+    "candidate_zero_sets",
+    "certify_zero_set",
+    "find_unit_rows",
+    "label_row_space",
+    "moment_estimate",
+    "recover_exact",
+    "solve_input_weights",
+    "solve_output_weights",
+]
+
+_REFS = "Bakshi, Jayaram, Woodruff, COLT 2019"
+
+
+# ----------------------------------------------------------------------------------------------
+# Step 1-3: moments and Jennrich
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class MomentEstimate:
+    """Approximate network from the moment route (spec §3, Steps 1-3).
+
+    Attributes
+    ----------
+    directions : ndarray, shape (k, d)
+        Unit rows, estimates of vbar_i = V*_i / ||V*_i|| (signs from M1).
+    U : ndarray, shape (m, k)
+        Estimated canonical output weights c_2-scaled back (exact in the population for ReLU).
+    subspace : ndarray, shape (d, k)
+        Orthonormal basis of the estimated span of the rows of V* (top-k of M1).
+    gap : float
+        Eigen-gap of Jennrich's kept draw.
+    """
+
+    directions: np.ndarray
+    U: np.ndarray
+    subspace: np.ndarray
+    gap: float
+
+    @property
+    def network(self) -> TwoLayerNetwork:
+        """The approximate network (U, directions) with a ReLU activation."""
+        return TwoLayerNetwork(self.U, self.directions, "relu")
+
+    def __repr__(self) -> str:
+        k, d = self.directions.shape
+        return f"MomentEstimate(d={d}, k={k}, m={self.U.shape[0]}, gap={self.gap:.2e})"
+
+
+def moment_estimate(
+    X, Y, k: int, *, activation: str | Activation = "relu", rng=None, n_draws: int = 8
+) -> MomentEstimate:
+    """Approximate directions and output weights from Gaussian moments (spec §3 Steps 1-3).
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Gaussian inputs N(0, I_d).
+    Y : array_like, shape (m, n) or (n,)
+        Labels ``U* f(V* X) (+ mean-zero noise)``.
+    k : int
+        Number of hidden units, ``k <= d``.
+    activation : str or Activation
+        Used only for the moment coefficients c_1(1), c_2(1) (signs and scale of U).
+    rng : int or Generator
+        Randomness of Jennrich's contractions.
+    n_draws : int
+        Jennrich draws, the best separated one is kept.
+
+    Returns
+    -------
+    MomentEstimate
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid inputs.
+
+    Notes
+    -----
+    M1 = Y X^T / n gives the span P (d x k) of the rows of V* (needs rank(U*) = k; with m < k the
+    span of M1 has dimension m only, see spec §4).  When m > k the labels are first projected on
+    their top-k left singular space E (m x k).  T2 projected on P (k x k x k) is decomposed by
+    Jennrich over the label mode, keeping the draw whose components fit T2 best (least squares);
+    U follows by least squares on the unfolding of T2 and the signs
+    by least squares on M1 P.  Cost O(n m d + n m^2 + n d k + n k^3) for the moments plus
+    O(n_draws k^5) for the small least-squares fits.
+
+    References
+    ----------
+    Bakshi, Jayaram, Woodruff, COLT 2019; spec recovery_gaussian.md §2, §3 (Steps 1-3), §10.
+    """
+    X, Y = check_samples(X, Y, min_samples=2)
+    d = X.shape[0]
+    m = Y.shape[0]
+    k = check_k(k, d)
+    act = get_activation(activation)
+    gen = rng_from(rng)
+    M1 = first_moment(X, Y)
+    E = None
+    if m > k:  # the labels live in a k-dimensional space (rank(U*) = k): work with E^T Y
+        E = top_subspace(Y @ Y.T, k)  # (m, k), cost O(n m^2)
+        Y, M1, m = E.T @ Y, E.T @ M1, k
+    r = min(k, m)
+    P = top_subspace(M1.T, r)  # d x r, span of the rows of V* when m >= k
+    if r < k:  # fill up with the next directions of M1^T M1 and T2 (best effort, spec §4)
+        P = np.linalg.qr(np.hstack([P, gen.standard_normal((d, k - r))]))[0]
+    T = projected_second_moment(X, Y, P)  # m x k x k
+    if m >= 2 or k == 1:
+        T1 = T.reshape(m, k * k)
+
+        def fit(B):  # minus the relative residual of T ~ sum_i w_i (x) b_i (x) b_i, W by least squares
+            B2 = np.stack([np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
+            W = np.linalg.lstsq(B2, T1.T, rcond=None)[0]
+            return -float(np.linalg.norm(B2 @ W - T1.T) / max(np.linalg.norm(T1), np.finfo(float).tiny))
+
+        res = jennrich(lambda g: np.tensordot(g, T, axes=1), m, k, rng=gen, n_draws=n_draws, score=fit)
+        B, gap = res.components, res.gap
+    else:  # scalar labels: eigenvectors of the single k x k slice (needs a simple spectrum)
+        _, evecs = np.linalg.eigh((T[0] + T[0].T) / 2)
+        B, gap = evecs, 0.0
+    # output weights: T_(1) (m x k^2) ~ W (m x k) [vec(b_i b_i^T)]^T
+    B2 = np.stack([np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
+    W = T.reshape(m, k * k) @ np.linalg.pinv(B2.T)
+    c1, c2 = hermite_coefficient(act, 1), hermite_coefficient(act, 2)
+    # signs: M1 P (m x k) ~ sum_i alpha_i W_i b_i^T, alpha_i = sigma_i c1 / c2
+    A = np.stack([np.outer(W[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
+    alpha = np.linalg.lstsq(A, (M1 @ P).ravel(), rcond=None)[0]
+    ratio = c1 / c2 if c2 != 0 else 1.0
+    sigma = np.sign(alpha * np.sign(ratio))
+    sigma[sigma == 0] = 1.0
+    directions = (P @ B * sigma).T
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    U = W / c2 if c2 != 0 else W
+    if E is not None:
+        U = E @ U
+    return MomentEstimate(directions=directions, U=U, subspace=P, gap=float(gap))
+
+
+# ----------------------------------------------------------------------------------------------
+# Step 4: row span, certificates, zero sets
+# ----------------------------------------------------------------------------------------------
+
+
+def label_row_space(Y, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal basis Q (n x k) of the top-k right singular space of Y, and Y's singular values.
+
+    When Y = U* f(V* X) with rank(U*) = k, the row span of Y equals that of f(V* X), so every row
+    f(V*_i X) is Q c_i for some c_i in R^k.  The singular values show whether that holds: s_k > 0
+    and s_{k+1} = 0 (up to round-off).
+
+    Parameters
+    ----------
+    Y : array_like, shape (m, n) or (n,)
+    k : int
+
+    Returns
+    -------
+    Q : ndarray, shape (n, k)
+    singular_values : ndarray, shape (min(m, n),)
+
+    Raises
+    ------
+    ValueError
+        If k exceeds min(m, n) (rank(U*) = k needs m >= k).
+
+    Notes
+    -----
+    A thin SVD (the Gram route would lose the small singular values to squaring): cost
+    O(n m min(n, m)).  :func:`recover_exact` calls it on a working subset of the samples.
+
+    References
+    ----------
+    Bakshi, Jayaram, Woodruff, COLT 2019; spec recovery_gaussian.md §3 Step 4.
+    """
+    Yarr = np.asarray(Y, dtype=float) if not isinstance(Y, (str, bytes)) else Y
+    if isinstance(Yarr, np.ndarray) and Yarr.ndim == 1:
+        Yarr = Yarr[None, :]
+    Y = as_matrix("Y", Yarr)
+    m, n = Y.shape
+    k = check_int("k", k)
+    if k > min(m, n):
+        raise ValueError(
+            f"k={k} exceeds min(m, n)={min(m, n)} for Y of shape {Y.shape}; the row span of Y has "
+            "dimension k only when m >= k (rank(U*) = k)"
+        )
+    _, s, Vt = np.linalg.svd(Y, full_matrices=False)
+    return Vt[:k].T.copy(), s
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class ZeroSetCertificate:
+    """Result of :func:`certify_zero_set`.
+
+    Attributes
+    ----------
+    row : ndarray, shape (n,)
+        The null vector lifted to R^n, ``Q c``, with sum >= 0, unit max-norm.
+    smallest, next : float
+        Smallest and next singular value of Q[S, :], relative to the largest.
+    nonnegative : bool
+        Whether ``row >= -tol`` everywhere.
+    n_zeros : int
+        Entries of ``row`` at most min(tol, 1e-11) in absolute value (relative to the largest).
+    ok : bool
+        smallest <= tol, next > sqrt(tol), nonnegative, and n_zeros >= k: S lies in the zero set
+        of exactly one unit and ``row`` is that unit's row of f(V* X) up to a positive scale.
+    """
+
+    row: np.ndarray
+    smallest: float
+    next: float
+    nonnegative: bool
+    n_zeros: int
+    ok: bool
+
+    def __repr__(self) -> str:
+        return (
+            f"ZeroSetCertificate(ok={self.ok}, smallest={self.smallest:.1e}, next={self.next:.1e}, "
+            f"nonnegative={self.nonnegative}, n_zeros={self.n_zeros})"
+        )
+
+
+def certify_zero_set(Q, S, *, tol: float = 1e-9) -> ZeroSetCertificate:
+    """Check whether the samples S are a zero set of exactly one hidden unit.
+
+    Parameters
+    ----------
+    Q : array_like, shape (n, k)
+        Orthonormal basis of the row span of f(V* X) (from :func:`label_row_space`).
+    S : array_like of int
+        Candidate sample indices, at least k of them.
+    tol : float
+        Relative round-off tolerance.
+
+    Returns
+    -------
+    ZeroSetCertificate
+
+    Raises
+    ------
+    ValueError
+        If S has fewer than k distinct indices or indices out of range.
+
+    Notes
+    -----
+    If S is inside the zero set of unit i only, the null space of Q[S, :] is exactly the line of
+    f(V*_i X): the smallest singular value is at round-off and the next is O(1/sqrt(n)) (the other
+    units are active on about half of S).  A wrong index in S destroys the null vector, so the
+    smallest singular value jumps to O(1/sqrt(n)).  Cost O(|S| k^2 + n k).
+
+    References
+    ----------
+    Bakshi, Jayaram, Woodruff, COLT 2019; spec recovery_gaussian.md §3 Step 4 and §11.
+    """
+    Q = as_matrix("Q", Q)
+    n, k = Q.shape
+    S = np.unique(np.asarray(S, dtype=int).ravel())
+    if S.size < k:
+        raise ValueError(f"S must contain at least k={k} distinct sample indices, got {S.size}")
+    if S[0] < 0 or S[-1] >= n:
+        raise ValueError(f"S has indices outside [0, {n}): min {S[0]}, max {S[-1]}")
+    return _certify(Q, S, tol)
+
+
+def _certify(Q: np.ndarray, S: np.ndarray, tol: float) -> ZeroSetCertificate:
+    """:func:`certify_zero_set` without the input checks (S: distinct valid indices)."""
+    k = Q.shape[1]
+    _, sv, Vt = np.linalg.svd(Q[S], full_matrices=False)
+    top = sv[0] if sv[0] > 0 else 1.0
+    smallest = float(sv[-1] / top)
+    nxt = float(sv[-2] / top) if k >= 2 else 1.0
+    row = Q @ Vt[-1]
+    if row.sum() < 0:
+        row = -row
+    scale = np.max(np.abs(row))
+    row = row / scale if scale > 0 else row
+    # zeros of a certified row are at round-off (~1e-15); 1e-11 keeps tiny positive values
+    # such as f(z) = z^2 at z = 1e-5 on the active side
+    zeros = np.abs(row) <= min(tol, 1e-11)
+    nonneg = bool(np.all(row >= -tol * 10))
+    n_zeros = int(np.count_nonzero(zeros))
+    ok = bool(smallest <= tol and nxt > np.sqrt(tol) and nonneg and n_zeros >= k)
+    row = np.where(zeros, 0.0, row) if ok else row
+    return ZeroSetCertificate(row=row, smallest=smallest, next=nxt, nonnegative=nonneg, n_zeros=n_zeros, ok=ok)
+
+
+def candidate_zero_sets(
+    X, k: int, directions, *, size: int | None = None, rng=None, n_random: int = 0, pool: int | None = None
+):
+    """Candidate zero sets for each unit from approximate directions: the most confident negatives.
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+    k : int
+    directions : array_like, shape (k', d)
+        Approximate unit directions (e.g. :attr:`MomentEstimate.directions`).
+    size : int, optional
+        Size of each candidate set, default k + 1.
+    rng : int or Generator
+        For the random subsets.
+    n_random : int
+        Additional random ``size``-subsets per unit drawn from the ``pool`` most negative samples.
+    pool : int, optional
+        Default ``3 * size``.
+
+    Yields
+    ------
+    (unit, S) : tuple of int and ndarray
+        The first candidate of each unit is its ``size`` most negative cosines.
+
+    Notes
+    -----
+    Ranking by cosine (v.x_j / ||x_j||) rather than thresholding (spec §10).  Cost O(n d k) once.
+
+    References
+    ----------
+    Spec recovery_gaussian.md §3 Step 4, §10, §11.
+    """
+    X = as_matrix("X", X)
+    D = as_matrix("directions", directions)
+    n = X.shape[1]
+    size = k + 1 if size is None else check_int("size", size)
+    size = min(size, n)
+    pool = min(n, 3 * size if pool is None else check_int("pool", pool))
+    gen = rng_from(rng)
+    cos = (D @ X) / np.maximum(np.linalg.norm(X, axis=0), np.finfo(float).tiny)
+    order = np.argsort(cos, axis=1, kind="stable")
+    for i in range(D.shape[0]):
+        yield i, order[i, :size]
+    for _ in range(n_random):
+        for i in range(D.shape[0]):
+            yield i, gen.choice(order[i, :pool], size=size, replace=False)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class UnitRows:
+    """Result of :func:`find_unit_rows`.
+
+    Attributes
+    ----------
+    F : ndarray, shape (k_found, n)
+        Certified rows, each a positive multiple of a row f(V*_i X), in the order found.
+    smallest, next : ndarray, shape (k_found,)
+        Their certificates (relative singular values of Q[S_i, :]).
+    zero_sets : tuple of ndarray
+        The certified zero set of each row (all its zeros).
+    n_candidates : int
+        Candidate sets checked.
+    sources : tuple of str
+        Which strategy found each row ("moments", "random" or "lp").
+    """
+
+    F: np.ndarray
+    smallest: np.ndarray
+    next: np.ndarray
+    zero_sets: tuple
+    n_candidates: int
+    sources: tuple
+
+    @property
+    def n_found(self) -> int:
+        return int(self.F.shape[0])
+
+    def __repr__(self) -> str:
+        return f"UnitRows(found={self.n_found}, n={self.F.shape[1]}, n_candidates={self.n_candidates})"
+
+
+class _Collector:
+    """Keeps distinct certified rows."""
+
+    def __init__(self, Q, k, tol, X=None, degree=None):
+        self.Q, self.k, self.tol = Q, k, tol
+        self.X, self.degree = X, degree
+        self.rejected_by_fit = 0
+        self.rows, self.small, self.nxt, self.zsets, self.src = [], [], [], [], []
+        self.checked = 0
+
+    def done(self):
+        return len(self.rows) >= self.k
+
+    def offer(self, S, source):
+        self.checked += 1
+        cert = _certify(self.Q, np.unique(S), self.tol)
+        if not cert.ok:
+            return cert
+        u = cert.row / np.linalg.norm(cert.row)
+        for r in self.rows:
+            if abs(u @ r) / np.linalg.norm(r) > 1 - 1e-8:
+                return cert
+        # re-certify on the full zero set (a stronger, final check)
+        Z = np.flatnonzero(cert.row == 0.0)
+        full = _certify(self.Q, Z, self.tol)
+        if not full.ok:
+            return full
+        if not self._consistent(full.row):
+            self.rejected_by_fit += 1
+            return full
+        self.rows.append(full.row)
+        self.small.append(full.smallest)
+        self.nxt.append(full.next)
+        self.zsets.append(Z)
+        self.src.append(source)
+        return full
+
+    def _consistent(self, row):
+        """For f homogeneous of degree p > 0: row^(1/p) must be linear in x on the active set and
+        that linear function must be <= 0 on the zero set (rejects the rare nonnegative mixtures
+        of several units' rows that have more than k - 1 zeros).  Rows with fewer than d active
+        samples are left to Step 6, which reports them."""
+        if self.X is None or not self.degree:
+            return True
+        d = self.X.shape[0]
+        P = np.flatnonzero(row > 0)
+        if P.size < d + 1:
+            return True
+        Xa = self.X[:, P].T
+        t = row[P] ** (1.0 / self.degree)
+        v = _lstsq(Xa, t, lapack_driver="gelsy", check_finite=False)[0]
+        scale = max(float(np.max(np.abs(t))), np.finfo(float).tiny)
+        if np.max(np.abs(Xa @ v - t)) > np.sqrt(self.tol) * scale:
+            return False
+        Z = np.flatnonzero(row == 0)
+        return bool(Z.size == 0 or np.max(v @ self.X[:, Z]) <= np.sqrt(self.tol) * scale)
+
+    def result(self, n):
+        F = np.array(self.rows) if self.rows else np.zeros((0, n))
+        return UnitRows(F, np.array(self.small), np.array(self.nxt), tuple(self.zsets), self.checked, tuple(self.src))
+
+
+def find_unit_rows(
+    Q,
+    X=None,
+    directions=None,
+    *,
+    strategy: str = "auto",
+    rng=None,
+    max_candidates: int | None = None,
+    tol: float = 1e-9,
+    activation: str | Activation | None = None,
+) -> UnitRows:
+    """Find the k rows of f(V* X) in the row span Q by certified candidate zero sets (spec §11).
+
+    Parameters
+    ----------
+    Q : array_like, shape (n, k)
+        Orthonormal basis of the row span of Y (from :func:`label_row_space`).
+    X : array_like, shape (d, n), optional
+        Needed with ``directions``.
+    directions : array_like, shape (k, d), optional
+        Approximate directions (moment estimate); their most negative samples are the first
+        candidates.  Both signs are tried.
+    strategy : {"auto", "moments", "random", "lp"}
+        * "moments": the paper's route only: for each direction (both signs) its n/4 most
+          negative samples (spec §3 Step 4, frac = 1/4).
+        * "random": uniformly random subsets of size k + 1 (good when k is small: each draw is a
+          zero set of some unit with probability about k 2^-(k+1)).
+        * "lp": vertices of the cone {c : Q c >= 0}, from linear programmes
+          min w^T Q c s.t. Q c >= 0, b^T c = 1 with random positive weights w (biased by
+          ``directions`` when given) on a random subsample of 10 k constraints; a unit's row is
+          a vertex with about n/2 zeros, other vertices have only k - 1.  b is the coefficient
+          vector of 1^T Q, or, once rows are found, a random vector orthogonal to their
+          coefficient vectors, which makes the rows already found infeasible.
+        * "auto": the k + 1 most negative samples of each direction and a few random subsets
+          of its 3(k + 1) most negative ones (if directions are given), then "random" when
+          k <= 8, then "lp".
+    rng : int or Generator
+    max_candidates : int, optional
+        Budget of candidate sets per strategy, default 100 k + 200 (and a tenth of it, at least
+        10, linear programmes).
+    tol : float
+        Round-off tolerance of the certificates.
+    activation : str or Activation, optional
+        If given, positively homogeneous of degree p > 0, and X is given: each certified row F
+        must also satisfy the model, F^(1/p) linear in x on its active samples (at least d + 1 of
+        them) and that linear function <= 0 on its zeros.  This rejects the rare nonnegative
+        vectors of the span that are mixtures of several rows yet have more than k - 1 zeros.
+
+    Returns
+    -------
+    UnitRows
+        Possibly fewer than k rows if the budget ran out (the caller decides what to do).
+
+    Raises
+    ------
+    ValueError
+        Invalid strategy or missing X/directions.
+
+    Notes
+    -----
+    Every accepted row is certified (:func:`certify_zero_set`) on its full zero set, so a wrong
+    candidate is never accepted.  Cost per candidate O(k^3 + n k); per LP, one HiGHS solve with k
+    variables and n constraints.
+
+    References
+    ----------
+    Spec recovery_gaussian.md §3 Step 4 and §11 (beyond the paper).
+    """
+    Q = as_matrix("Q", Q)
+    n, k = Q.shape
+    if strategy not in ("auto", "moments", "random", "lp"):
+        raise ValueError(f"strategy must be 'auto', 'moments', 'random' or 'lp', got {strategy!r}")
+    if strategy == "moments" and directions is None:
+        raise ValueError("strategy='moments' needs directions (and X)")
+    if directions is not None:
+        if X is None:
+            raise ValueError("directions need X to rank the samples")
+        X = as_matrix("X", X)
+        if X.shape[1] != n:
+            raise ValueError(f"X must have n={n} columns like Q, got shape {X.shape}")
+        directions = as_matrix("directions", directions)
+    gen = rng_from(rng)
+    budget = 100 * k + 200 if max_candidates is None else check_int("max_candidates", max_candidates)
+    lp_budget = max(10, budget // 10)
+    degree = None
+    if activation is not None:
+        act = get_activation(activation)
+        degree = act.degree if (act.degree is not None and act.degree > 0) else None
+    if X is not None:
+        X = as_matrix("X", X)
+        if X.shape[1] != n:
+            raise ValueError(f"X must have n={n} columns like Q, got shape {X.shape}")
+    col = _Collector(Q, k, tol, X=X, degree=degree)
+    if n < k + 1:
+        return col.result(n)
+
+    if directions is not None and strategy == "moments":
+        # the paper's Step 4: for each direction (both signs), its frac = 1/4 most negative samples
+        D = np.vstack([directions, -directions])
+        for _, S in candidate_zero_sets(X, k, D, size=max(k + 1, n // 4)):
+            if col.done():
+                break
+            col.offer(S, "moments")
+        return col.result(n)
+    if directions is not None and strategy == "auto":
+        # most confident negatives of each direction (both signs), then random subsets of them
+        D = np.vstack([directions, -directions])
+        for used, (_, S) in enumerate(candidate_zero_sets(X, k, D, rng=gen, n_random=3)):
+            if col.done() or used >= budget:
+                break
+            col.offer(S, "moments")
+    if strategy in ("auto", "random") and not col.done() and (strategy == "random" or k <= 8):
+        for _ in range(budget):
+            if col.done():
+                break
+            col.offer(gen.choice(n, size=k + 1, replace=False), "random")
+    if strategy in ("auto", "lp") and not col.done():
+        _lp_search(Q, X, directions, col, gen, budget=lp_budget)
+    return col.result(n)
+
+
+def _lp_search(Q, X, directions, col, gen, budget):
+    """Vertices of the cone {c : Q c >= 0} from random linear objectives (spec §11, beyond the paper).
+
+    Every row f(V*_i X) = Q c_i is an extreme ray of the cone (its ~n/2 zeros pin it down); the
+    other extreme rays have only k - 1 zeros.  Minimising a random positive weighting of Q c over
+    the slice 1^T Q c = 1 lands on a unit's row most of the time.  The first 2k objectives are
+    tilted towards the inactive samples of the guessed directions, when given.
+    """
+    n_all, k = Q.shape
+    # a subsample of the constraints suffices (every unit keeps ~half of it as zeros); the zero
+    # set found is then certified on all the working samples
+    n_sub = min(n_all, max(200, 10 * k))
+    D = None if directions is None else np.vstack([directions, -directions])
+    for t in range(budget):
+        if col.done():
+            return
+        if t % 10 == 0:  # a fresh subsample of constraints every 10 programmes
+            sub = np.sort(gen.choice(n_all, size=n_sub, replace=False))
+            Qs = Q[sub]
+            n = sub.size
+            A_eq = Qs.sum(axis=0)[None, :]
+            if D is not None:
+                Xs = X[:, sub]
+                cos = D @ Xs / np.maximum(np.linalg.norm(Xs, axis=0), np.finfo(float).tiny) * np.sqrt(X.shape[0])
+        w = gen.exponential(size=n)
+        if D is not None and t < len(D):
+            w = w * np.exp(-cos[t])
+        b_eq = A_eq
+        if col.rows and t % 4 != 3:
+            # three programmes in four exclude the rows already found: normalise by a vector b
+            # orthogonal to their coefficient vectors, so those rays are infeasible (b^T c = 0)
+            Cf = np.array([Q.T @ r for r in col.rows])  # (found, k) coefficient vectors
+            N = np.linalg.svd(Cf)[2][len(col.rows) :].T  # (k, k - found) orthogonal complement
+            b_eq = N @ (N.T @ A_eq[0] + gen.standard_normal(N.shape[1]) * np.linalg.norm(A_eq) / np.sqrt(k))
+            b_eq = (b_eq * gen.choice([-1.0, 1.0]))[None, :]
+        res = linprog(
+            Qs.T @ w, A_ub=-Qs, b_ub=np.zeros(n), A_eq=b_eq, b_eq=[1.0], bounds=[(None, None)] * k, method="highs"
+        )
+        if res.status != 0:
+            continue
+        F = Qs @ res.x
+        scale = np.max(np.abs(F))
+        Z = sub[np.abs(F) <= col.tol * 10 * scale]
+        if Z.size >= k:
+            col.offer(Z, "lp")
+
+
+# ----------------------------------------------------------------------------------------------
+# Steps 5-6
+# ----------------------------------------------------------------------------------------------
+
+
+def solve_output_weights(Y, F) -> np.ndarray:
+    """Step 5: U = Y F^+ (exact when Y = U' F with F of full row rank).
+
+    Parameters
+    ----------
+    Y : array_like, shape (m, n) or (n,)
+    F : array_like, shape (k, n)
+
+    Returns
+    -------
+    ndarray, shape (m, k)
+
+    Notes
+    -----
+    Least squares by pivoted QR (LAPACK gelsy): cost O(n k (m + k)).
+
+    References
+    ----------
+    Spec recovery_gaussian.md §3 Step 5.
+    """
+    F = as_matrix("F", F)
+    _, Y = check_samples(np.zeros((1, F.shape[1])), Y)
+    return _lstsq(F.T, Y.T, lapack_driver="gelsy", check_finite=False)[0].T
+
+
+def solve_input_weights(X, F, activation: str | Activation = "relu") -> tuple[np.ndarray, np.ndarray]:
+    """Step 6: V from the active samples of each certified row (F_i = lambda_i f(V_i X)).
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+    F : array_like, shape (k, n)
+        Rows of f(V* X) up to positive scales, exact zeros on the inactive samples.
+    activation : str or Activation
+        A rectified activation (f = 0 on z <= 0, f > 0 on z > 0).  Positively homogeneous of
+        degree p > 0 (relu, squared_relu): regress F_i^(1/p) on x over the active set, exact.
+        Otherwise (rectified, increasing on z > 0, not homogeneous): a one-dimensional search over
+        the scale lambda_i of f^{-1}(F_i / lambda_i), exact at the true scale.
+
+    Returns
+    -------
+    V : ndarray, shape (k, d)
+    fit : ndarray, shape (k,)
+        Relative residual of each regression (round-off when exact).
+
+    Raises
+    ------
+    RecoveryFailed
+        A row has fewer than d active samples (V_i is not determined), or f has degree 0
+        (e.g. step: only the sign pattern of V_i X is identifiable, not V_i).
+    ValueError
+        If the activation is not rectified.
+
+    Notes
+    -----
+    Cost O(d^3) per row: least squares on (at most) the first 4d active samples.
+
+    References
+    ----------
+    Bakshi, Jayaram, Woodruff, COLT 2019; spec recovery_gaussian.md §3 Step 6.
+    """
+    X = as_matrix("X", X)
+    F = as_matrix("F", F)
+    act = get_activation(activation)
+    if not act.rectified:
+        raise ValueError(f"activation must be rectified (f = 0 for z <= 0, f > 0 otherwise), got {act.name!r}")
+    if act.degree is not None and act.degree == 0:
+        raise RecoveryFailed(f"activation {act.name!r} has degree 0: only the sign pattern of V X is identifiable")
+    d = X.shape[0]
+    V = np.zeros((F.shape[0], d))
+    fit = np.zeros(F.shape[0])
+    for i, row in enumerate(F):
+        P = np.flatnonzero(row > 0)
+        if P.size < d:
+            raise RecoveryFailed(f"unit {i} is active on {P.size} < d={d} samples; its row of V is not determined")
+        P = P[: 4 * d]  # any d active samples in general position determine V_i; 4d for conditioning
+        Xa = X[:, P].T
+        if act.degree is not None:
+            t = row[P] ** (1.0 / act.degree)
+            v = _lstsq(Xa, t, lapack_driver="gelsy", check_finite=False)[0]  # QR with pivoting
+            fit[i] = np.linalg.norm(Xa @ v - t) / np.linalg.norm(t)
+        else:
+            v, fit[i] = _scale_search(Xa, row[P], act)
+        V[i] = v
+    return V, fit
+
+
+def _inverse(act: Activation, y: np.ndarray) -> np.ndarray:
+    """f^{-1}(y) on z > 0 by vectorised bisection (f increasing on (0, inf))."""
+    lo = np.zeros_like(y)
+    hi = np.ones_like(y)
+    for _ in range(200):
+        grow = act(hi) < y
+        if not np.any(grow):
+            break
+        hi = np.where(grow, 2 * hi, hi)
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        below = act(mid) < y
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def _scale_search(Xa, f_vals, act):
+    from scipy.optimize import minimize_scalar
+
+    def resid(log_lam):
+        t = _inverse(act, f_vals / np.exp(log_lam))
+        v = _lstsq(Xa, t, lapack_driver="gelsy", check_finite=False)[0]
+        return np.linalg.norm(Xa @ v - t) / np.linalg.norm(t), v
+
+    res = minimize_scalar(lambda a: resid(a)[0], bounds=(-20.0, 20.0), method="bounded", options={"xatol": 1e-12})
+    r, v = resid(res.x)
+    return v, r
+
+
+# ----------------------------------------------------------------------------------------------
+# Everything
+# ----------------------------------------------------------------------------------------------
+
+
+def _residual(net: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray) -> float:
+    """||Y - U f(V X)||_F / ||Y||_F on all samples, in blocks (O(n k (d + m)))."""
+    num = 0.0
+    den = 0.0
+    for j in range(0, X.shape[1], 50_000):
+        Yb = Y[:, j : j + 50_000]
+        R = Yb - net.U @ net.activation(net.V @ X[:, j : j + 50_000])
+        num += float(np.vdot(R, R))
+        den += float(np.vdot(Yb, Yb))
+    return float(np.sqrt(num / max(den, np.finfo(float).tiny)))
+
+
+def recover_exact(
+    X,
+    Y,
+    k: int,
+    *,
+    activation: str | Activation = "relu",
+    rng=None,
+    strategy: str = "auto",
+    max_work_samples: int | None = None,
+    max_moment_samples: int = 20_000,
+    max_candidates: int | None = None,
+    tol: float = 1e-9,
+    on_failure: str = "raise",
+) -> Recovery:
+    """Exact recovery of ``Y = U* f(V* X)`` (no noise, rank(U*) = k, rectified f).
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Inputs (Gaussian for the moment step; the certified steps need only general position).
+    Y : array_like, shape (m, n) or (n,)
+        Noiseless labels.
+    k : int
+        Number of hidden units (k <= d, k <= m).
+    activation : str or Activation
+        Rectified activation of the network (relu, squared_relu, or any rectified f increasing on
+        z > 0).
+    rng : int or Generator
+        Randomness of Jennrich and of the candidate search.
+    strategy : {"auto", "moments", "random", "lp"}
+        Candidate zero sets, see :func:`find_unit_rows`.  "moments" is the paper's route (the
+        moment estimate's most negative samples only).
+    max_work_samples : int, optional
+        The exact steps use the first ``max_work_samples`` samples (default max(20 d, 2000)); the
+        residual is then verified on all samples.
+    max_moment_samples : int
+        Samples used for the moment estimate (it is only an initialisation).
+    max_candidates : int, optional
+        Candidate budget, see :func:`find_unit_rows`.
+    tol : float
+        Round-off tolerance of the certificates and of the final residual.
+    on_failure : {"raise", "certificate"}
+        What to do when a step fails: raise :class:`~relulearn.RecoveryFailed` (default), or return
+        the moment estimate with ``certificate.ok == False`` and the reason.
+
+    Returns
+    -------
+    Recovery
+        ``network`` (canonical units, in the order found), ``residual`` = ||Y - net(X)||_F/||Y||_F on
+        all samples, ``certificate`` (per unit: smallest and next relative singular values of
+        Q[S_i, :]; ``ok`` iff every unit is certified and the residual is below ``tol``), and
+        ``details`` (``moments``: MomentEstimate, ``rows``: UnitRows, ``singular_values`` of the
+        working labels, ``fit`` of Step 6, ``n_work``).
+
+    Raises
+    ------
+    RecoveryFailed
+        (with ``on_failure="raise"``) when the labels do not have rank k, noise is detected
+        (s_{k+1} not at round-off), a unit's zero set cannot be certified within the budget, a unit
+        has fewer than d active samples, or the final residual exceeds ``tol``.
+    ValueError, TypeError
+        Invalid arguments.
+
+    Notes
+    -----
+    Cost: moments O(n0 m d + n0 m k^2) on n0 = min(n, max_moment_samples) samples; the exact steps
+    O(n1 (m^2 + d k) + candidates (k^3 + n1 k)) on n1 = min(n, max_work_samples) samples; the final
+    residual O(n k (d + m)) on all samples.  Never forms a d x d x d tensor.
+
+    References
+    ----------
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
+    polynomial time", COLT 2019.  Spec recovery_gaussian.md §3 and §11.
+    """
+    X, Y = check_samples(X, Y, min_samples=2)
+    d, n = X.shape
+    m = Y.shape[0]
+    k = check_k(k, d)
+    act = get_activation(activation)
+    if not act.rectified:
+        raise ValueError(f"activation must be rectified (f = 0 for z <= 0, f > 0 otherwise), got {act.name!r}")
+    if on_failure not in ("raise", "certificate"):
+        raise ValueError(f"on_failure must be 'raise' or 'certificate', got {on_failure!r}")
+    gen = rng_from(rng)
+    n_work = min(
+        n, max(20 * d, 2000) if max_work_samples is None else check_int("max_work_samples", max_work_samples, minimum=2)
+    )
+    n_mom = min(n, check_int("max_moment_samples", max_moment_samples, minimum=2))
+
+    mom = None
+    if strategy in ("auto", "moments", "lp") and m >= 1:
+        try:
+            mom = moment_estimate(X[:, :n_mom], Y[:, :n_mom], k, activation=act, rng=gen)
+        except np.linalg.LinAlgError:
+            mom = None
+
+    def fail(reason, sv=None, rows=None):
+        if on_failure == "raise":
+            raise RecoveryFailed(reason)
+        if mom is not None:
+            net = TwoLayerNetwork(mom.U, mom.directions, act)
+        else:
+            net = TwoLayerNetwork(np.zeros((m, k)), np.eye(k, d), act)
+        res = float(np.linalg.norm(Y - net(X)) / max(np.linalg.norm(Y), np.finfo(float).tiny))
+        cert = Certificate(
+            False, np.asarray(rows.smallest if rows else []), np.asarray(rows.next if rows else []), reason
+        )
+        return Recovery(
+            net, res, cert, n, details={"moments": mom, "rows": rows, "singular_values": sv, "n_work": n_work}
+        )
+
+    def low_rank(reason, sv=None):
+        # rank(U*) < k: the row-span step cannot work; for ReLU try the route of spec §4
+        # (relulearn.lowrank), which certifies its own answer by the residual
+        if act.name == "relu" and n >= 2 * k * d:
+            rec = recover_low_rank(X, Y, k, rng=gen, tol=tol)
+            if rec.ok:
+                details = {**rec.details, "route": "low_rank", "moments": mom, "singular_values": sv}
+                return Recovery(rec.network, rec.residual, rec.certificate, n, details=details)
+            reason = f"{reason}; the low-rank route did not certify either: {rec.certificate.reason}"
+        return fail(reason, sv)
+
+    if k > m:
+        return low_rank(f"k={k} > m={m}: the row span of Y has dimension at most m < k (rank(U*) = k fails)")
+    Xw, Yw = X[:, :n_work], Y[:, :n_work]
+    if n_work < k + 1:
+        return fail(f"only n={n_work} samples; need more than k={k}")
+    Q, sv = label_row_space(Yw, k)
+    top = sv[0] if sv[0] > 0 else 1.0
+    if sv[k - 1] <= tol * top:
+        return low_rank(f"Y has numerical rank < k={k} (s_k/s_1 = {sv[k - 1] / top:.1e}): rank(U*) < k or k too large", sv)
+    if len(sv) > k and sv[k] > tol * top:
+        return fail(f"Y has rank > k={k} (s_(k+1)/s_1 = {sv[k] / top:.1e}): noisy labels or k too small", sv)
+    rows = find_unit_rows(
+        Q,
+        Xw,
+        None if mom is None else mom.directions,
+        strategy=strategy,
+        rng=gen,
+        max_candidates=max_candidates,
+        tol=tol,
+        activation=act,
+    )
+    if rows.n_found < k:
+        return fail(f"certified {rows.n_found} of k={k} units after {rows.n_candidates} candidate zero sets", sv, rows)
+    try:
+        V, fit = solve_input_weights(Xw, rows.F, act)
+    except RecoveryFailed as exc:
+        return fail(str(exc), sv, rows)
+    H = act(V @ Xw)
+    U = solve_output_weights(Yw, H)
+    net = TwoLayerNetwork(U, V, act)
+    if act.positively_homogeneous:
+        net = net.canonical()
+    residual = _residual(net, X, Y)
+    details = {"moments": mom, "rows": rows, "singular_values": sv, "fit": fit, "n_work": n_work}
+    if not residual <= tol:
+        reason = f"residual {residual:.1e} on all n={n} samples exceeds tol={tol:.0e}"
+        if on_failure == "raise":
+            raise RecoveryFailed(reason)
+        return Recovery(net, residual, Certificate(False, rows.smallest, rows.next, reason), n, details=details)
+    return Recovery(net, residual, Certificate(True, rows.smallest, rows.next, ""), n, details=details)

@@ -1,0 +1,156 @@
+"""Tests of relulearn.moments: closed forms against quadrature and Monte Carlo."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import relulearn as rl
+from relulearn.moments import (
+    PHI0,
+    first_moment,
+    fourth_moment_contraction,
+    hermite_coefficient,
+    population_first_moment,
+    population_fourth_moment_contraction,
+    population_second_moment_contraction,
+    projected_second_moment,
+    second_moment_contraction,
+)
+
+
+@pytest.mark.parametrize("s", [0.3, 1.0, 1.7])
+def test_relu_hermite_coefficients_closed_forms(s):
+    # E relu(sz) = s phi0, E relu(sz) z = s/2, E relu(sz) He2 = s phi0, He3: 0, He4: -s phi0,
+    # He6: 3 s phi0 ((2j-3)!! with j = 3) -- spec §2.  Quadrature is accurate to ~1e-12.
+    expected = {0: s * PHI0, 1: s / 2, 2: s * PHI0, 3: 0.0, 4: -s * PHI0, 6: 3 * s * PHI0}
+    for p, val in expected.items():
+        assert hermite_coefficient("relu", p, s) == pytest.approx(val, abs=1e-10)
+
+
+def test_other_rectified_coefficients():
+    s = 1.3
+    assert hermite_coefficient("squared_relu", 1, s) == pytest.approx(2 * s**2 * PHI0, abs=1e-10)
+    assert hermite_coefficient("squared_relu", 2, s) == pytest.approx(s**2, abs=1e-10)
+    # step: c_2 = 0 and c_3 = -phi0 (spec §2: use the lowest nonzero order >= 2)
+    assert hermite_coefficient("step", 2) == pytest.approx(0.0, abs=1e-10)
+    assert hermite_coefficient("step", 3) == pytest.approx(-PHI0, abs=1e-10)
+
+
+def test_hermite_coefficient_matches_monte_carlo():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(1_000_000)
+    for name, p in [("softplus", 2), ("tanh", 3), ("squared_relu", 4)]:
+        vals = rl.get_activation(name)(0.8 * z) * np.polynomial.hermite_e.hermeval(z, [0] * p + [1])
+        se = vals.std() / math.sqrt(z.size)  # 5 standard errors of the Monte Carlo mean
+        assert abs(vals.mean() - hermite_coefficient(name, p, 0.8)) < 5 * se
+
+
+def test_hermite_coefficient_validation():
+    with pytest.raises(ValueError, match="scale"):
+        hermite_coefficient("relu", 2, -1.0)
+    with pytest.raises(ValueError, match="order"):
+        hermite_coefficient("relu", -1)
+    with pytest.raises(TypeError, match="order"):
+        hermite_coefficient("relu", 1.5)
+
+
+@pytest.fixture(scope="module")
+def mc_data():
+    net = rl.planted_network(5, 3, 2, rng=3)
+    X, Y = rl.sample(net, 400_000, rng=4)
+    return net, X, Y
+
+
+def test_first_moment_matches_closed_form(mc_data):
+    net, X, Y = mc_data
+    n = X.shape[1]
+    est = first_moment(X, Y)
+    # for ReLU the closed form is U V / 2
+    assert np.allclose(population_first_moment(net), net.U @ net.V / 2, atol=1e-12)
+    # per entry: 5 standard errors of the mean of y_r x_a, estimated from the samples
+    se = np.sqrt(((Y**2) @ (X**2).T / n - est**2) / n)
+    assert np.all(np.abs(est - population_first_moment(net)) < 5 * se)
+
+
+def test_second_moment_contraction_matches_closed_form(mc_data):
+    net, X, Y = mc_data
+    n = X.shape[1]
+    g = np.array([0.6, -1.1])
+    est = second_moment_contraction(X, Y, g)
+    truth = population_second_moment_contraction(net, g)
+    # 5 standard errors of the mean, from the spread of 40 batch estimates
+    batches = [second_moment_contraction(X[:, j::40], Y[:, j::40], g) for j in range(40)]
+    se = np.std(batches, axis=0, ddof=1) / math.sqrt(40)
+    assert n == 400_000
+    assert np.all(np.abs(est - truth) < 5 * se)
+    # for ReLU: phi0 sum_i (g.u_i) s_i vbar_i vbar_i^T (spec §2)
+    s = np.linalg.norm(net.V, axis=1)
+    Vb = net.V / s[:, None]
+    assert np.allclose(truth, PHI0 * (Vb.T * (s * (g @ net.U))) @ Vb, atol=1e-12)
+
+
+def test_projected_second_moment_is_the_projected_contraction(mc_data):
+    _, X, Y = mc_data
+    Xs, Ys = X[:, :2000], Y[:, :2000]
+    P = np.linalg.qr(np.random.default_rng(0).standard_normal((5, 3)))[0]
+    T = projected_second_moment(Xs, Ys, P)
+    assert T.shape == (2, 3, 3)
+    g = np.array([0.3, 2.0])
+    assert np.allclose(np.tensordot(g, T, axes=1), P.T @ second_moment_contraction(Xs, Ys, g) @ P, atol=1e-12)
+
+
+def _he4_full(x):
+    p = x.size
+    I = np.eye(p)
+    T = np.einsum("a,b,c,d->abcd", x, x, x, x)
+    for a, b, c, d in itertools.product(range(p), repeat=4):
+        pairs = [(a, b, c, d), (a, c, b, d), (a, d, b, c), (b, c, a, d), (b, d, a, c), (c, d, a, b)]
+        T[a, b, c, d] -= sum(x[i] * x[j] * I[k, l] for i, j, k, l in pairs)
+        T[a, b, c, d] += I[a, b] * I[c, d] + I[a, c] * I[b, d] + I[a, d] * I[b, c]
+    return T
+
+
+def test_fourth_moment_contraction_matches_full_tensor():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((3, 4))
+    y = rng.standard_normal(4)
+    g, h = rng.standard_normal(3), rng.standard_normal(3)
+    full = sum(y[j] * _he4_full(X[:, j]) for j in range(4)) / 4
+    assert np.allclose(fourth_moment_contraction(X, y, g, h), np.einsum("abcd,a,b->cd", full, g, h), atol=1e-12)
+
+
+def test_fourth_moment_contraction_matches_closed_form():
+    net = rl.planted_network(3, 2, 1, rng=5)
+    X, Y = rl.sample(net, 400_000, rng=6)
+    g, h = np.array([1.0, 0.5, -0.3]), np.array([0.2, -1.0, 0.7])
+    est = fourth_moment_contraction(X, Y, g, h)
+    truth = population_fourth_moment_contraction(net, g, h)
+    # standard errors from per-sample contributions, computed on chunks to keep memory small
+    n = X.shape[1]
+    chunks = [fourth_moment_contraction(X[:, j::40], Y[:, j::40], g, h) for j in range(40)]
+    se = np.std(chunks, axis=0, ddof=1) / math.sqrt(40)  # 5 SE of the mean over 40 batches
+    assert n == 400_000
+    assert np.all(np.abs(est - truth) < 5 * se + 1e-12)
+    # for ReLU, c_4 = -s phi0
+    s = np.linalg.norm(net.V, axis=1)
+    Vb = net.V / s[:, None]
+    w = -PHI0 * s * net.U[0] * (Vb @ g) * (Vb @ h)
+    assert np.allclose(truth, (Vb.T * w) @ Vb, atol=1e-12)
+
+
+def test_moment_validation():
+    X = np.zeros((3, 5))
+    with pytest.raises(ValueError, match="Y"):
+        first_moment(X, np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="g"):
+        second_moment_contraction(X, np.zeros((2, 5)), np.zeros(3))
+    with pytest.raises(ValueError, match="P"):
+        projected_second_moment(X, np.zeros((2, 5)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="y"):
+        fourth_moment_contraction(X, np.zeros((2, 5)), np.zeros(3), np.zeros(3))
+    with pytest.raises(TypeError, match="net"):
+        population_first_moment("net")
