@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import cho_factor as _cho_factor
+from scipy.linalg import cho_solve as _cho_solve
 from scipy.linalg import lstsq as _lstsq
 from scipy.optimize import linprog
 
@@ -412,6 +414,24 @@ class UnitRows:
         return f"UnitRows(found={self.n_found}, n={self.F.shape[1]}, n_candidates={self.n_candidates})"
 
 
+def _normal_lstsq(Xa: np.ndarray, t: np.ndarray, refine: bool = True) -> np.ndarray:
+    """Least-squares v with Xa v ~ t, by the normal equations (Cholesky), O(|P| d^2).
+
+    The active samples of a unit are Gaussian restricted to a half-space, so Xa^T Xa is well
+    conditioned; one step of iterative refinement (``refine``) then brings an exactly consistent
+    system back to round-off. Several times faster than a pivoted QR at these sizes. Falls back to
+    QR with pivoting if the Gram matrix is not numerically positive definite."""
+    G = Xa.T @ Xa
+    try:
+        c = _cho_factor(G, check_finite=False)
+    except np.linalg.LinAlgError:
+        return _lstsq(Xa, t, lapack_driver="gelsy", check_finite=False)[0]
+    v = _cho_solve(c, Xa.T @ t, check_finite=False)
+    if refine:
+        v += _cho_solve(c, Xa.T @ (t - Xa @ v), check_finite=False)
+    return v
+
+
 class _Collector:
     """Keeps distinct certified rows."""
 
@@ -462,7 +482,7 @@ class _Collector:
             return True
         Xa = self.X[:, P].T
         t = row[P] ** (1.0 / self.degree)
-        v = _lstsq(Xa, t, lapack_driver="gelsy", check_finite=False)[0]
+        v = _normal_lstsq(Xa, t, refine=False)  # tolerance sqrt(tol): no refinement needed
         scale = max(float(np.max(np.abs(t))), np.finfo(float).tiny)
         if np.max(np.abs(Xa @ v - t)) > np.sqrt(self.tol) * scale:
             return False
@@ -726,7 +746,7 @@ def solve_input_weights(X, F, activation: str | Activation = "relu") -> tuple[np
         Xa = X[:, P].T
         if act.degree is not None:
             t = row[P] ** (1.0 / act.degree)
-            v = _lstsq(Xa, t, lapack_driver="gelsy", check_finite=False)[0]  # QR with pivoting
+            v = _normal_lstsq(Xa, t)
             fit[i] = np.linalg.norm(Xa @ v - t) / np.linalg.norm(t)
         else:
             v, fit[i] = _scale_search(Xa, row[P], act)
@@ -770,14 +790,14 @@ def _scale_search(Xa, f_vals, act):
 
 
 def _residual(net: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray) -> float:
-    """||Y - U f(V X)||_F / ||Y||_F on all samples, in blocks (O(n k (d + m)))."""
+    """||Y - U f(V X)||_F / ||Y||_F on all samples, in blocks and in place (O(n k (d + m)))."""
+    U, V, f = np.asarray(net.U), np.asarray(net.V), net.activation
     num = 0.0
-    den = 0.0
     for j in range(0, X.shape[1], 50_000):
-        Yb = Y[:, j : j + 50_000]
-        R = Yb - net.U @ net.activation(net.V @ X[:, j : j + 50_000])
+        R = U @ f(V @ X[:, j : j + 50_000])
+        R -= Y[:, j : j + 50_000]
         num += float(np.vdot(R, R))
-        den += float(np.vdot(Yb, Yb))
+    den = float(np.vdot(Y, Y))
     return float(np.sqrt(num / max(den, np.finfo(float).tiny)))
 
 
