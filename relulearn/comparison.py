@@ -1,0 +1,185 @@
+"""Every learner side by side: the harness behind chapter 8 and ``bench/compare.py``.
+
+A :class:`Setting` is a family of seeded planted instances (input law, noise level, output shape);
+:func:`learners_for` lists the learners whose assumptions the setting meets; :func:`accuracy_vs_n`,
+:func:`error_vs_noise` and :func:`time_vs_size` run them on the *same* instances and return rows of
+measurements (the bench prints them, the chapter plots them). This module stands on top of the
+package: it imports the learners and nothing imports it.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from ._validation import check_int
+from .descent import train
+from .exact import recover_exact
+from .inputs import Gaussian, InputLaw, sample
+from .lowrank import recover_low_rank
+from .metrics import recovery_error
+from .network import TwoLayerNetwork, planted_network
+from .noisy import recover_noisy
+from .recovery import RecoveryFailed
+
+__all__ = ["Setting", "Learner", "Measurement", "learners_for", "run_learner", "accuracy_vs_n", "error_vs_noise",
+           "time_vs_size", "loglog_slope"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A family of planted instances.
+
+    Parameters
+    ----------
+    name : str
+    d, k, m : int
+        Input dimension, hidden units, outputs.
+    noise : float
+        Noise standard deviation relative to the RMS of the clean labels.
+    inputs : InputLaw
+        Law of the inputs.
+    scalar_pm1 : bool
+        Scalar output with output weights in {-1, +1} and V of condition number 2 (the setting of
+        Zhong et al. 2017); otherwise ``planted_network(d, k, m)``.
+    """
+
+    name: str
+    d: int
+    k: int
+    m: int
+    noise: float = 0.0
+    inputs: InputLaw = field(default_factory=Gaussian)
+    scalar_pm1: bool = False
+
+    def instance(self, n: int, seed: int) -> tuple[TwoLayerNetwork, np.ndarray, np.ndarray]:
+        """(truth, X, Y) for ``n`` samples, the same for every learner given the same seed. Cost O(n k (d + m))."""
+        rng = np.random.default_rng(seed)
+        if self.scalar_pm1:
+            base = planted_network(self.d, self.k, 1, rng=rng, condition=2.0)
+            net = TwoLayerNetwork(rng.choice([-1.0, 1.0], size=(1, self.k)), base.V)
+        else:
+            net = planted_network(self.d, self.k, self.m, rng=rng)
+        clean = sample(net, n, rng=rng, inputs=self.inputs)
+        sd = self.noise * float(np.sqrt(np.mean(clean.Y_clean**2)))
+        Y = clean.Y_clean + sd * rng.standard_normal(clean.Y_clean.shape) if sd > 0 else clean.Y_clean
+        return net, clean.X, Y
+
+
+@dataclass(frozen=True)
+class Learner:
+    """A named learner ``fit(X, Y, k, seed)`` returning a Recovery or a TwoLayerNetwork."""
+
+    name: str
+    fit: Callable = field(repr=False)
+    applies: Callable[[Setting], bool] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One learner on one batch of instances."""
+
+    learner: str
+    setting: str
+    n: int
+    d: int
+    noise: float
+    successes: int
+    trials: int
+    median_error: float
+    median_seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Fraction of successes."""
+        return self.successes / self.trials
+
+    def __repr__(self) -> str:
+        return (f"Measurement({self.learner!r}, n={self.n}, d={self.d}, noise={self.noise:g}, "
+                f"success={self.successes}/{self.trials}, median_error={self.median_error:.1e})")
+
+
+def _is_gaussian(st: Setting) -> bool:
+    return isinstance(st.inputs, Gaussian)
+
+
+def _registry() -> list[Learner]:
+    out = [
+        Learner("gradient training", lambda X, Y, k, s: train(X, Y, k, rng=s, max_iter=3000), lambda st: True),
+        Learner("exact recovery", lambda X, Y, k, s: recover_exact(X, Y, k, rng=s),
+                lambda st: st.noise == 0 and _is_gaussian(st) and st.m >= st.k),
+        Learner("low-rank exact recovery", lambda X, Y, k, s: recover_low_rank(X, Y, k, rng=s),
+                lambda st: st.noise == 0 and _is_gaussian(st) and st.m < st.k),
+        Learner("noisy recovery", lambda X, Y, k, s: recover_noisy(X, Y, k, rng=s), _is_gaussian),
+    ]
+    return out
+
+
+def learners_for(setting: Setting, names: list[str] | None = None) -> list[Learner]:
+    """The learners whose assumptions ``setting`` meets (optionally only those in ``names``)."""
+    return [lr for lr in _registry() if lr.applies(setting) and (names is None or lr.name in names)]
+
+
+def run_learner(learner: Learner, X, Y, k: int, seed: int):
+    """Run one learner: ``(network or None, seconds)``; None when it refused or its certificate failed."""
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = learner.fit(X, Y, k, seed)
+    except RecoveryFailed:
+        return None, time.perf_counter() - t0
+    sec = time.perf_counter() - t0
+    ok = getattr(res, "ok", True)
+    return (getattr(res, "network", res) if ok else None), sec
+
+
+def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None) -> list[Measurement]:
+    """Success counts (recovery error below ``threshold``), median error and median time against n.
+
+    Every learner sees the same instances (seed s gives the same truth and data). A refusal counts
+    as a failure with error inf. Cost: the learners' own, times ``len(ns) * seeds``.
+    """
+    seeds = check_int("seeds", seeds)
+    rows = []
+    for n in ns:
+        for lr in learners_for(setting, names):
+            errs, secs = [], []
+            for seed in range(seeds):
+                truth, X, Y = setting.instance(int(n), seed)
+                est, sec = run_learner(lr, X, Y, setting.k, seed)
+                errs.append(np.inf if est is None else recovery_error(est, truth, inputs=setting.inputs).max)
+                secs.append(sec)
+            rows.append(Measurement(lr.name, setting.name, int(n), setting.d, setting.noise,
+                                    int(np.sum(np.asarray(errs) < threshold)), seeds,
+                                    float(np.median(errs)), float(np.median(secs))))
+    return rows
+
+
+def error_vs_noise(setting: Setting, n: int, noises, seeds: int, names=None) -> list[Measurement]:
+    """Median recovery error against the relative noise level, on the same instances for every learner."""
+    rows = []
+    for noise in noises:
+        st = replace(setting, noise=float(noise))
+        rows += accuracy_vs_n(st, [n], seeds, threshold=np.inf, names=names)
+    return rows
+
+
+def time_vs_size(setting: Setting, ns=(), ds=(), n_for_d: int = 10_000, names=None) -> list[Measurement]:
+    """Seconds of one run (seed 0) against n (at the setting's d) and against d (at ``n_for_d``)."""
+    rows = []
+    for n in ns:
+        rows += accuracy_vs_n(setting, [n], 1, threshold=np.inf, names=names)
+    for d in ds:
+        rows += accuracy_vs_n(replace(setting, d=int(d)), [n_for_d], 1, threshold=np.inf, names=names)
+    return rows
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of log(y) against log(x) (the fitted exponent)."""
+    x, y = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    return float(np.polyfit(x, y, 1)[0])
