@@ -72,11 +72,16 @@ class Setting:
 
 @dataclass(frozen=True)
 class Learner:
-    """A named learner ``fit(X, Y, k, seed)`` returning a Recovery or a TwoLayerNetwork."""
+    """A named learner ``fit(X, Y, k, seed)`` returning a Recovery or a TwoLayerNetwork.
+
+    ``applies(setting)`` says whether the setting meets the learner's assumptions and
+    ``min_samples(setting)`` is the smallest n it accepts (it raises ValueError below that).
+    """
 
     name: str
     fit: Callable = field(repr=False)
     applies: Callable[[Setting], bool] = field(repr=False)
+    min_samples: Callable[[Setting], int] = field(default=lambda st: 1, repr=False)
 
 
 @dataclass(frozen=True)
@@ -113,8 +118,9 @@ def _registry() -> list[Learner]:
         Learner("exact recovery", lambda X, Y, k, s: recover_exact(X, Y, k, rng=s),
                 lambda st: st.noise == 0 and _is_gaussian(st) and st.m >= st.k),
         Learner("low-rank exact recovery", lambda X, Y, k, s: recover_low_rank(X, Y, k, rng=s),
-                lambda st: st.noise == 0 and _is_gaussian(st) and st.m < st.k),
-        Learner("noisy recovery", lambda X, Y, k, s: recover_noisy(X, Y, k, rng=s), _is_gaussian),
+                lambda st: st.noise == 0 and _is_gaussian(st) and st.m < st.k, lambda st: 2 * st.k * st.d),
+        Learner("noisy recovery", lambda X, Y, k, s: recover_noisy(X, Y, k, rng=s), _is_gaussian,
+                lambda st: 2 * st.k * st.d),
     ]
     return out
 
@@ -148,6 +154,8 @@ def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None
     rows = []
     for n in ns:
         for lr in learners_for(setting, names):
+            if n < lr.min_samples(setting):
+                continue
             errs, secs = [], []
             for seed in range(seeds):
                 truth, X, Y = setting.instance(int(n), seed)

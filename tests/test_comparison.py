@@ -1,0 +1,69 @@
+"""The comparison harness and the claims chapter 8 makes with it (at small sizes)."""
+
+import numpy as np
+import pytest
+
+import relulearn as rl
+from relulearn import comparison as cmp
+
+GAUSS = cmp.Setting("g", d=10, k=4, m=6)
+
+
+def test_every_learner_sees_the_same_instance():
+    a, b = GAUSS.instance(200, 3), GAUSS.instance(200, 3)
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_array_equal(a[2], b[2])
+    np.testing.assert_array_equal(a[0].V, b[0].V)
+    truth, X, Y = cmp.Setting("n", 5, 2, 3, noise=0.5).instance(20_000, 0)
+    # noise sd is half the clean RMS: the residual of the truth has that RMS (5 standard errors)
+    rms_clean = np.sqrt(np.mean(truth(X) ** 2))
+    assert abs(np.std(Y - truth(X)) - 0.5 * rms_clean) < 5 * 0.5 * rms_clean / np.sqrt(2 * Y.size)
+
+
+def test_learners_meet_their_settings_assumptions():
+    names = lambda st: [lr.name for lr in cmp.learners_for(st)]  # noqa: E731
+    assert "exact recovery" in names(GAUSS) and "low-rank exact recovery" not in names(GAUSS)
+    noisy = cmp.Setting("noisy", 10, 4, 6, noise=0.5)
+    assert "exact recovery" not in names(noisy) and "noisy recovery" in names(noisy)
+    scalar = cmp.Setting("scalar", 10, 4, 1, scalar_pm1=True)
+    assert "low-rank exact recovery" in names(scalar) and "exact recovery" not in names(scalar)
+    assert "gradient training" in names(cmp.Setting("cube", 10, 4, 6, inputs=rl.UniformCube()))
+
+
+def test_exact_recovery_recovers_every_seed_from_3d_samples_and_skips_learners_below_their_minimum():
+    rows = cmp.accuracy_vs_n(GAUSS, [30], 3, threshold=1e-6)
+    exact = [r for r in rows if r.learner == "exact recovery"][0]
+    assert exact.successes == 3 and exact.median_error < 1e-12
+    assert not [r for r in rows if r.learner == "noisy recovery"]  # 30 < 2 k d = 80
+
+
+def test_noisy_learners_reach_the_same_error_and_it_falls_like_root_n():
+    noisy = cmp.Setting("noisy", 10, 4, 6, noise=0.5)
+    rows = cmp.accuracy_vs_n(noisy, [5_000, 20_000, 80_000], 2, threshold=0.05,
+                             names=["noisy recovery", "gradient training"])
+    by = {name: [r.median_error for r in rows if r.learner == name] for name in ("noisy recovery", "gradient training")}
+    np.testing.assert_allclose(by["noisy recovery"], by["gradient training"], rtol=0.1)
+    slope = cmp.loglog_slope([5_000, 20_000, 80_000], by["noisy recovery"])
+    assert -0.65 < slope < -0.35
+
+
+def test_error_grows_with_the_noise_level():
+    # the chapter's setting: n = 20,000, median over 3 seeds; the error is linear in the noise level,
+    # so a 10-fold noise gives a ratio near 10 (between 3 and 30 allows for the seed-to-seed spread)
+    rows = cmp.error_vs_noise(GAUSS, 20_000, [0.1, 1.0], 3, names=["noisy recovery"])
+    low, high = (r.median_error for r in rows)
+    assert 3 < high / low < 30
+
+
+def test_scalar_output_is_recovered_exactly_by_the_low_rank_route():
+    scalar = cmp.Setting("scalar", 10, 4, 1, scalar_pm1=True)
+    (row,) = cmp.accuracy_vs_n(scalar, [2_000], 3, threshold=1e-6, names=["low-rank exact recovery"])
+    assert row.successes == 3
+
+
+def test_time_rows_and_slopes():
+    rows = cmp.time_vs_size(GAUSS, ns=[500, 1000], ds=[10, 12], n_for_d=500, names=["exact recovery"])
+    assert [(r.n, r.d) for r in rows] == [(500, 10), (1000, 10), (500, 10), (500, 12)]
+    assert all(r.median_seconds > 0 for r in rows)
+    assert cmp.loglog_slope([1, 10, 100], [3, 30, 300]) == pytest.approx(1.0)
+    assert "success=1/1" in repr(rows[0])
