@@ -85,5 +85,16 @@ from .lowrank import (
     sign_pattern_regression,
 )
 from .noisy import alternating_refinement, fit_output_layer, recover_noisy
+from .symmetric import (
+    DetectorNullSpace,
+    LinearPart,
+    detector_null_space,
+    detector_operator,
+    even_odd_split,
+    linear_part,
+    pure_neuron_detectors,
+    recover_symmetric,
+    weights_from_detectors,
+)
 
 __version__ = "0.1.0"
