@@ -96,5 +96,26 @@ from .symmetric import (
     recover_symmetric,
     weights_from_detectors,
 )
+from .hermite import (
+    RELU_TAIL_CONSTANT,
+    NormalizedActivation,
+    PolynomialFit,
+    RandomDeepNetwork,
+    absolute,
+    best_polynomial_error,
+    dual_activation,
+    fit_polynomial,
+    hermite_coefficients,
+    hermite_functions,
+    hermite_tail,
+    lipschitz_tail_bound,
+    monomial_features,
+    normalize_activation,
+    random_deep_network,
+    second_moment,
+    shadow_gap,
+    shadow_gap_infinite_width,
+    truncated_activation,
+)
 
 __version__ = "0.1.0"

@@ -1,0 +1,1015 @@
+"""Hermite expansions of activations and the polynomial shadow of a random deep network.
+
+Notation (spec ``hermite.md`` §1): h_n = He_n / sqrt(n!) are the normalised probabilists' Hermite
+polynomials, orthonormal for z ~ N(0, 1).  An activation expands as f = sum_n a_n h_n with
+a_n = E[f(z) h_n(z)]; its tail eps_f(q) = sum_{n>q} a_n^2 = E[(f - f_q)(z)^2] is the squared L2
+error of the degree-q truncation f_q; its dual activation is k_f(rho) = sum_n a_n^2 rho^n.
+
+A random Xavier network of depth i (entries N(0, 1/fan-in), normalised activation E f(z)^2 = 1,
+inputs on the sphere of radius sqrt(d)) is, for large widths, close to its *shadow network* (same
+weights, activation replaced by f_q), a polynomial of degree q^(i-1) (Daniely, Srebro, Vardi 2023).
+
+References
+----------
+.. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023,
+   arXiv:2305.16508 (spec ``hermite.md`` §1-§4).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+from scipy import special
+
+from ._validation import as_matrix, check_int, rng_from
+from .activations import Activation, get_activation
+
+__all__ = [
+    "RELU_TAIL_CONSTANT",
+    "NormalizedActivation",
+    "PolynomialFit",
+    "RandomDeepNetwork",
+    "absolute",
+    "best_polynomial_error",
+    "dual_activation",
+    "fit_polynomial",
+    "hermite_coefficients",
+    "hermite_functions",
+    "hermite_tail",
+    "lipschitz_tail_bound",
+    "monomial_features",
+    "normalize_activation",
+    "random_deep_network",
+    "second_moment",
+    "shadow_gap",
+    "shadow_gap_infinite_width",
+    "truncated_activation",
+]
+
+#: eps_relu(q) q^(3/2) -> sqrt(2) / (6 pi^(3/2)) = 0.0423291 for the raw ReLU (spec §3).
+RELU_TAIL_CONSTANT: float = math.sqrt(2.0) / (6.0 * math.pi**1.5)
+
+_PHI0 = 1.0 / math.sqrt(2.0 * math.pi)
+
+#: |x|, already normalised (E z^2 = 1); a closed-form activation of the Hermite chapter.
+absolute = Activation("abs", np.abs, np.sign, False, 1.0, (0.0,))
+
+
+# --------------------------------------------------------------------------------------------
+# Hermite polynomials
+# --------------------------------------------------------------------------------------------
+def hermite_functions(x, degree: int) -> np.ndarray:
+    """Values h_0(x), ..., h_degree(x) of the normalised Hermite polynomials h_n = He_n / sqrt(n!).
+
+    Parameters
+    ----------
+    x : array_like
+        Points, any shape.
+    degree : int
+        Largest degree, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (degree + 1, *x.shape)
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``degree`` not a non-negative int, or ``x`` not numeric.
+
+    Notes
+    -----
+    The three-term recursion h_{n+1} = (x h_n - sqrt(n) h_{n-1}) / sqrt(n + 1) (spec Eq. 1): no
+    factorials, stable, O(degree * size(x)).
+
+    References
+    ----------
+    Spec hermite.md §1, Eq. (1).
+    """
+    degree = check_int("degree", degree, minimum=0)
+    try:
+        x = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"x must be numeric, got {type(x).__name__}") from exc
+    H = np.empty((degree + 1,) + x.shape)
+    H[0] = 1.0
+    if degree >= 1:
+        H[1] = x
+    for n in range(1, degree):
+        H[n + 1] = (x * H[n] - math.sqrt(n) * H[n - 1]) / math.sqrt(n + 1)
+    return H
+
+
+def _hermite_series(coefs: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """sum_n coefs[n] h_n(x) by the forward recursion, without storing all h_n."""
+    x = np.asarray(x, dtype=float)
+    out = np.full(x.shape, coefs[0], dtype=float)
+    if len(coefs) == 1:
+        return out
+    h_prev, h = np.ones_like(x), x.copy()
+    out += coefs[1] * h
+    for n in range(1, len(coefs) - 1):
+        h_prev, h = h, (x * h - math.sqrt(n) * h_prev) / math.sqrt(n + 1)
+        if coefs[n + 1] != 0.0:
+            out += coefs[n + 1] * h
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Normalised activations
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False, repr=False)
+class NormalizedActivation(Activation):
+    """``scale * base`` with ``scale = 1 / sqrt(E base(z)^2)`` so that E f(z)^2 = 1.
+
+    Built by :func:`normalize_activation`; keeps ``base`` and ``scale`` so that the closed-form
+    Hermite coefficients of ``base`` carry over.
+    """
+
+    base: Activation | None = None
+    scale: float = 1.0
+
+    def __repr__(self) -> str:
+        return f"NormalizedActivation({self.base.name!r}, scale={self.scale:.6g})"
+
+
+def second_moment(activation: str | Activation) -> float:
+    """E f(z)^2 for z ~ N(0, 1), in closed form where one is known (else quadrature).
+
+    Parameters
+    ----------
+    activation : str or Activation
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Closed forms: ReLU 1/2, |x| 1, step 1/2, leaky ReLU (1 + s^2)/2, erf (2/pi) arcsin(2/3),
+    linear 1, quadratic 3; otherwise piecewise Gauss-Legendre quadrature, O(1).
+
+    References
+    ----------
+    Spec hermite.md §3.
+    """
+    act = get_activation(activation)
+    if isinstance(act, NormalizedActivation):
+        return act.scale**2 * second_moment(act.base)
+    closed = {
+        "relu": 0.5,
+        "abs": 1.0,
+        "step": 0.5,
+        "linear": 1.0,
+        "quadratic": 3.0,
+        "erf": 2.0 / math.pi * math.asin(2.0 / 3.0),
+    }
+    if act.name in closed:
+        return closed[act.name]
+    slope = _leaky_slope(act)
+    if slope is not None:
+        return (1.0 + slope**2) / 2.0
+    nodes, weights = _gauss_nodes(act, 0)
+    return float(np.dot(weights, act(nodes) ** 2))
+
+
+def normalize_activation(activation: str | Activation) -> NormalizedActivation:
+    """The activation scaled so that E f(z)^2 = 1 (the paper's normalisation, e.g. sqrt(2) ReLU).
+
+    Parameters
+    ----------
+    activation : str or Activation
+
+    Returns
+    -------
+    NormalizedActivation
+
+    Raises
+    ------
+    ValueError
+        E f(z)^2 = 0 (nothing to normalise).
+
+    Notes
+    -----
+    O(1); an already normalised activation is returned unchanged.
+
+    References
+    ----------
+    Spec hermite.md §1 ("Activation").
+    """
+    act = get_activation(activation)
+    if isinstance(act, NormalizedActivation):
+        return act
+    m2 = second_moment(act)
+    if not m2 > 0:
+        raise ValueError(f"activation {act.name!r} has E f(z)^2 = {m2}; it cannot be normalised")
+    s = 1.0 / math.sqrt(m2)
+    base = act
+    return NormalizedActivation(
+        f"normalized({base.name})",
+        lambda z: s * base.value(z),
+        lambda z: s * base.derivative(z),
+        base.rectified,
+        base.degree,
+        base.kinks,
+        base=base,
+        scale=s,
+    )
+
+
+def _leaky_slope(act: Activation) -> float | None:
+    if act.name.startswith("leaky_relu(") and act.name.endswith(")"):
+        try:
+            return float(act.name[len("leaky_relu(") : -1])
+        except ValueError:
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Coefficients
+# --------------------------------------------------------------------------------------------
+def _relu_coefficients(degree: int) -> np.ndarray:
+    """a_n of max(0, x): a_0 = phi(0), a_1 = 1/2, a_n = (-1)^(n/2-1) (n-3)!! / sqrt(2 pi n!) for even n."""
+    a = np.zeros(degree + 1)
+    a[0] = _PHI0
+    if degree >= 1:
+        a[1] = 0.5
+    if degree >= 2:
+        a[2] = 1.0 / (2.0 * math.sqrt(math.pi))
+    for n in range(2, degree - 1, 2):  # a_{n+2} / a_n = -(n - 1) / sqrt((n + 1)(n + 2))
+        a[n + 2] = -a[n] * (n - 1) / math.sqrt((n + 1) * (n + 2))
+    return a
+
+
+def _step_coefficients(degree: int) -> np.ndarray:
+    """a_n of 1{x > 0}: a_0 = 1/2, odd n: phi(0) (-1)^((n-1)/2) (n-2)!! / sqrt(n!)."""
+    a = np.zeros(degree + 1)
+    a[0] = 0.5
+    if degree >= 1:
+        a[1] = _PHI0
+    for n in range(1, degree - 1, 2):  # a_{n+2} / a_n = -n / sqrt((n + 1)(n + 2))
+        a[n + 2] = -a[n] * n / math.sqrt((n + 1) * (n + 2))
+    return a
+
+
+def _erf_coefficients(degree: int, alpha: float = 1.0) -> np.ndarray:
+    """a_n of erf(alpha x): odd n: (2 alpha / sqrt(pi)) s (s^2 - 1)^((n-1)/2) (n-2)!! / sqrt(n!)."""
+    s2 = 1.0 / (1.0 + 2.0 * alpha**2)
+    a = np.zeros(degree + 1)
+    if degree >= 1:
+        a[1] = 2.0 * alpha / math.sqrt(math.pi) * math.sqrt(s2)
+    for n in range(1, degree - 1, 2):  # a_{n+2} / a_n = (s^2 - 1) n / sqrt((n + 1)(n + 2))
+        a[n + 2] = a[n] * (s2 - 1.0) * n / math.sqrt((n + 1) * (n + 2))
+    return a
+
+
+def _closed_form(act: Activation, degree: int) -> np.ndarray | None:
+    name = act.name
+    if name == "relu":
+        return _relu_coefficients(degree)
+    if name == "abs":
+        a = 2.0 * _relu_coefficients(degree)
+        a[0] = math.sqrt(2.0 / math.pi)
+        if degree >= 1:
+            a[1] = 0.0
+        return a
+    if name == "step":
+        return _step_coefficients(degree)
+    if name == "erf":
+        return _erf_coefficients(degree)
+    if name in ("linear", "quadratic"):
+        a = np.zeros(degree + 1)
+        if name == "linear" and degree >= 1:
+            a[1] = 1.0
+        if name == "quadratic":  # z^2 = 1 + sqrt(2) h_2
+            a[0] = 1.0
+            if degree >= 2:
+                a[2] = math.sqrt(2.0)
+        return a
+    slope = _leaky_slope(act)
+    if slope is not None:  # slope z + (1 - slope) relu(z)
+        a = (1.0 - slope) * _relu_coefficients(degree)
+        if degree >= 1:
+            a[1] += slope
+        return a
+    return None
+
+
+def _gauss_nodes(act: Activation, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights (including the Gaussian density) of a piecewise Gauss-Legendre rule.
+
+    [-L, L] with L = 2 sqrt(degree + 1) + 14 (beyond it phi(z) h_n(z)^2 < 1e-40) is split at the
+    kinks of f and into pieces of length <= 1, each with 40 Gauss-Legendre nodes: exact on each
+    smooth piece to double precision for activations analytic in a strip of half-width >= 0.5.
+    """
+    L = 2.0 * math.sqrt(degree + 1.0) + 14.0
+    cuts = {-L, L} | {float(k) for k in act.kinks if -L < k < L}
+    grid = np.unique(np.concatenate([np.linspace(-L, L, int(2 * L) + 1), sorted(cuts)]))
+    t, w = np.polynomial.legendre.leggauss(40)
+    lo, hi = grid[:-1, None], grid[1:, None]
+    nodes = (0.5 * (hi - lo) * t + 0.5 * (hi + lo)).ravel()
+    weights = (0.5 * (hi - lo) * w).ravel() * np.exp(-0.5 * nodes**2) * _PHI0
+    return nodes, weights
+
+
+def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarray:
+    """Hermite coefficients a_0, ..., a_degree of an activation, a_n = E[f(z) h_n(z)].
+
+    Parameters
+    ----------
+    activation : str or Activation
+        Any activation of :mod:`relulearn.activations`, :data:`absolute`, or a
+        :class:`NormalizedActivation` of one.
+    degree : int
+        Largest index, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (degree + 1,)
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``degree`` or unknown activation.
+
+    Notes
+    -----
+    Closed forms (spec §3), evaluated by their ratio recursions so that nothing overflows: ReLU,
+    leaky ReLU, |x|, step, erf, linear, quadratic; O(degree).  Otherwise (tanh, sigmoid, softplus,
+    squared ReLU, custom) a piecewise Gauss-Legendre rule against the Gaussian density, split at the
+    kinks, O(degree * sqrt(degree) * 40) evaluations.  The integrand |f h_n phi| integrates to at
+    most sqrt(E f^2), so there is no cancellation beyond the double-precision level: absolute
+    accuracy about 1e-15 for degree <= 30 (tested against independent adaptive quadrature).  Plain
+    Gauss-Hermite quadrature is *not* used: it converges slowly across a kink.
+
+    References
+    ----------
+    Spec hermite.md §3 (closed forms, Table A) and §7 (pitfalls).
+    """
+    degree = check_int("degree", degree, minimum=0)
+    act = get_activation(activation)
+    if isinstance(act, NormalizedActivation):
+        return act.scale * hermite_coefficients(act.base, degree)
+    closed = _closed_form(act, degree)
+    if closed is not None:
+        return closed
+    nodes, weights = _gauss_nodes(act, degree)
+    # recursion on sqrt(w) h_n(x) (bounded like the Hermite functions), so nothing overflows
+    sw = np.sqrt(weights)
+    g = sw * act(nodes)
+    a = np.empty(degree + 1)
+    u_prev, u = np.zeros_like(sw), sw.copy()
+    a[0] = g @ u
+    for n in range(degree):
+        u_prev, u = u, (nodes * u - math.sqrt(n) * u_prev) / math.sqrt(n + 1)
+        a[n + 1] = g @ u
+    return a
+
+
+# --------------------------------------------------------------------------------------------
+# Tails eps(q)
+# --------------------------------------------------------------------------------------------
+def _hyper_tail(first: float, p: float, r1: float, r2: float, z: float) -> float:
+    """first * sum_{i>=0} prod_{l<i} z (p + l)^2 / ((r1 + l)(r2 + l)) = first * 3F2(1, p, p; r1, r2; z)."""
+    with mpmath.workdps(30):
+        return float(mpmath.mpf(first) * mpmath.hyp3f2(1, p, p, r1, r2, z))
+
+
+_DIRECT = 256  # below this index, sum the terms explicitly (mpmath's 3F2 at z = 1 is slow for small parameters)
+
+
+def _relu_even_tail(n0: int) -> float:
+    """sum over even n >= n0 >= 2 of the squared ReLU coefficients (closed form via 3F2 at 1)."""
+    if n0 < _DIRECT:
+        a = _relu_coefficients(_DIRECT)
+        return float(np.sum(a[n0:_DIRECT:2][::-1] ** 2)) + _relu_even_tail(_DIRECT)
+    j = n0 // 2
+    if j > 10**9:  # leading asymptote, relative error O(1/j) < 1e-8 here
+        return RELU_TAIL_CONSTANT * (2.0 * j) ** -1.5
+    with mpmath.workdps(30):
+        first = mpmath.gamma(j - 0.5) / (8 * mpmath.pi**1.5 * mpmath.gamma(j + 1) * (j - 0.5))
+        return float(first * mpmath.hyp3f2(1, j - 0.5, j - 0.5, j + 0.5, j + 1, 1))
+
+
+def _odd_tail(n0: int, c2: float, first_scale: float) -> float:
+    """sum over odd n >= n0 of b_n^2 with b_{n+2}^2 / b_n^2 = c2 (m+1/2)^2 / ((m+1)(m+3/2)), n = 2m+1.
+
+    b_1^2 = first_scale.  Step: c2 = 1, first_scale = 1/(2 pi); erf: c2 = c^2, first_scale = a_1^2.
+    """
+    if n0 < _DIRECT + 1:
+        b2 = np.empty((_DIRECT + 2) // 2)  # b_1^2, b_3^2, ..., b_{_DIRECT - 1}^2, b_{_DIRECT + 1}^2
+        b2[0] = first_scale
+        for i in range(1, b2.size):
+            n = 2 * i - 1
+            b2[i] = b2[i - 1] * c2 * n * n / ((n + 1) * (n + 2))
+        return float(np.sum(b2[(n0 - 1) // 2 : -1][::-1])) + _odd_tail(_DIRECT + 1, c2, first_scale)
+    m = (n0 - 1) // 2
+    with mpmath.workdps(30):
+        # b_{2m+1}^2 = first_scale * c2^m * (1/2)_m^2 / ((1)_m (3/2)_m)
+        first = (
+            mpmath.mpf(first_scale)
+            * mpmath.mpf(c2) ** m
+            * mpmath.rf(0.5, m) ** 2
+            / (mpmath.rf(1, m) * mpmath.rf(1.5, m))
+        )
+        return float(first * mpmath.hyp3f2(1, m + 0.5, m + 0.5, m + 1, m + 1.5, c2))
+
+
+def hermite_tail(activation: str | Activation, q: int) -> float:
+    """eps_f(q) = sum_{n>q} a_n^2 = E[(f - f_q)(z)^2], the squared L2 error of the degree-q truncation.
+
+    For the activation *as given*: normalise it first (:func:`normalize_activation`) for the
+    paper's eps_sigma(q), which then equals 1 - sum_{n<=q} a_n^2.
+
+    Parameters
+    ----------
+    activation : str or Activation
+    q : int or sequence of int
+        Truncation degree(s), >= 0.
+
+    Returns
+    -------
+    float, or ndarray for a sequence of q (one quadrature shared by all q)
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``q`` or unknown activation.
+
+    Notes
+    -----
+    Computed as a sum of the tail, never as E f^2 minus the partial sum, so tails far below 1e-12
+    keep their relative accuracy.  ReLU, leaky ReLU, |x|: the even squares have the hypergeometric
+    ratio (n - 1)^2 / ((n + 1)(n + 2)), so the tail is a_{n0}^2 3F2(1, j-1/2, j-1/2; j+1/2, j+1; 1)
+    with n0 = 2j (30-digit mpmath, O(1)); for q > 2e9 the asymptote C q^(-3/2),
+    C = :data:`RELU_TAIL_CONSTANT`.  Step and erf: the same with odd indices.  Linear and
+    quadratic: exact.  Other activations: the coefficients up to degree
+    q + 300 by quadrature and their squares summed from q + 1 (accurate when the activation is smooth,
+    its coefficients decaying like exp(-c sqrt(n)); for a non-smooth activation without a closed form,
+    e.g. squared ReLU, the truncated sum misses the part beyond q + 300, so use it for small q only).
+
+    References
+    ----------
+    Spec hermite.md §1 (eps_sigma), §3 ("How fast eps(q) decays") and §7.
+    """
+    if not isinstance(q, (int, np.integer)) or isinstance(q, bool):
+        if isinstance(q, (str, bytes)) or not hasattr(q, "__len__"):
+            raise TypeError(f"q must be an int or a sequence of ints, got {type(q).__name__}")
+        qs = [check_int(f"q[{i}]", v, minimum=0) for i, v in enumerate(q)]
+        act = get_activation(activation)
+        base = act.base if isinstance(act, NormalizedActivation) else act
+        if qs and _closed_form(base, 0) is None:  # one quadrature for all q
+            a2 = hermite_coefficients(act, max(qs) + 300) ** 2
+            tails = np.cumsum(a2[::-1])[::-1]  # tails[n] = sum_{m >= n} a_m^2, smallest terms first
+            return np.array([tails[v + 1] for v in qs])
+        return np.array([hermite_tail(act, v) for v in qs])
+    q = check_int("q", q, minimum=0)
+    act = get_activation(activation)
+    if isinstance(act, NormalizedActivation):
+        return act.scale**2 * hermite_tail(act.base, q)
+    name = act.name
+    slope = _leaky_slope(act)
+    if name in ("relu", "abs") or slope is not None:
+        if q == 0:
+            first = hermite_coefficients(act, 1)[1] ** 2
+            return first + hermite_tail(act, 1)
+        factor = {"relu": 1.0, "abs": 4.0}.get(name, None)
+        if factor is None:
+            factor = (1.0 - slope) ** 2
+        n0 = q + 1 if (q + 1) % 2 == 0 else q + 2
+        return factor * _relu_even_tail(max(n0, 2))
+    if name in ("step", "erf"):
+        n0 = q + 1 if (q + 1) % 2 == 1 else q + 2
+        if name == "step":
+            return _odd_tail(n0, 1.0, 1.0 / (2.0 * math.pi))
+        c = 2.0 / 3.0  # 2 alpha^2 / (1 + 2 alpha^2) with alpha = 1
+        return _odd_tail(n0, c * c, 4.0 / (3.0 * math.pi))
+    if name == "linear":
+        return 1.0 if q == 0 else 0.0
+    if name == "quadratic":
+        return 3.0 if q == 0 else (2.0 if q == 1 else 0.0)
+    top = q + 300
+    a = hermite_coefficients(act, top)
+    return float(np.sum(a[q + 1 :][::-1] ** 2))  # smallest terms first
+
+
+def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
+    """The general bound eps_f(q) <= E f'(z)^2 / (q + 1) <= L^2 / (q + 1) (one integration by parts).
+
+    Parameters
+    ----------
+    activation : str or Activation
+    q : int
+        >= 0.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    a_n = n^(-1/2) E[f'(z) h_{n-1}(z)] gives eps(q) = sum_{n>q} (f'_{n-1})^2 / n <= E f'^2 / (q + 1).
+    E f'^2 by the piecewise quadrature, O(1).
+
+    References
+    ----------
+    Spec hermite.md §2, Eq. (7) with k = 1 ("Lemma 2.15", reconstructed).
+    """
+    q = check_int("q", q, minimum=0)
+    act = get_activation(activation)
+    nodes, weights = _gauss_nodes(act, 0)
+    return float(np.dot(weights, act.derivative(nodes) ** 2)) / (q + 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Dual activation
+# --------------------------------------------------------------------------------------------
+def dual_activation(activation: str | Activation, rho, *, closed_form: bool = True) -> np.ndarray:
+    """k_f(rho) = E f(X) f(Y) for standard Gaussians with correlation rho, = sum_n a_n^2 rho^n.
+
+    Parameters
+    ----------
+    activation : str or Activation
+    rho : array_like
+        Correlations in [-1, 1].
+    closed_form : bool
+        Use the closed form when one is known (ReLU: arc-cosine kernel
+        (sqrt(1 - rho^2) + (pi - arccos rho) rho) / (2 pi); |x|; step; erf: (2/pi) arcsin(2 rho / 3));
+        ``False`` sums the Hermite series (used by the tests to check the closed forms).
+
+    Returns
+    -------
+    ndarray, the shape of ``rho``
+
+    Raises
+    ------
+    ValueError
+        ``rho`` outside [-1, 1].
+
+    Notes
+    -----
+    Series: sum_{n<=N} a_n^2 rho^n (plus the exact tail at rho = 1), N = 4000 for closed-form
+    coefficients, 600 otherwise, O(N size(rho)); at rho = -1 the truncation error is at most eps(N).
+    The series converges fast for smooth activations and like N^(-3/2) at |rho| = 1 for ReLU.
+
+    References
+    ----------
+    Spec hermite.md §1 ("Dual activation") and §3; Cho and Saul (2009) for the arc-cosine kernel.
+    """
+    act = get_activation(activation)
+    try:
+        r = np.asarray(rho, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"rho must be numeric, got {type(rho).__name__}") from exc
+    if r.size and (not np.all(np.isfinite(r)) or np.max(np.abs(r)) > 1.0):
+        raise ValueError(f"rho must lie in [-1, 1], got values up to |rho| = {np.max(np.abs(r)):.3g}")
+    scale = 1.0
+    base = act
+    if isinstance(act, NormalizedActivation):
+        scale, base = act.scale**2, act.base
+    if closed_form:
+        rc = np.clip(r, -1.0, 1.0)
+        if base.name == "relu":
+            return scale * (np.sqrt(1.0 - rc**2) + (np.pi - np.arccos(rc)) * rc) / (2.0 * np.pi)
+        if base.name == "abs":
+            return scale * 2.0 / np.pi * (np.sqrt(1.0 - rc**2) + rc * np.arcsin(rc))
+        if base.name == "step":
+            return scale * (0.25 + np.arcsin(rc) / (2.0 * np.pi))
+        if base.name == "erf":
+            return scale * 2.0 / np.pi * np.arcsin(2.0 * rc / 3.0)
+    N = 4000 if _closed_form(base, 0) is not None else 600
+    a2 = hermite_coefficients(act, N) ** 2
+    powers = r[..., None] ** np.arange(N + 1)
+    out = powers @ a2
+    if np.any(r == 1.0):
+        out = np.where(r == 1.0, out + hermite_tail(act, N), out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Truncated activation and random deep networks
+# --------------------------------------------------------------------------------------------
+def truncated_activation(activation: str | Activation, q: int) -> Activation:
+    """The degree-q Hermite truncation f_q = sum_{n<=q} a_n h_n as an :class:`Activation`.
+
+    Parameters
+    ----------
+    activation : str or Activation
+    q : int
+        Degree, >= 0.
+
+    Returns
+    -------
+    Activation
+        Named ``"<name>_q<q>"``; its derivative uses h_n' = sqrt(n) h_{n-1}.
+
+    Notes
+    -----
+    Evaluation by the recursion (spec Eq. 1), O(q) per point.
+
+    References
+    ----------
+    Spec hermite.md §2 ("Shadow network").
+    """
+    q = check_int("q", q, minimum=0)
+    act = get_activation(activation)
+    a = hermite_coefficients(act, q)
+    da = a[1:] * np.sqrt(np.arange(1, q + 1)) if q >= 1 else np.zeros(1)
+    return Activation(
+        f"{act.name}_q{q}",
+        lambda z: _hermite_series(a, z),
+        lambda z: _hermite_series(da, z),
+        False,
+        None,
+        (),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class RandomDeepNetwork:
+    """Psi_W(x) = W^i f(W^{i-1} ... f(W^1 x)): no biases, linear scalar output (Daniely et al. 2023).
+
+    Attributes
+    ----------
+    weights : tuple of ndarray
+        W^1 (d_1, d_0), ..., W^i (1, d_{i-1}).
+    activation : Activation
+        The (normalised) activation, or its truncation for a shadow network.
+    """
+
+    weights: tuple = field(repr=False)
+    activation: Activation = field(repr=False)
+
+    @property
+    def depth(self) -> int:
+        """i, the number of weight matrices."""
+        return len(self.weights)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """(d_0, d_1, ..., d_i) with d_i = 1."""
+        return (self.weights[0].shape[1],) + tuple(W.shape[0] for W in self.weights)
+
+    @property
+    def input_dim(self) -> int:
+        return self.weights[0].shape[1]
+
+    @property
+    def size(self) -> int:
+        """d-bar = d_0 + ... + d_{i-1}, the size including the input components."""
+        return int(sum(self.widths[:-1]))
+
+    def hidden(self, X) -> list[np.ndarray]:
+        """Post-activations Psi^1(X), ..., Psi^{i-1}(X), each (d_j, n)."""
+        X = as_matrix("X", X)
+        if X.shape[0] != self.input_dim:
+            raise ValueError(f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}")
+        out, H = [], X
+        for W in self.weights[:-1]:
+            H = self.activation(W @ H)
+            out.append(H)
+        return out
+
+    def __call__(self, X) -> np.ndarray:
+        """Outputs Psi_W(X), shape (n,); cost O(n * sum_j d_j d_{j-1})."""
+        X = as_matrix("X", X)
+        if X.shape[0] != self.input_dim:
+            raise ValueError(f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}")
+        H = X
+        for W in self.weights[:-1]:
+            H = self.activation(W @ H)
+        return (self.weights[-1] @ H)[0]
+
+    def shadow(self, q: int) -> RandomDeepNetwork:
+        """The shadow network: the same weights with the degree-q truncation f_q (degree q^(i-1) in x)."""
+        return RandomDeepNetwork(self.weights, truncated_activation(self.activation, q))
+
+    def __repr__(self) -> str:
+        return f"RandomDeepNetwork(depth={self.depth}, widths={self.widths}, activation={self.activation.name!r})"
+
+
+def random_deep_network(
+    input_dim: int,
+    widths,
+    *,
+    rng=None,
+    activation: str | Activation = "relu",
+    normalize: bool = True,
+) -> RandomDeepNetwork:
+    """A random Xavier network: W^j with i.i.d. N(0, 1/d_{j-1}) entries (variance 1/fan-in).
+
+    Parameters
+    ----------
+    input_dim : int
+        d_0.
+    widths : int or sequence of int
+        Hidden widths d_1, ..., d_{i-1} (depth i = len(widths) + 1); the output width is 1.
+    rng : int, Generator or None
+    activation : str or Activation
+        Normalised (E f(z)^2 = 1) unless ``normalize=False``; ReLU becomes sqrt(2) max(0, x).
+    normalize : bool
+
+    Returns
+    -------
+    RandomDeepNetwork
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad dimensions, rng or activation.
+
+    Notes
+    -----
+    O(sum_j d_j d_{j-1}) random numbers.  With ||x|| = sqrt(d_0) each first-layer preactivation
+    is exactly N(0, 1), and every neuron has second moment 1 (spec §1).
+
+    References
+    ----------
+    Spec hermite.md §1 ("Xavier matrix", "Network").
+    """
+    d0 = check_int("input_dim", input_dim, minimum=1)
+    if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
+        widths = (widths,)
+    if isinstance(widths, (str, bytes)):
+        raise TypeError(f"widths must be an int or a sequence of ints, got {type(widths).__name__}")
+    try:
+        widths = tuple(widths)
+    except TypeError:
+        raise TypeError(f"widths must be an int or a sequence of ints, got {type(widths).__name__}") from None
+    if not widths:
+        raise ValueError("widths must name at least one hidden layer (depth >= 2), got an empty sequence")
+    widths = tuple(check_int(f"widths[{j}]", w, minimum=1) for j, w in enumerate(widths))
+    act = get_activation(activation)
+    if normalize:
+        act = normalize_activation(act)
+    gen = rng_from(rng)
+    dims = (d0,) + widths + (1,)
+    Ws = tuple(gen.standard_normal((dims[j + 1], dims[j])) / math.sqrt(dims[j]) for j in range(len(dims) - 1))
+    return RandomDeepNetwork(Ws, act)
+
+
+def shadow_gap(net: RandomDeepNetwork, q: int, X, *, average_output: bool = True) -> float:
+    """Mean over the columns of X of the squared gap between a network and its degree-q shadow.
+
+    Parameters
+    ----------
+    net : RandomDeepNetwork
+    q : int
+        Truncation degree, >= 0.
+    X : array_like, (d_0, n)
+        Inputs (on the sphere of radius sqrt(d_0) for the theory).
+    average_output : bool
+        ``True`` averages analytically over the Xavier output row W^i, which the gap depends on only
+        through E_{W^i} (W^i v)^2 = |v|^2 / d_{i-1}: returns mean_x |Psi^{i-1}(x) - Psi^{q,i-1}(x)|^2 / d_{i-1}
+        (same expectation over W, much smaller variance).  ``False``: mean_x (Psi(x) - Psi^q(x))^2
+        with the network's own output row.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Two forward passes, O(n sum_j d_j d_{j-1} + n q sum_j d_j).
+
+    References
+    ----------
+    Spec hermite.md §4 E1.
+    """
+    if not isinstance(net, RandomDeepNetwork):
+        raise TypeError(f"net must be a RandomDeepNetwork, got {type(net).__name__}")
+    sh = net.shadow(q)
+    if not average_output:
+        return float(np.mean((net(X) - sh(X)) ** 2))
+    H1, H2 = net.hidden(X)[-1], sh.hidden(X)[-1]
+    return float(np.mean((H1 - H2) ** 2))
+
+
+def shadow_gap_infinite_width(activation: str | Activation, q: int, depth: int) -> float:
+    """The infinite-width limit of E_W (Psi_W(x) - Psi^q_W(x))^2 at any x with ||x|| = sqrt(d).
+
+    Parameters
+    ----------
+    activation : str or Activation
+        The network's activation (should be normalised, E f^2 = 1, so that Var U stays 1).
+    q : int
+        Truncation degree, >= 0.
+    depth : int
+        i >= 2.
+
+    Returns
+    -------
+    float
+        gap_inf = 1 + s^2 - 2c after i - 1 hidden layers.
+
+    Notes
+    -----
+    Track c = Cov(U, V) and s^2 = Var V of the true and shadow preactivations (start c = s^2 = 1).
+    At each hidden layer, with g_n the Hermite coefficients of z -> f_q(s z) (exact by
+    (q + 1)-point Gauss-Hermite quadrature since f_q is a polynomial):
+    c <- sum_{n<=q} a_n g_n (c/s)^n, s^2 <- sum_n g_n^2.  For depth 2 this is eps_f(q).
+    Cost O(depth q^2).
+
+    References
+    ----------
+    Spec hermite.md §4 E1 ("Infinite-width prediction").
+    """
+    q = check_int("q", q, minimum=0)
+    depth = check_int("depth", depth, minimum=2)
+    act = get_activation(activation)
+    a = hermite_coefficients(act, q)
+    m2 = second_moment(act)
+    z, w = np.polynomial.hermite_e.hermegauss(q + 1)
+    w = w / w.sum()
+    H = hermite_functions(z, q)
+    c, s2 = 1.0, 1.0
+    for _ in range(depth - 1):
+        s = math.sqrt(s2)
+        g = H @ (w * _hermite_series(a, s * z))
+        rho = c / s
+        c = float(np.sum(a * g * rho ** np.arange(q + 1)))
+        s2 = float(np.sum(g**2))
+    return m2 + s2 - 2.0 * c
+
+
+# --------------------------------------------------------------------------------------------
+# Polynomial regression
+# --------------------------------------------------------------------------------------------
+def monomial_features(X, degree: int) -> np.ndarray:
+    """All monomials of degree <= D of the coordinates of x / sqrt(d): shape (C(d + D, D), n).
+
+    Parameters
+    ----------
+    X : array_like, (d, n)
+    degree : int
+        D >= 0.
+
+    Returns
+    -------
+    ndarray, (C(d + D, D), n)
+
+    Notes
+    -----
+    Built degree by degree (each monomial is a parent times one coordinate), O(C(d + D, D) n).
+    The 1/sqrt(d) scaling puts inputs of norm sqrt(d) on the unit sphere, which keeps the
+    least-squares problem well conditioned.
+    """
+    X = as_matrix("X", X)
+    D = check_int("degree", degree, minimum=0)
+    d, n = X.shape
+    Z = X / math.sqrt(d)
+    feats = [np.ones((1, n))]
+    prev, prev_idx = np.ones((1, n)), [()]
+    for _ in range(D):
+        new, new_idx = [], []
+        for row, idx in zip(prev, prev_idx):
+            start = idx[-1] if idx else 0
+            for j in range(start, d):
+                new.append(row * Z[j])
+                new_idx.append(idx + (j,))
+        prev, prev_idx = np.array(new), new_idx
+        feats.append(prev)
+    return np.vstack(feats)
+
+
+@dataclass(frozen=True, eq=False)
+class PolynomialFit:
+    """A fitted polynomial of degree <= D on the monomials of x / sqrt(d).
+
+    Attributes
+    ----------
+    degree : int
+    input_dim : int
+    coef : ndarray (n_features,)
+    ridge : float
+        The ridge parameter used.
+    train_mse : float
+    """
+
+    degree: int
+    input_dim: int
+    coef: np.ndarray = field(repr=False)
+    ridge: float = 0.0
+    train_mse: float = float("nan")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.coef.shape[0])
+
+    def __call__(self, X) -> np.ndarray:
+        """Predictions, shape (n,)."""
+        X = as_matrix("X", X)
+        if X.shape[0] != self.input_dim:
+            raise ValueError(f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}")
+        return self.coef @ monomial_features(X, self.degree)
+
+    def __repr__(self) -> str:
+        return (
+            f"PolynomialFit(degree={self.degree}, input_dim={self.input_dim}, "
+            f"n_features={self.n_features}, ridge={self.ridge:.3g}, train_mse={self.train_mse:.3e})"
+        )
+
+
+def fit_polynomial(X, y, degree: int, *, ridge: float = 0.0) -> PolynomialFit:
+    """Least squares (ridge if ``ridge > 0``) on all monomials of degree <= D.
+
+    Parameters
+    ----------
+    X : array_like, (d, n)
+    y : array_like, (n,) or (1, n)
+    degree : int
+        D >= 0.
+    ridge : float
+        lambda >= 0; minimises ||y - c^T Phi||^2 / n + lambda ||c||^2.
+
+    Returns
+    -------
+    PolynomialFit
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes, negative ridge, or fewer samples than features when ``ridge == 0``.
+
+    Notes
+    -----
+    p = C(d + D, D) features; cost O(n p^2 + p^3) via the normal equations (ridge) or a QR-based
+    least squares (plain).  This is the paper's learner in spirit: for a random network of depth i
+    the degree q^(i-1) shadow polynomial is within eps of the target, so D = q^(i-1) and
+    n = poly(d-bar^D) samples suffice (a PTAS, d-bar^{poly(1/eps)}).  For large p use the kernel
+    (1 + <x, x'>)^D instead, whose feature space is the same.
+
+    References
+    ----------
+    Spec hermite.md §2 (Corollary 1.2) and §4 E2.
+    """
+    from ._validation import check_samples
+
+    X, Y = check_samples(X, y)
+    if Y.shape[0] != 1:
+        raise ValueError(f"y must be scalar labels, shape (n,) or (1, n), got shape {Y.shape}")
+    D = check_int("degree", degree, minimum=0)
+    ridge = float(ridge)
+    if not (np.isfinite(ridge) and ridge >= 0):
+        raise ValueError(f"ridge must be a finite number >= 0, got {ridge}")
+    Phi = monomial_features(X, D)
+    p, n = Phi.shape
+    if ridge == 0.0 and n < p:
+        raise ValueError(f"X has n={n} samples but degree {D} needs at least {p} (the feature count) without ridge")
+    y1 = Y[0]
+    if ridge > 0:
+        coef = np.linalg.solve(Phi @ Phi.T / n + ridge * np.eye(p), Phi @ y1 / n)
+    else:
+        coef = np.linalg.lstsq(Phi.T, y1, rcond=None)[0]
+    mse = float(np.mean((coef @ Phi - y1) ** 2))
+    return PolynomialFit(D, X.shape[0], coef, ridge, mse)
+
+
+def best_polynomial_error(kernel, input_dim: int, degree: int, *, n_nodes: int = 4000) -> float:
+    """Best degree-D L2 error for a Gaussian process on the sphere with a dot-product kernel.
+
+    For Psi with covariance kappa(<x, x'>) on the sphere (uniform inputs, infinite width and samples),
+    err*(D) = sum_{l > D} m_l with m_l = N(d, l) E_t[kappa(t) P_l(t)], where t has density
+    prop. to (1 - t^2)^((d-3)/2) and P_l is the normalised Gegenbauer polynomial.
+
+    Parameters
+    ----------
+    kernel : callable
+        kappa on [-1, 1] (e.g. ``lambda t: dual_activation(sigma, dual_activation(sigma, t))``).
+    input_dim : int
+        d >= 3.
+    degree : int
+        D >= 0.
+    n_nodes : int
+        Gauss-Jacobi nodes.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    kappa(1) - sum_{l<=D} m_l by Gauss-Jacobi quadrature, O(n_nodes D).  Accurate to ~1e-7 for the
+    arc-cosine kernels (their (1 - t^2)^(1/2) endpoint behaviour limits the quadrature).
+
+    References
+    ----------
+    Spec hermite.md §4 E2 ("Infinite-width, infinite-sample prediction").
+    """
+    d = check_int("input_dim", input_dim, minimum=3)
+    D = check_int("degree", degree, minimum=0)
+    lam = (d - 2) / 2.0
+    t, w = special.roots_jacobi(check_int("n_nodes", n_nodes, minimum=10), (d - 3) / 2.0, (d - 3) / 2.0)
+    w = w / w.sum()
+    kt = np.asarray(kernel(t), dtype=float)
+    k1 = float(np.asarray(kernel(np.array(1.0))))
+    total = 0.0
+    for ell in range(D + 1):
+        P = special.eval_gegenbauer(ell, lam, t) / special.eval_gegenbauer(ell, lam, 1.0)
+        N = 1.0 if ell == 0 else (2 * ell + d - 2) / ell * special.comb(ell + d - 3, ell - 1)
+        total += N * float(np.dot(w, kt * P))
+    return k1 - total
