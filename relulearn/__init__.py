@@ -117,5 +117,27 @@ from .hermite import (
     shadow_gap_infinite_width,
     truncated_activation,
 )
+from .convexity import (
+    ActivationProperties,
+    activation_properties,
+    alpha,
+    population_hessian,
+    rho,
+    rho_terms,
+    smallest_hessian_eigenvalue,
+)
+from .tensor_init import (
+    TensorInit,
+    WeightError,
+    decompose_projected_moment,
+    low_order_residuals,
+    magnitudes_and_signs,
+    moment_constants,
+    projected_moment,
+    recover_tensor_gd,
+    second_moment_subspace,
+    tensor_initialization,
+    weight_error,
+)
 
 __version__ = "0.1.0"

@@ -1,0 +1,484 @@
+"""Local strong convexity of the squared loss of a one-hidden-layer network near the ground truth.
+
+For scalar outputs ``y = sum_i v_i phi(w_i . x)`` with Gaussian inputs, Zhong, Song, Jain, Bartlett and
+Dhillon (2017) show that the population loss is strongly convex near the ground truth when the
+activation has three properties:
+
+* **P1**: ``0 <= phi'(z) <= L1 |z|^p`` (a non-negative derivative of at most polynomial growth);
+* **P2**: ``rho(sigma) > 0`` for every ``sigma > 0``, where, with
+  ``alpha_{i,j}(sigma) = E_{z ~ N(0,1)}[(phi'(sigma z))^i z^j]``,
+  ``rho(sigma) = min{alpha_{2,0} - alpha_{1,0}^2 - alpha_{1,1}^2,
+  alpha_{2,2} - alpha_{1,1}^2 - alpha_{1,2}^2, alpha_{1,0} alpha_{1,2} - alpha_{1,1}^2}``;
+* **P3**: ``|phi''| <= L2`` (smooth), or ``phi'' = 0`` except at finitely many points (piecewise linear).
+
+This module computes ``alpha`` and ``rho`` by adaptive quadrature, checks P1-P3 numerically, and
+builds the population Hessian of the squared loss at the ground truth.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import integrate, special
+
+from ._validation import check_int
+from .activations import Activation, get_activation
+from .network import TwoLayerNetwork
+
+__all__ = [
+    "ActivationProperties",
+    "activation_properties",
+    "alpha",
+    "population_hessian",
+    "rho",
+    "rho_terms",
+    "smallest_hessian_eigenvalue",
+]
+
+_SQRT2PI = np.sqrt(2.0 * np.pi)
+
+
+def _check_sigma(sigma) -> float:
+    try:
+        s = float(sigma)
+    except (TypeError, ValueError):
+        raise TypeError(f"sigma must be a positive number, got {type(sigma).__name__}") from None
+    if not (np.isfinite(s) and s > 0):
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    return s
+
+
+def _gaussian_expectation(g, breaks=()) -> float:
+    """E[g(z)] for z ~ N(0, 1) by adaptive quadrature, the real line split at ``breaks``.
+
+    ``g`` is a vectorised scalar function.  The pieces are (-inf, b_1), (b_1, b_2), ..., (b_m, inf),
+    each integrated by ``scipy.integrate.quad`` with absolute tolerance 1e-15 and relative 1e-13.
+    """
+    pts = sorted({float(b) for b in breaks if np.isfinite(b)})
+    edges = [-np.inf, *pts, np.inf]
+    total = 0.0
+
+    def integrand(z):
+        with np.errstate(over="ignore", under="ignore"):  # e.g. cosh(z)^2 overflowing to inf: 1/inf = 0
+            return float(g(np.asarray(z, dtype=float))) * np.exp(-0.5 * z * z) / _SQRT2PI
+
+    for a, b in itertools.pairwise(edges):
+        if a == b:
+            continue
+        with warnings.catch_warnings():
+            # quad warns of round-off when a piece integrates to ~0 (e.g. m_4 of squared ReLU); the
+            # absolute error is still at the 1e-15 level
+            warnings.simplefilter("ignore", integrate.IntegrationWarning)
+            val, _ = integrate.quad(integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=400)
+        total += val
+    return total
+
+
+def _breaks(act: Activation, sigma: float) -> tuple[float, ...]:
+    """Split points for integrals of functions of ``sigma z``: the kinks, 0, and the scales 1, 4, 1/sigma."""
+    pts = {0.0, -1.0, 1.0, -4.0, 4.0}
+    for kink in act.kinks:
+        pts.add(kink / sigma)
+    for c in (1.0, 4.0):
+        pts.add(c / sigma)
+        pts.add(-c / sigma)
+    return tuple(pts)
+
+
+def alpha(activation: str | Activation, i: int, j: int, sigma: float = 1.0) -> float:
+    """``alpha_{i,j}(sigma) = E_{z ~ N(0,1)}[(phi'(sigma z))^i z^j]``.
+
+    Parameters
+    ----------
+    activation : str or Activation
+        The activation phi.
+    i, j : int
+        Powers of phi' and of z (``i >= 0``, ``j >= 0``).
+    sigma : float
+        Scale ``sigma > 0`` (the norm of a weight vector).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError, TypeError
+        Negative powers, non-positive sigma, unknown activation.
+
+    Notes
+    -----
+    Adaptive Gauss-Kronrod quadrature (``scipy.integrate.quad``) against the Gaussian density,
+    the line split at the activation's kinks (divided by sigma), at 0, +-1, +-4 and +-1/sigma,
+    +-4/sigma (so narrow peaks of phi'(sigma z) at large sigma are not missed).  Accurate to
+    about 1e-12 relative for the activations of :mod:`relulearn.activations`.  Cost O(1).
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, §3 (property P2).  Spec local_convexity.md §A.1.
+    """
+    act = get_activation(activation)
+    i = check_int("i", i, minimum=0)
+    j = check_int("j", j, minimum=0)
+    s = _check_sigma(sigma)
+    return _gaussian_expectation(lambda z: act.derivative(s * z) ** i * z**j, _breaks(act, s))
+
+
+def rho_terms(activation: str | Activation, sigma: float = 1.0) -> tuple[float, float, float]:
+    """The three terms whose minimum is ``rho(sigma)``.
+
+    Returns
+    -------
+    (t1, t2, t3) : tuple of float
+        ``t1 = alpha_{2,0} - alpha_{1,0}^2 - alpha_{1,1}^2``,
+        ``t2 = alpha_{2,2} - alpha_{1,1}^2 - alpha_{1,2}^2``,
+        ``t3 = alpha_{1,0} alpha_{1,2} - alpha_{1,1}^2``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`alpha`.
+
+    Notes
+    -----
+    Five quadratures (see :func:`alpha`); O(1).
+
+    References
+    ----------
+    Zhong et al., ICML 2017, §3 (property P2).  Spec local_convexity.md §A.1.
+    """
+    a10, a11, a12 = (alpha(activation, 1, j, sigma) for j in (0, 1, 2))
+    a20, a22 = alpha(activation, 2, 0, sigma), alpha(activation, 2, 2, sigma)
+    return (a20 - a10**2 - a11**2, a22 - a11**2 - a12**2, a10 * a12 - a11**2)
+
+
+def rho(activation: str | Activation, sigma: float = 1.0) -> float:
+    """``rho(sigma)``, the curvature constant of Property P2 (Zhong et al. 2017).
+
+    Parameters
+    ----------
+    activation : str or Activation
+        The activation phi.
+    sigma : float
+        Scale ``sigma > 0``.
+
+    Returns
+    -------
+    float
+        ``min`` of :func:`rho_terms`.  Closed forms: ReLU ``1/4 - 1/(2 pi)`` for every sigma;
+        squared ReLU ``(4/pi - 1) sigma^2``; linear 0.  The value is returned as computed, so it
+        is negative for activations violating P1 such as ``z^2`` (``-4 sigma^2``).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`alpha`.
+
+    Notes
+    -----
+    Five one-dimensional quadratures; O(1).
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, §3 (property P2 and the table of rho).
+    Spec local_convexity.md §A.1-A.2.
+    """
+    return float(min(rho_terms(activation, sigma)))
+
+
+@dataclass(frozen=True)
+class ActivationProperties:
+    """Numerical checks of the properties P1-P3 for one activation.
+
+    Attributes
+    ----------
+    name : str
+        The activation's name.
+    p1 : bool
+        ``0 <= phi'(z) <= L1 |z|^p`` holds on the test grid with the reported ``p1_power``.
+    p1_power : int or None
+        The smallest integer ``p`` in 0..4 for which the bound holds (None if none does).
+    p1_constant : float or None
+        ``L1`` = the supremum of ``phi'(z) / |z|^p`` on the grid.
+    p2 : bool
+        ``rho(sigma) > 0`` at every sigma of the grid.
+    rho_min : float
+        The smallest ``rho(sigma)`` on the sigma grid.
+    p3 : bool
+        Either piecewise linear or with bounded second derivative.
+    p3_kind : str
+        ``"piecewise linear"`` (P3(b)), ``"bounded second derivative"`` (P3(a)) or ``"neither"``.
+    """
+
+    name: str
+    p1: bool
+    p1_power: int | None
+    p1_constant: float | None
+    p2: bool
+    rho_min: float
+    p3: bool
+    p3_kind: str
+
+    def __repr__(self) -> str:
+        p1 = f"P1={self.p1}" + (f" (p={self.p1_power}, L1={self.p1_constant:.3g})" if self.p1 else "")
+        return (
+            f"ActivationProperties({self.name}: {p1}, P2={self.p2} (min rho={self.rho_min:.3g}), "
+            f"P3={self.p3} ({self.p3_kind}))"
+        )
+
+
+def _sup_ratio(dphi, z, p):
+    return float(np.max(dphi(z) / np.abs(z) ** p))
+
+
+def activation_properties(activation: str | Activation, *, sigmas=(0.1, 1.0, 10.0)) -> ActivationProperties:
+    """Check the properties P1, P2, P3 of Zhong et al. (2017) numerically.
+
+    Parameters
+    ----------
+    activation : str or Activation
+        The activation phi.
+    sigmas : sequence of float
+        Scales at which ``rho(sigma) > 0`` is checked for P2 (default: those of the paper's table;
+        at much smaller sigma, rho of smooth activations falls to the quadrature's 1e-15 floor).
+
+    Returns
+    -------
+    ActivationProperties
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unknown activation, non-positive sigmas.
+
+    Notes
+    -----
+    The checks are numerical, on grids, and so are evidence rather than proofs:
+
+    * P1: ``phi' >= -1e-12`` on 40,001 points of [-50, 50]; then, for p = 0, 1, ..., 4, ``L1(R)`` =
+      the supremum of ``phi'(z)/|z|^p`` over grid points with ``1e-3 <= |z| <= R``.  P1 holds with
+      the first p for which ``L1(50) <= 1.01 L1(25)`` (no growth at infinity) and the supremum over
+      ``1e-6 <= |z| <= 1e-3`` is at most ``1.01 L1(50)`` (no blow-up at 0).
+    * P2: ``rho(sigma) > 1e-12`` at every given sigma (rho is continuous in sigma; a grid cannot
+      certify all sigma).
+    * P3: ``phi''`` is estimated by central differences of ``phi'`` (step 1e-5) at grid points at
+      least 1e-4 away from the kinks.  Piecewise linear (P3(b)) if it vanishes there (below 1e-6);
+      bounded (P3(a)) if ``phi'`` is continuous at the kinks and ``sup |phi''|`` over |z| <= 50 is
+      at most 1.01 times the one over |z| <= 25.
+
+    Cost O(len(sigmas)) quadratures plus O(10^5) evaluations of phi'.
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, §3 (properties P1-P3).  Spec local_convexity.md §A.1.
+    """
+    act = get_activation(activation)
+    sig = [_check_sigma(s) for s in np.atleast_1d(np.asarray(sigmas, dtype=float))]
+    if not sig:
+        raise ValueError("sigmas must contain at least one scale")
+    z = np.linspace(-50.0, 50.0, 40001)
+
+    def dphi(t):
+        with np.errstate(over="ignore", under="ignore"):
+            return act.derivative(t)
+
+    p1, p1_power, p1_const = False, None, None
+    if np.all(dphi(z) >= -1e-12):
+        outer = z[np.abs(z) >= 1e-3]
+        inner = np.concatenate([-np.geomspace(1e-6, 1e-3, 200), np.geomspace(1e-6, 1e-3, 200)])
+        for p in range(5):
+            l50 = _sup_ratio(dphi, outer, p)
+            l25 = _sup_ratio(dphi, outer[np.abs(outer) <= 25.0], p)
+            l0 = _sup_ratio(dphi, inner, p)
+            if np.isfinite(l50) and l50 <= 1.01 * max(l25, 0.0) + 1e-300 and l0 <= 1.01 * l50 + 1e-12:
+                p1, p1_power, p1_const = True, p, l50
+                break
+    rhos = [rho(act, s) for s in sig]
+    rho_min = float(min(rhos))
+    # P3
+    h = 1e-5
+    keep = np.ones_like(z, dtype=bool)
+    for kink in act.kinks:
+        keep &= np.abs(z - kink) > 1e-4
+    zz = z[keep]
+    d2 = (dphi(zz + h) - dphi(zz - h)) / (2 * h)
+    jumps = [abs(float(dphi(np.array(kk + 1e-9)) - dphi(np.array(kk - 1e-9)))) for kk in act.kinks]
+    continuous = all(j < 1e-6 for j in jumps)
+    if np.max(np.abs(d2)) < 1e-6:
+        kind = "piecewise linear"
+    elif continuous and np.max(np.abs(d2)) <= 1.01 * np.max(np.abs(d2[np.abs(zz) <= 25.0])) + 1e-12:
+        kind = "bounded second derivative"
+    else:
+        kind = "neither"
+    return ActivationProperties(
+        name=act.name,
+        p1=p1,
+        p1_power=p1_power,
+        p1_constant=p1_const,
+        p2=bool(rho_min > 1e-12),
+        rho_min=rho_min,
+        p3=kind != "neither",
+        p3_kind=kind,
+    )
+
+
+def _scalar_network(network) -> tuple[np.ndarray, np.ndarray, Activation]:
+    if not isinstance(network, TwoLayerNetwork):
+        raise TypeError(f"network must be a TwoLayerNetwork, got {type(network).__name__}")
+    if network.output_dim != 1:
+        raise ValueError(f"network must have a scalar output (U of shape (1, k)), got U of shape {network.U.shape}")
+    return np.asarray(network.U[0], dtype=float), np.asarray(network.V, dtype=float), network.activation
+
+
+# Gauss-Legendre nodes for the angular integrals (exact to machine precision for the smooth
+# pieces of homogeneous activations), Gauss-Hermite nodes for smooth non-homogeneous ones.
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(120)
+_GH_W = _GH_W / _SQRT2PI
+
+
+def _pair_moments_homogeneous(act: Activation, a: np.ndarray, b: np.ndarray):
+    """E[g(u)] and E[g(u) u u^T] for u ~ N(0, I_2), g(u) = phi'(a.u) phi'(b.u), phi of degree p.
+
+    In polar coordinates u = r e(theta), g(u) = r^{2(p-1)} g(e(theta)), and the radial factor is
+    E[r^m] = 2^{m/2} Gamma(1 + m/2) for the chi distribution with 2 degrees of freedom.  The angular
+    integral is split where a.e or b.e changes sign and done by 64-point Gauss-Legendre per piece.
+    """
+    p = float(act.degree)
+    cuts = [0.0, 2 * np.pi]
+    for c in (a, b):
+        if np.linalg.norm(c) > 0:
+            t0 = np.arctan2(c[1], c[0]) + np.pi / 2
+            for t in (t0, t0 + np.pi):
+                cuts.append(t % (2 * np.pi))
+    for kink in act.kinks:
+        if kink != 0.0:
+            raise ValueError(f"activation {act.name} has a kink away from 0; homogeneous quadrature needs kinks at 0")
+    cuts = np.unique(np.asarray(cuts))
+    lo, hi = cuts[:-1], cuts[1:]
+    theta = (0.5 * (hi - lo))[:, None] * _GL_X[None, :] + (0.5 * (hi + lo))[:, None]
+    wts = (0.5 * (hi - lo))[:, None] * _GL_W[None, :]
+    theta, wts = theta.ravel(), wts.ravel() / (2 * np.pi)
+    e = np.stack([np.cos(theta), np.sin(theta)])
+    g = act.derivative(a @ e) * act.derivative(b @ e)
+    m0 = 2.0 * (p - 1.0)
+    rad0 = 2.0 ** (m0 / 2) * special.gamma(1 + m0 / 2)
+    rad2 = 2.0 ** ((m0 + 2) / 2) * special.gamma(1 + (m0 + 2) / 2)
+    E0 = rad0 * float(np.sum(wts * g))
+    E2 = rad2 * (e * (wts * g)) @ e.T
+    return E0, E2
+
+
+def _pair_moments_smooth(act: Activation, a: np.ndarray, b: np.ndarray):
+    """The same moments by a 120 x 120 Gauss-Hermite tensor rule (smooth phi')."""
+    u1, u2 = np.meshgrid(_GH_X, _GH_X, indexing="ij")
+    w = np.outer(_GH_W, _GH_W)
+    with np.errstate(over="ignore", under="ignore"):
+        g = act.derivative(a[0] * u1 + a[1] * u2) * act.derivative(b[0] * u1 + b[1] * u2) * w
+    E0 = float(np.sum(g))
+    E2 = np.array([[np.sum(g * u1 * u1), np.sum(g * u1 * u2)], [np.sum(g * u1 * u2), np.sum(g * u2 * u2)]])
+    return E0, E2
+
+
+def _pair_block(act: Activation, wj: np.ndarray, wl: np.ndarray) -> np.ndarray:
+    """E[phi'(wj.x) phi'(wl.x) x x^T] for x ~ N(0, I_d), through the 2-d span of wj, wl."""
+    d = wj.size
+    M = np.stack([wj, wl], axis=1)
+    Q, R = np.linalg.qr(M)
+    if abs(R[1, 1]) <= 1e-12 * max(np.linalg.norm(wj), np.linalg.norm(wl), 1e-300):
+        # parallel: a 1-d span, completed by any orthogonal direction (phi' does not depend on it)
+        Q = np.linalg.qr(np.stack([wj, wj + np.eye(d)[np.argmin(np.abs(wj))]], axis=1))[0]
+        R = Q.T @ M
+    a, b = R[:, 0], R[:, 1]
+    if act.degree is not None and act.degree >= 1:
+        E0, E2 = _pair_moments_homogeneous(act, a, b)
+    else:
+        E0, E2 = _pair_moments_smooth(act, a, b)
+    return Q @ E2 @ Q.T + E0 * (np.eye(d) - Q @ Q.T)
+
+
+def population_hessian(network: TwoLayerNetwork) -> np.ndarray:
+    """The population Hessian of ``f(W) = E[(sum_i v_i phi(w_i . x) - y)^2] / 2`` at the ground truth.
+
+    Parameters
+    ----------
+    network : TwoLayerNetwork
+        The ground truth, scalar output: ``U`` = v of shape (1, k), ``V`` = W^T of shape (k, d).
+
+    Returns
+    -------
+    ndarray, shape (k d, k d)
+        Block (j, l) (rows ``j d .. (j+1) d``) is ``v_j v_l E[phi'(w_j.x) phi'(w_l.x) x x^T]``, the
+        Hessian with respect to ``(w_1, ..., w_k)`` stacked.  At the ground truth the residual
+        vanishes, so the phi'' terms drop out (for kinked activations this is the Hessian of the
+        population loss, which is twice differentiable there).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Not a network, or not a scalar output.
+
+    Notes
+    -----
+    Each block reduces to a 2-d Gaussian integral over the span of ``w_j, w_l``.  Positively
+    homogeneous activations (ReLU, leaky ReLU, squared ReLU, linear, quadratic): polar coordinates,
+    the radial part in closed form and the angle by Gauss-Legendre on the pieces between the kinks
+    (machine precision).  Others (tanh, sigmoid, erf, softplus): a 120 x 120 Gauss-Hermite rule,
+    accurate to about 1e-6 relative for weight norms up to about 2 (the complex poles of tanh'
+    and sigmoid' limit its convergence; for much larger norms phi' is sharply peaked and the
+    rule loses accuracy; the tests check it against Monte Carlo).  Cost O(k^2 (d^2 + q)) with q the quadrature
+    nodes per block.
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, §3.  Spec local_convexity.md §A.1.
+    """
+    v, V, act = _scalar_network(network)
+    k, d = V.shape
+    H = np.zeros((k * d, k * d))
+    for j in range(k):
+        for l in range(j, k):
+            B = v[j] * v[l] * _pair_block(act, V[j], V[l])
+            H[j * d : (j + 1) * d, l * d : (l + 1) * d] = B
+            H[l * d : (l + 1) * d, j * d : (j + 1) * d] = B.T
+    return H
+
+
+def smallest_hessian_eigenvalue(network: TwoLayerNetwork) -> float:
+    """``lambda_min`` of :func:`population_hessian` at the ground truth ``network``.
+
+    Parameters
+    ----------
+    network : TwoLayerNetwork
+        Scalar-output ground truth.
+
+    Returns
+    -------
+    float
+        For orthonormal ``w_i`` and ``v in {-1, +1}^k`` this equals ``rho(1)`` for ReLU and
+        leaky ReLU and exceeds it for the smooth activations (Zhong et al. bound it below by
+        ``Omega(v_min^2 rho(sigma_k) / (kappa^2 lambda))``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`population_hessian`.
+
+    Notes
+    -----
+    Cost of :func:`population_hessian` plus O((k d)^3) for the symmetric eigenvalues.
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, §3 (local strong convexity).  Spec local_convexity.md §A.1-A.2.
+    """
+    H = population_hessian(network)
+    return float(np.linalg.eigvalsh(0.5 * (H + H.T))[0])

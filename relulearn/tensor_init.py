@@ -1,0 +1,635 @@
+"""Tensor initialisation, then gradient descent on the input weights (Zhong et al. 2017).
+
+For scalar outputs ``y = sum_i v_i phi(w_i . x)``, x ~ N(0, I_d), and a positively homogeneous
+activation of degree p (ReLU, leaky ReLU, squared ReLU), the Hermite moments
+
+    M_j = E[y He_j(x)] = sum_i v_i m_j(||w_i||) wbar_i^{(x) j},     m_j(s) = E[phi(s z) He_j(z)],
+
+determine the directions ``wbar_i``, the norms ``||w_i||`` and the signs ``v_i``.  The steps:
+
+1. :func:`second_moment_subspace`: ``P_2 = M_2``, its top-k eigenvectors (by |eigenvalue|) span the w_i;
+2. :func:`projected_moment`: ``M_3(V, V, V)`` when m_3 != 0 (squared ReLU), ``M_4(V, V, V, V)`` when
+   m_3 = 0 (ReLU), estimated in O(n k^4) from the projected samples ``z = V^T x`` (the paper's
+   ``P_3 = M_4(I, I, I, a)`` is one contraction of the latter);
+3. :func:`decompose_projected_moment`: the non-orthogonal decomposition ``sum_i c_i u_i^{(x) j}`` by
+   simultaneous diagonalisation (Jennrich), ``u_i = +- V^T wbar_i``;
+4. :func:`magnitudes_and_signs`: least squares of ``M_1`` and ``V^T M_2 V`` on the found directions give
+   ``||w_i||`` and ``v_i``;
+5. :func:`recover_tensor_gd`: all of the above, then gradient descent on W with v fixed
+   (:func:`relulearn.train` with ``train_U=False``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ._validation import check_int, check_k, check_samples, rng_from
+from .activations import Activation, get_activation
+from .convexity import _breaks, _gaussian_expectation
+from .descent import train
+from .network import TwoLayerNetwork
+from .recovery import Recovery
+from .tensors import jennrich
+
+__all__ = [
+    "TensorInit",
+    "WeightError",
+    "decompose_projected_moment",
+    "low_order_residuals",
+    "magnitudes_and_signs",
+    "moment_constants",
+    "projected_moment",
+    "recover_tensor_gd",
+    "second_moment_subspace",
+    "tensor_initialization",
+    "weight_error",
+]
+
+_ZERO = 1e-10
+
+
+def _homogeneous(activation) -> Activation:
+    act = get_activation(activation)
+    if act.degree is None or act.degree <= 0:
+        raise ValueError(
+            f"activation must be positively homogeneous of degree p > 0 (relu, leaky_relu, squared_relu), got {act.name}"
+        )
+    return act
+
+
+def moment_constants(activation: str | Activation, sigma: float = 1.0) -> np.ndarray:
+    """``(m_1, m_2, m_3, m_4)(sigma)``, ``m_j(sigma) = E_{z~N(0,1)}[phi(sigma z) He_j(z)]``.
+
+    Parameters
+    ----------
+    activation : str or Activation
+        The activation phi.
+    sigma : float
+        ``sigma > 0``, the norm of a weight vector.
+
+    Returns
+    -------
+    ndarray, shape (4,)
+        ReLU: ``sigma (1/2, 1/sqrt(2 pi), 0, -1/sqrt(2 pi))``; squared ReLU:
+        ``sigma^2 (2/sqrt(2 pi), 1, 2/sqrt(2 pi), 0)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unknown activation or bad sigma.
+
+    Notes
+    -----
+    Four adaptive quadratures split at the kinks; O(1).
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, §5.  Spec local_convexity.md §A.3.
+    """
+    act = get_activation(activation)
+    s = float(sigma)
+    if not (np.isfinite(s) and s > 0):
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    he = (lambda z: z, lambda z: z * z - 1.0, lambda z: z**3 - 3.0 * z, lambda z: z**4 - 6.0 * z * z + 3.0)
+    vals = [_gaussian_expectation(lambda z, h=h: act(s * z) * h(z), _breaks(act, s)) for h in he]
+    return np.array([0.0 if abs(x) < 1e-13 * max(s, s**2, 1.0) else x for x in vals])
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class TensorInit:
+    """The tensor initialisation's output and intermediate estimates.
+
+    Attributes
+    ----------
+    network : TwoLayerNetwork
+        ``U`` = v^(0) (1 x k, entries +-1), ``V`` = W^(0)^T (k x d).
+    subspace : ndarray, shape (d, k)
+        Orthonormal basis from P_2.
+    directions : ndarray, shape (k, k)
+        Columns ``u_i`` (unit), the decomposition of the projected moment in the subspace coordinates.
+    z, r : ndarray, shape (k,)
+        The least-squares coefficients of M_1 and of V^T M_2 V on the directions.
+    gap : float
+        Relative eigen-gap of the simultaneous diagonalisation that was kept.
+    third_order : int
+        The order j of the decomposed moment: 3 (``M_3``) or 4 (``M_4``, when m_3 = 0).
+    """
+
+    network: TwoLayerNetwork
+    subspace: np.ndarray
+    directions: np.ndarray
+    z: np.ndarray
+    r: np.ndarray
+    gap: float
+    third_order: int
+
+    def __repr__(self) -> str:
+        k, d = self.network.V.shape
+        return f"TensorInit(d={d}, k={k}, third_order=M{self.third_order}, gap={self.gap:.2g})"
+
+
+def low_order_residuals(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Labels with their degree-0, 1 and 2 Hermite components removed (control variates).
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Gaussian inputs.
+    y : array_like, shape (n,) or (1, n)
+        Scalar labels.
+
+    Returns
+    -------
+    y1 : ndarray, shape (n,)
+        ``y - mean(y) - M1 . x``, with ``M1 = E_n[(y - mean y) x]``.
+    y2 : ndarray, shape (n,)
+        ``y1 - (x^T M2 x - tr M2) / 2``, with ``M2 = E_n[y1 (x x^T - I)]``.
+    M1 : ndarray, shape (d,)
+    M2 : ndarray, shape (d, d)
+
+    Notes
+    -----
+    Under N(0, I) the Hermite tensor ``He_j(x)`` is orthogonal to every polynomial of degree
+    below j, so ``E[y He_j(x)] = E[(y - q(x)) He_j(x)]`` for any q of degree < j: the moment
+    estimators keep their mean (up to an O(1/n) bias from estimating q on the same samples) while
+    their variance drops to that of the label's high-degree part.  For ReLU the degree <= 2 part
+    carries about 98% of ``E[y^2]``, which shrinks the standard error of the M_4 estimate about
+    seven-fold.  Cost O(n d^2).
+
+    References
+    ----------
+    Zhong et al., ICML 2017, §5 (the moments M_j).  Spec local_convexity.md §A.3.
+    """
+    X, Y = check_samples(X, y)
+    if Y.shape[0] != 1:
+        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
+    n = X.shape[1]
+    y0 = Y[0] - np.mean(Y[0])
+    M1 = X @ y0 / n
+    y1 = y0 - M1 @ X
+    M2 = (X * y1) @ X.T / n - np.mean(y1) * np.eye(X.shape[0])
+    quad = 0.5 * (np.einsum("an,ab,bn->n", X, M2, X, optimize=True) - np.trace(M2))
+    return y1, y1 - quad, M1, M2
+
+
+def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k eigenvectors (by |eigenvalue|) of ``P_2 = M_2 = E[y (x x^T - I)]``.
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Gaussian inputs as columns.
+    y : array_like, shape (n,) or (1, n)
+        Scalar labels.
+    k : int
+        Hidden units.
+
+    Returns
+    -------
+    V : ndarray, shape (d, k)
+        Orthonormal columns spanning (an estimate of) ``span{w_i}``.
+    eigenvalues : ndarray, shape (d,)
+        Eigenvalues of the estimate, sorted by decreasing absolute value.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes or k.
+
+    Notes
+    -----
+    ``P_2 = M_2`` holds when ``m_2 != 0`` (ReLU, leaky ReLU, squared ReLU).  The v_i may have mixed
+    signs, so P_2 is indefinite and eigenvalues are ranked by absolute value.  Cost O(n d^2 + d^3).
+
+    References
+    ----------
+    Zhong et al., ICML 2017, Algorithm 1 and §5.  Spec local_convexity.md §A.3-A.4.
+    """
+    X, Y = check_samples(X, y)
+    if Y.shape[0] != 1:
+        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
+    k = check_k(k, X.shape[0])
+    yv = Y[0]
+    n = X.shape[1]
+    P2 = (X * yv) @ X.T / n - np.mean(yv) * np.eye(X.shape[0])
+    evals, evecs = np.linalg.eigh(P2)
+    order = np.argsort(-np.abs(evals), kind="stable")
+    return evecs[:, order[:k]], evals[order]
+
+
+def projected_moment(X, y, V, order: int) -> np.ndarray:
+    """The Hermite moment ``M_j(V, ..., V)`` (j = order, a k^j tensor) from ``z = V^T x``.
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Gaussian inputs.
+    y : array_like, shape (n,) or (1, n)
+        Scalar labels (or the residual labels of :func:`low_order_residuals`).
+    V : array_like, shape (d, k)
+        Orthonormal basis of the subspace.
+    order : {3, 4}
+        3: ``E[y (z^{(x)3} - z (x)~ I_k)]``;
+        4: ``E[y (z^{(x)4} - (z (x) z) (x)~ I_k + I_k (x)~ I_k)]``.
+
+    Returns
+    -------
+    ndarray, shape (k,) * order
+        Symmetric; in expectation ``sum_i v_i m_j(||w_i||) u_i^{(x) j}`` with ``u_i = V^T wbar_i``
+        when the w_i lie in span(V).  Contracting the order-4 tensor with ``b`` in its last mode
+        gives the paper's ``P_3(V, V, V) = M_4(V, V, V, a)`` for ``a = V b``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes, order not 3 or 4.
+
+    Notes
+    -----
+    ``v (x)~ I`` is the sum over the 3 placements of v among 3 modes (I in the other two);
+    ``(z (x) z) (x)~ I`` over the 6 placements of the pair among 4 modes; ``I (x)~ I`` the 3
+    pairings.  Cost O(n k^j + n d k); no d^3 or d^4 tensor is formed.
+
+    References
+    ----------
+    Zhong et al., ICML 2017, §5 (M_3, M_4, P_3).  Spec local_convexity.md §A.3.
+    """
+    X, Y = check_samples(X, y)
+    if Y.shape[0] != 1:
+        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
+    d, n = X.shape
+    V = np.asarray(V, dtype=float)
+    if V.ndim != 2 or V.shape[0] != d:
+        raise ValueError(f"V must have shape (d, k) with d={d}, got {V.shape}")
+    if order not in (3, 4):
+        raise ValueError(f"order must be 3 or 4, got {order!r}")
+    yv = Y[0]
+    k = V.shape[1]
+    Z = V.T @ X  # (k, n)
+    eye = np.eye(k)
+    if order == 3:
+        T = np.einsum("n,an,bn,cn->abc", yv, Z, Z, Z, optimize=True) / n
+        m = Z @ yv / n
+        T -= np.einsum("a,bc->abc", m, eye) + np.einsum("b,ac->abc", m, eye) + np.einsum("c,ab->abc", m, eye)
+        return T
+    Zy = Z * yv
+    T = np.einsum("an,bn,cn,dn->abcd", Zy, Z, Z, Z, optimize=True) / n
+    C = Zy @ Z.T / n
+    for pair, rest in (("ab", "cd"), ("ac", "bd"), ("ad", "bc"), ("bc", "ad"), ("bd", "ac"), ("cd", "ab")):
+        T -= np.einsum(f"{pair},{rest}->abcd", C, eye)
+    T += np.mean(yv) * (
+        np.einsum("ab,cd->abcd", eye, eye) + np.einsum("ac,bd->abcd", eye, eye) + np.einsum("ad,bc->abcd", eye, eye)
+    )
+    return T
+
+
+def decompose_projected_moment(T, k: int, *, rng=None, n_draws: int = 20) -> tuple[np.ndarray, float]:
+    """Non-orthogonal decomposition ``T ~ sum_i c_i u_i^{(x) j}`` (j = 3 or 4) by simultaneous diagonalisation.
+
+    Parameters
+    ----------
+    T : array_like, shape (k, k, k) or (k, k, k, k)
+        Symmetric tensor.
+    k : int
+        Number of components.
+    rng : int or Generator, optional
+        Randomness of the contractions.
+    n_draws : int
+        Random pairs of contractions tried (:func:`relulearn.jennrich`); the draw whose components
+        fit T best by least squares is kept.
+
+    Returns
+    -------
+    U : ndarray, shape (k, k)
+        Unit columns, the u_i up to sign and order.
+    gap : float
+        The relative eigen-gap of the kept draw.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes or k.
+
+    Notes
+    -----
+    Order 3: ``T(g) = sum_i c_i (u_i . g) u_i u_i^T``; order 4: ``T(g, g) = sum_i c_i (u_i . g)^2
+    u_i u_i^T`` (the paper's random alpha and the Jennrich vector are the same g here).  Two such
+    matrices share the factors u_i, which their simultaneous diagonalisation returns.  The paper
+    uses the Kuleshov-Chaganty-Liang decomposition, which builds on the same step with many
+    random projections.  Cost O(n_draws k^(j+2)).
+
+    References
+    ----------
+    V. Kuleshov, A. Chaganty, P. Liang, "Tensor factorization via matrix factorization", AISTATS 2015.
+    Zhong et al., ICML 2017, Algorithm 1.  Spec local_convexity.md §A.4.
+    """
+    T = np.asarray(T, dtype=float)
+    k = check_int("k", k)
+    if T.shape not in ((k,) * 3, (k,) * 4):
+        raise ValueError(f"T must have shape {(k,) * 3} or {(k,) * 4}, got {T.shape}")
+    j = T.ndim
+    flat = T.reshape(-1)
+
+    def score(B):
+        A = B
+        for _ in range(j - 1):
+            A = np.einsum("ai,bi->abi", A.reshape(-1, k), B)
+        A = A.reshape(-1, k)
+        coef = np.linalg.lstsq(A, flat, rcond=None)[0]
+        return -float(np.linalg.norm(A @ coef - flat))
+
+    if j == 3:
+
+        def contract(g):
+            return np.einsum("abc,c->ab", T, g)
+    else:
+
+        def contract(g):
+            return np.einsum("abcd,c,d->ab", T, g, g)
+
+    res = jennrich(contract, k, k, rng=rng, n_draws=n_draws, score=score)
+    return res.components, res.gap
+
+
+def magnitudes_and_signs(X, y, V, U, activation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Norms ``||w_i||`` and signs ``v_i`` from M_1 and M_2 (RecMagSign).
+
+    Parameters
+    ----------
+    X, y : array_like
+        Samples (d, n) and scalar labels.
+    V : array_like, shape (d, k)
+        Subspace basis.
+    U : array_like, shape (k, k)
+        Unit directions ``u_i = +- V^T wbar_i``.
+    activation : str or Activation
+        Homogeneous activation with ``m_1(1) != 0`` and ``m_2(1) != 0``.
+
+    Returns
+    -------
+    W0 : ndarray, shape (k, d)
+        Rows ``w_i^(0)``.
+    v0 : ndarray, shape (k,)
+        Signs in {-1, +1}.
+    z, r : ndarray, shape (k,)
+        ``z = argmin ||M_1 - sum z_i V u_i||`` and ``r = argmin ||V^T M_2 V - sum r_i u_i u_i^T||_F``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Non-homogeneous activation or one with m_1 = 0 or m_2 = 0.
+
+    Notes
+    -----
+    ``z_i = s_i v_i m_1(1) ||w_i||^p`` (s_i the sign of u_i) and ``r_i = v_i m_2(1) ||w_i||^p``, so
+    ``v_i = sign(r_i / m_2(1))``, ``||w_i|| = (|z_i| / |m_1(1)|)^{1/p}`` and
+    ``w_i = sign(z_i) v_i sign(m_1(1)) ||w_i|| V u_i``.  Cost O(n d k + d k^2 + k^6).
+
+    References
+    ----------
+    Zhong et al., ICML 2017, Algorithm 1 (RecMagSign).  Spec local_convexity.md §A.4.
+    """
+    act = _homogeneous(activation)
+    X, Y = check_samples(X, y)
+    if Y.shape[0] != 1:
+        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
+    yv = Y[0]
+    n = X.shape[1]
+    p = float(act.degree)
+    m1, m2 = moment_constants(act, 1.0)[:2]
+    if abs(m1) < _ZERO or abs(m2) < _ZERO:
+        raise ValueError(f"activation {act.name} has m_1 = {m1:.3g}, m_2 = {m2:.3g}; both must be nonzero")
+    V = np.asarray(V, dtype=float)
+    U = np.asarray(U, dtype=float)
+    D = V @ U  # (d, k) directions in R^d
+    M1 = X @ yv / n
+    z = np.linalg.lstsq(D, M1, rcond=None)[0]
+    Zp = V.T @ X
+    Q2 = (Zp * yv) @ Zp.T / n - np.mean(yv) * np.eye(V.shape[1])
+    A = np.einsum("ai,bi->abi", U, U).reshape(-1, U.shape[1])
+    r = np.linalg.lstsq(A, Q2.reshape(-1), rcond=None)[0]
+    v0 = np.sign(r / m2)
+    v0[v0 == 0] = 1.0
+    norms = (np.abs(z) / abs(m1)) ** (1.0 / p)
+    sz = np.sign(z)
+    sz[sz == 0] = 1.0
+    W0 = (D * (sz * v0 * np.sign(m1) * norms)).T
+    return W0, v0, z, r
+
+
+def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu", rng=None) -> TensorInit:
+    """The tensor initialisation (Algorithm 1 of Zhong et al. 2017) for a homogeneous activation.
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Gaussian inputs, N(0, I_d).
+    y : array_like, shape (n,) or (1, n)
+        Labels ``sum_i v_i phi(w_i . x)``.
+    k : int
+        Hidden units, ``k <= d``.
+    activation : str or Activation
+        ReLU, leaky ReLU or squared ReLU (positively homogeneous with m_1, m_2 != 0 and
+        m_3 or m_4 != 0).
+    rng : int or Generator, optional
+        Randomness of the direction a (for M_4) and of the contractions.
+
+    Returns
+    -------
+    TensorInit
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad data or an unsupported activation.
+
+    Notes
+    -----
+    All moments use all samples (no sample splitting, as in the paper's experiments).  M_2 and
+    the third-order moment are estimated from :func:`low_order_residuals` (control variates that
+    keep their means and cut their variance).
+    Cost O(n d^2 + n k^3 + d^3).
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, Algorithm 1.  Spec local_convexity.md §A.3-A.4.
+    """
+    act = _homogeneous(activation)
+    X, Y = check_samples(X, y)
+    if Y.shape[0] != 1:
+        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
+    d = X.shape[0]
+    k = check_k(k, d)
+    gen = rng_from(rng)
+    m = moment_constants(act, 1.0)
+    if abs(m[2]) > _ZERO:
+        order = 3
+    elif abs(m[3]) > _ZERO:
+        order = 4
+    else:
+        raise ValueError(f"activation {act.name} has m_3 = m_4 = 0; the initialisation needs one of them")
+    y1, y2, _, _ = low_order_residuals(X, Y)
+    V, _ = second_moment_subspace(X, y1, k)
+    T = projected_moment(X, y2, V, order)
+    U, gap = decompose_projected_moment(T, k, rng=gen)
+    W0, v0, z, r = magnitudes_and_signs(X, Y, V, U, act)
+    net = TwoLayerNetwork(v0[None, :], W0, act)
+    return TensorInit(network=net, subspace=V, directions=U, z=z, r=r, gap=gap, third_order=order)
+
+
+def recover_tensor_gd(
+    X,
+    y,
+    k: int,
+    *,
+    activation: str | Activation = "relu",
+    rng=None,
+    method: str = "gd",
+    max_iter: int = 2000,
+    tol: float = 1e-20,
+) -> Recovery:
+    """Tensor initialisation, then gradient descent on W with the output weights fixed.
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Gaussian inputs.
+    y : array_like, shape (n,) or (1, n)
+        Noiseless labels ``sum_i v_i phi(w_i . x)``.
+    k : int
+        Hidden units.
+    activation : str or Activation
+        ReLU, leaky ReLU or squared ReLU.
+    rng : int or Generator, optional
+        Randomness of the initialisation.
+    method : {"gd", "adam"}
+        The local descent (:func:`relulearn.train` with ``train_U=False``); "gd" is full-batch
+        gradient descent with a backtracking step.
+    max_iter : int
+        Iterations of the local descent.
+    tol : float
+        Stop when the relative loss ``||residual||^2 / ||y||^2`` falls below ``tol``.
+
+    Returns
+    -------
+    Recovery
+        ``network`` with ``U`` of shape (1, k) (entries +-1) and ``V`` the k x d input weights;
+        ``history`` the loss per iteration of the descent; ``details`` with ``init`` (the
+        :class:`TensorInit`), ``iterations``, ``stop_reason`` and ``converged``.  No certificate:
+        a small training residual is the only evidence.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad data, k, method, or an unsupported activation.
+
+    Notes
+    -----
+    Cost O(n d^2 + n k^3 + d^3) for the initialisation plus O(n k d) per descent iteration.  Without
+    resampling (fresh samples per step), as in the paper's experiments.
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, Algorithms 1-2 and §7.  Spec local_convexity.md §A.4.
+    """
+    init = tensor_initialization(X, y, k, activation=activation, rng=rng)
+    X, Y = check_samples(X, y)
+    res = train(
+        X,
+        Y,
+        k,
+        method=method,
+        activation=init.network.activation,
+        init=(init.network.U, init.network.V),
+        train_U=False,
+        max_iter=max_iter,
+        tol=tol,
+        rng=0,
+    )
+    details = dict(res.details)
+    details["init"] = init
+    return Recovery(
+        network=res.network,
+        residual=res.residual,
+        certificate=None,
+        n_samples_used=X.shape[1],
+        history=res.history,
+        details=details,
+    )
+
+
+@dataclass(frozen=True)
+class WeightError:
+    """The paper's success measure for scalar-output networks.
+
+    Attributes
+    ----------
+    max_relative : float
+        ``min_pi max_j ||w*_j - w_pi(j)|| / ||w*_j||`` over matchings of the hidden units.
+    signs_match : bool
+        ``v_pi(j)`` has the sign of ``v*_j`` for every j under that matching.
+    """
+
+    max_relative: float
+    signs_match: bool
+
+    def succeeded(self, tol: float = 0.01) -> bool:
+        """``max_relative <= tol`` and the signs match (the rule of Zhong et al. 2017, §7)."""
+        return bool(self.signs_match and self.max_relative <= tol)
+
+    def __repr__(self) -> str:
+        return f"WeightError(max_relative={self.max_relative:.2e}, signs_match={self.signs_match})"
+
+
+def weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> WeightError:
+    """Match hidden units and measure ``max_j ||w*_j - w_pi(j)|| / ||w*_j||`` and the signs of v.
+
+    Parameters
+    ----------
+    estimate, truth : TwoLayerNetwork
+        Scalar-output networks with the same k and d; compared as given (no rescaling), which is
+        the paper's convention with ``v in {-1, +1}``.
+
+    Returns
+    -------
+    WeightError
+
+    Raises
+    ------
+    TypeError, ValueError
+        Not networks, or different shapes.
+
+    Notes
+    -----
+    The matching is the one minimising the largest relative error (bottleneck assignment: the
+    Hungarian method on thresholded costs over the k^2 candidate thresholds).  Cost O(k^5 + k^2 d).
+
+    References
+    ----------
+    Zhong et al., ICML 2017, §7 (success rule).  Spec local_convexity.md §A.6.
+    """
+    for name, net in (("estimate", estimate), ("truth", truth)):
+        if not isinstance(net, TwoLayerNetwork):
+            raise TypeError(f"{name} must be a TwoLayerNetwork, got {type(net).__name__}")
+    if estimate.V.shape != truth.V.shape or estimate.U.shape != truth.U.shape:
+        raise ValueError(
+            f"estimate and truth must have the same shapes, got V {estimate.V.shape} vs {truth.V.shape},"
+            f" U {estimate.U.shape} vs {truth.U.shape}"
+        )
+    Vt, Ve = np.asarray(truth.V), np.asarray(estimate.V)
+    C = np.linalg.norm(Vt[:, None, :] - Ve[None, :, :], axis=2) / np.linalg.norm(Vt, axis=1)[:, None]
+    best = None
+    for t in np.unique(C):
+        rows, cols = linear_sum_assignment((C > t).astype(float))
+        if np.all(C[rows, cols] <= t):
+            best = (float(t), cols)
+            break
+    t, cols = best
+    signs = bool(np.all(np.sign(np.asarray(estimate.U)[0, cols]) == np.sign(np.asarray(truth.U)[0])))
+    return WeightError(max_relative=t, signs_match=signs)
