@@ -25,6 +25,8 @@ from .metrics import recovery_error
 from .network import TwoLayerNetwork, planted_network
 from .noisy import recover_noisy
 from .recovery import RecoveryFailed
+from .symmetric import recover_symmetric
+from .tensor_init import recover_tensor_gd
 
 __all__ = ["Setting", "Learner", "Measurement", "learners_for", "run_learner", "accuracy_vs_n", "error_vs_noise",
            "time_vs_size", "loglog_slope"]
@@ -121,13 +123,22 @@ def _registry() -> list[Learner]:
                 lambda st: st.noise == 0 and _is_gaussian(st) and st.m < st.k, lambda st: 2 * st.k * st.d),
         Learner("noisy recovery", lambda X, Y, k, s: recover_noisy(X, Y, k, rng=s), _is_gaussian,
                 lambda st: 2 * st.k * st.d),
+        Learner("tensor initialisation + descent", lambda X, Y, k, s: recover_tensor_gd(X, Y, k, rng=s),
+                lambda st: _is_gaussian(st) and st.m == 1),
+        Learner("symmetric method of moments", lambda X, Y, k, s: recover_symmetric(X, Y, k, rng=s),
+                lambda st: st.inputs.is_symmetric and st.k <= st.m, lambda st: st.d * (st.d + 1)),
     ]
     return out
 
 
-def learners_for(setting: Setting, names: list[str] | None = None) -> list[Learner]:
-    """The learners whose assumptions ``setting`` meets (optionally only those in ``names``)."""
-    return [lr for lr in _registry() if lr.applies(setting) and (names is None or lr.name in names)]
+def learners_for(setting: Setting, names: list[str] | None = None, *, outside_assumptions: bool = False) -> list[Learner]:
+    """The learners whose assumptions ``setting`` meets (optionally only those in ``names``).
+
+    ``outside_assumptions=True`` also returns learners whose assumptions the setting violates (to show
+    where a method breaks); ``names`` should then say which.
+    """
+    return [lr for lr in _registry()
+            if (outside_assumptions or lr.applies(setting)) and (names is None or lr.name in names)]
 
 
 def run_learner(learner: Learner, X, Y, k: int, seed: int):
@@ -144,16 +155,18 @@ def run_learner(learner: Learner, X, Y, k: int, seed: int):
     return (getattr(res, "network", res) if ok else None), sec
 
 
-def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None) -> list[Measurement]:
+def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None, *,
+                  outside_assumptions: bool = False) -> list[Measurement]:
     """Success counts (recovery error below ``threshold``), median error and median time against n.
 
     Every learner sees the same instances (seed s gives the same truth and data). A refusal counts
-    as a failure with error inf. Cost: the learners' own, times ``len(ns) * seeds``.
+    as a failure with error inf. ``outside_assumptions`` as in :func:`learners_for`. Cost: the
+    learners' own, times ``len(ns) * seeds``.
     """
     seeds = check_int("seeds", seeds)
     rows = []
     for n in ns:
-        for lr in learners_for(setting, names):
+        for lr in learners_for(setting, names, outside_assumptions=outside_assumptions):
             if n < lr.min_samples(setting):
                 continue
             errs, secs = [], []
@@ -177,14 +190,13 @@ def error_vs_noise(setting: Setting, n: int, noises, seeds: int, names=None) -> 
     return rows
 
 
-def time_vs_size(setting: Setting, ns=(), ds=(), n_for_d: int = 10_000, names=None) -> list[Measurement]:
-    """Seconds of one run (seed 0) against n (at the setting's d) and against d (at ``n_for_d``)."""
-    rows = []
-    for n in ns:
-        rows += accuracy_vs_n(setting, [n], 1, threshold=np.inf, names=names)
-    for d in ds:
-        rows += accuracy_vs_n(replace(setting, d=int(d)), [n_for_d], 1, threshold=np.inf, names=names)
-    return rows
+def time_vs_size(setting: Setting, ns=(), ds=(), n_for_d: int = 10_000, names=None
+                 ) -> tuple[list[Measurement], list[Measurement]]:
+    """Seconds of one run (seed 0): ``(by_n, by_d)``, against n at the setting's d and against d at ``n_for_d``."""
+    by_n = [row for n in ns for row in accuracy_vs_n(setting, [n], 1, threshold=np.inf, names=names)]
+    by_d = [row for d in ds
+            for row in accuracy_vs_n(replace(setting, d=int(d)), [n_for_d], 1, threshold=np.inf, names=names)]
+    return by_n, by_d
 
 
 def loglog_slope(x, y) -> float:
