@@ -63,11 +63,11 @@ def noise_table(setting, n, noises, seeds):
 
 
 def scaling_table(setting, ns, ds, n_for_d):
-    rows = cmp.time_vs_size(setting, ns=ns, ds=ds, n_for_d=n_for_d)
+    rows_n, rows_d = cmp.time_vs_size(setting, ns=ns, ds=ds, n_for_d=n_for_d)
     out = []
     for lr in cmp.learners_for(setting):
-        by_n = [r for r in rows if r.learner == lr.name and r.d == setting.d and r.n in ns]
-        by_d = [r for r in rows if r.learner == lr.name and r.n == n_for_d and r.d in ds]
+        by_n = [r for r in rows_n if r.learner == lr.name]
+        by_d = [r for r in rows_d if r.learner == lr.name]
         truth, X, Y = setting.instance(ns[-1], 0)
         _, mib = peak_memory(cmp.run_learner, lr, X, Y, setting.k, 0)
         out.append([lr.name,
