@@ -82,6 +82,15 @@ def scaling_table(setting, ns, ds, n_for_d):
                  for r in out])
 
 
+def polynomial_table(setting, n, degrees, seeds):
+    rows = cmp.prediction_error_vs_degree(setting, n, degrees, seeds)
+    base = [r for r in rows if r.learner == BASE][0]
+    print_table(f"{setting.name}: relative prediction error on fresh inputs, n={n}",
+                ["learner", "median error", "error / training", "median s", "time / training"],
+                [[r.learner, r.median_error, r.median_error / base.median_error, r.median_seconds,
+                  r.median_seconds / base.median_seconds] for r in rows])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes (under 10 minutes on 2 cores)")
@@ -107,6 +116,8 @@ def main(argv=None):
     cube = cmp.Setting("uniform cube inputs, noise 0.1 RMS, (d,k,m)=(10,4,6)", 10, 4, 6, noise=0.1,
                        inputs=rl.UniformCube())
     accuracy_table(cube, [20_000, 100_000] if q else [20_000, 200_000], seeds, 0.05)
+    sphere = cmp.Setting("sphere inputs, scalar output, (d,k)=(6,3)", 6, 3, 1, inputs=rl.UniformSphere())
+    polynomial_table(sphere, 4000 if q else 20_000, [1, 2, 3, 4] if q else [1, 2, 3, 4, 5], seeds)
     scaling_table(gauss, [2_000, 8_000, 32_000] if q else [5_000, 20_000, 80_000, 320_000], [10, 20, 40],
                   8_000 if q else 20_000)
 

@@ -19,6 +19,7 @@ import numpy as np
 from ._validation import check_int
 from .descent import train
 from .exact import recover_exact
+from .hermite import fit_polynomial
 from .inputs import Gaussian, InputLaw, sample
 from .lowrank import recover_low_rank
 from .metrics import recovery_error
@@ -29,7 +30,7 @@ from .symmetric import recover_symmetric
 from .tensor_init import recover_tensor_gd
 
 __all__ = ["Setting", "Learner", "Measurement", "learners_for", "run_learner", "accuracy_vs_n", "error_vs_noise",
-           "time_vs_size", "loglog_slope"]
+           "time_vs_size", "prediction_error_vs_degree", "loglog_slope"]
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,38 @@ def time_vs_size(setting: Setting, ns=(), ds=(), n_for_d: int = 10_000, names=No
     by_d = [row for d in ds
             for row in accuracy_vs_n(replace(setting, d=int(d)), [n_for_d], 1, threshold=np.inf, names=names)]
     return by_n, by_d
+
+
+def prediction_error_vs_degree(setting: Setting, n: int, degrees, seeds: int, *, n_test: int = 5_000,
+                               threshold: float = 0.05) -> list[Measurement]:
+    """Polynomial regression of each degree beside gradient training: relative prediction error.
+
+    Polynomial regression (chapter 7) predicts but does not recover weights, so both are scored by
+    ``||f_hat(X') - f*(X')|| / ||f*(X')||`` on ``n_test`` fresh inputs of the setting's law; a success
+    is an error below ``threshold``. Scalar output only (``setting.m == 1``). Cost per fit
+    O(n p^2 + p^3) with p = C(d + D, D) features, and the training runs' own.
+    """
+    if setting.m != 1:
+        raise ValueError(f"setting.m must be 1 (scalar output) for polynomial regression, got {setting.m}")
+    seeds = check_int("seeds", seeds)
+    fits = [(f"polynomial regression, degree {int(D)}", lambda X, y, s, D=int(D): fit_polynomial(X, y, D))
+            for D in degrees]
+    fits.append(("gradient training", lambda X, y, s: train(X, y, setting.k, rng=s, max_iter=3000).network))
+    rows = []
+    for name, fit in fits:
+        errs, secs = [], []
+        for seed in range(seeds):
+            truth, X, Y = setting.instance(int(n), seed)
+            t0 = time.perf_counter()
+            model = fit(X, Y[0], seed)
+            secs.append(time.perf_counter() - t0)
+            Xt = setting.inputs.sample(setting.d, n_test, rng=10_000 + seed)
+            yt = truth(Xt).ravel()
+            errs.append(float(np.linalg.norm(np.ravel(model(Xt)) - yt) / np.linalg.norm(yt)))
+        rows.append(Measurement(name, setting.name, int(n), setting.d, setting.noise,
+                                int(np.sum(np.asarray(errs) < threshold)), seeds,
+                                float(np.median(errs)), float(np.median(secs))))
+    return rows
 
 
 def loglog_slope(x, y) -> float:

@@ -86,3 +86,16 @@ def test_on_the_cube_the_symmetric_method_is_consistent_and_the_gaussian_learner
     assert min(r.successes for r in gauss) < 3  # its biased moment step misses on some seed
     assert gauss[1].median_error < sym[1].median_error  # a local method is more accurate when it lands
     assert not [lr for lr in cmp.learners_for(cube) if lr.name == "noisy recovery"]
+
+
+def test_polynomial_regression_improves_only_at_even_degrees_and_training_beats_it_here():
+    # chapter 8's claims: error falls from degree 1 to 2 and 2 to 4, degree 3 adds nothing over 2 (the ReLU's odd
+    # Hermite coefficients above one vanish), gradient training predicts better on this planted network
+    sphere = cmp.Setting("sphere", d=6, k=3, m=1, inputs=rl.UniformSphere())
+    rows = {r.learner: r.median_error for r in cmp.prediction_error_vs_degree(sphere, 4000, [1, 2, 3, 4], 3)}
+    e1, e2, e3, e4 = (rows[f"polynomial regression, degree {D}"] for D in (1, 2, 3, 4))
+    assert e2 < 0.5 * e1 and e4 < 0.7 * e2
+    assert abs(e3 - e2) < 0.1 * e2
+    assert rows["gradient training"] < 0.1 * e4
+    with pytest.raises(ValueError, match="setting.m must be 1"):
+        cmp.prediction_error_vs_degree(GAUSS, 100, [1], 1)
