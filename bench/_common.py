@@ -11,6 +11,8 @@ import tracemalloc
 
 import numpy as np
 
+from relulearn.comparison import loglog_slope  # noqa: F401  (one definition, re-used by the bench scripts)
+
 
 def machine_line() -> str:
     """One line that says what the numbers were measured on."""
@@ -36,12 +38,6 @@ def peak_memory(fn, *args, **kwargs):
     finally:
         tracemalloc.stop()
     return out, peak / 2**20
-
-
-def loglog_slope(x, y) -> float:
-    """Least-squares slope of log(y) against log(x)."""
-    x, y = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    return float(np.polyfit(x, y, 1)[0])
 
 
 def print_table(title: str, header: list[str], rows: list[list]) -> None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
+from ._validation import as_matrix, check_int, check_k, check_min_samples, check_samples, rng_from
 from .moments import PHI0
 from .network import TwoLayerNetwork
 from .recovery import Certificate, Recovery, RecoveryFailed
@@ -810,8 +810,7 @@ def recover_low_rank(
     X, Y = check_samples(X, Y)
     d, n = X.shape
     k = check_k(k, d)
-    if n < 2 * k * d:
-        raise ValueError(f"X has n={n} samples; recover_low_rank needs at least 2 k d = {2 * k * d}")
+    check_min_samples(n, k, d, "recover_low_rank")
     n_rounds = check_int("n_rounds", n_rounds)
     max_candidates = check_int("max_candidates", max_candidates)
     tol = float(tol)

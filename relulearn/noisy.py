@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_int, check_k, check_samples, rng_from
+from ._validation import check_int, check_k, check_min_samples, check_samples, rng_from
 from .lowrank import (
     _check_tau,
     _chunks,
@@ -304,8 +304,7 @@ def recover_noisy(
     X, Y = check_samples(X, Y)
     d, n = X.shape
     k = check_k(k, d)
-    if n < 2 * k * d:
-        raise ValueError(f"X has n={n} samples; recover_noisy needs at least 2 k d = {2 * k * d}")
+    check_min_samples(n, k, d, "recover_noisy")
     n_rounds = check_int("n_rounds", n_rounds)
     n_refine = check_int("n_refine", n_refine, minimum=0)
     max_starts = check_int("max_starts", max_starts)
