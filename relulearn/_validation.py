@@ -21,10 +21,14 @@ def as_matrix(name: str, A, *, ndim: int = 2) -> np.ndarray:
         raise TypeError(f"{name} must be a numeric array, got {type(A).__name__}") from exc
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-d array, got shape {arr.shape}")
-    # min and max propagate NaN and reach +-inf, so this check needs no n-sized boolean mask
-    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+    # one pass and no n-sized boolean mask: a NaN or an infinity makes the sum non-finite; only
+    # then are the entries counted (a sum that overflowed from finite entries passes)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum() if arr.size else 0.0
+    if not np.isfinite(total):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} contains {bad} NaN or infinite entries; all entries must be finite")
+        if bad:
+            raise ValueError(f"{name} contains {bad} NaN or infinite entries; all entries must be finite")
     return arr
 
 
