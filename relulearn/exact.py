@@ -447,28 +447,29 @@ class _Collector:
         return len(self.rows) >= self.k
 
     def offer(self, S, source):
+        """Certify S; returns "new" (a row was added), "duplicate" (a row already found) or "no"."""
         self.checked += 1
         cert = _certify(self.Q, np.unique(S), self.tol)
         if not cert.ok:
-            return cert
+            return "no"
         u = cert.row / np.linalg.norm(cert.row)
         for r in self.rows:
             if abs(u @ r) / np.linalg.norm(r) > 1 - 1e-8:
-                return cert
+                return "duplicate"
         # re-certify on the full zero set (a stronger, final check)
         Z = np.flatnonzero(cert.row == 0.0)
         full = _certify(self.Q, Z, self.tol)
         if not full.ok:
-            return full
+            return "no"
         if not self._consistent(full.row):
             self.rejected_by_fit += 1
-            return full
+            return "no"
         self.rows.append(full.row)
         self.small.append(full.smallest)
         self.nxt.append(full.next)
         self.zsets.append(Z)
         self.src.append(source)
-        return full
+        return "new"
 
     def _consistent(self, row):
         """For f homogeneous of degree p > 0: row^(1/p) must be linear in x on the active set and
@@ -481,14 +482,16 @@ class _Collector:
         P = np.flatnonzero(row > 0)
         if P.size < d + 1:
             return True
-        Xa = self.X[:, P].T
-        t = row[P] ** (1.0 / self.degree)
-        v = _normal_lstsq(Xa, t, refine=False)  # tolerance sqrt(tol): no refinement needed
-        scale = max(float(np.max(np.abs(t))), np.finfo(float).tiny)
-        if np.max(np.abs(Xa @ v - t)) > np.sqrt(self.tol) * scale:
+        P = P[: 4 * d]  # fit on (at most) 4d active samples, then check the fit on all samples:
+        # an exact row is fitted exactly by any d samples in general position
+        v = _normal_lstsq(self.X[:, P].T, row[P] ** (1.0 / self.degree), refine=False)  # tolerance sqrt(tol)
+        z = v @ self.X  # the fitted pre-activation on every sample (one pass, no gathers)
+        t = np.maximum(row, 0.0) ** (1.0 / self.degree)
+        active = row > 0
+        scale = max(float(np.max(t)), np.finfo(float).tiny)
+        if np.max(np.abs(z[active] - t[active])) > np.sqrt(self.tol) * scale:
             return False
-        Z = np.flatnonzero(row == 0)
-        return bool(Z.size == 0 or np.max(v @ self.X[:, Z]) <= np.sqrt(self.tol) * scale)
+        return bool(active.all() or np.max(z[~active]) <= np.sqrt(self.tol) * scale)
 
     def result(self, n):
         F = np.array(self.rows) if self.rows else np.zeros((0, n))
@@ -524,13 +527,16 @@ def find_unit_rows(
           zero set of some unit with probability about k 2^-(k+1)).
         * "lp": vertices of the cone {c : Q c >= 0}, from linear programmes
           min w^T Q c s.t. Q c >= 0, b^T c = 1 with random positive weights w (biased by
-          ``directions`` when given) on a random subsample of 10 k constraints; a unit's row is
-          a vertex with about n/2 zeros, other vertices have only k - 1.  b is the coefficient
-          vector of 1^T Q, or, once rows are found, a random vector orthogonal to their
+          ``directions`` when given) on a random subsample of max(200, 20 k) constraints; a
+          unit's row is a vertex with about n/2 zeros, other vertices have only k - 1.  b is the
+          coefficient vector of 1^T Q, or, once rows are found, a random vector orthogonal to their
           coefficient vectors, which makes the rows already found infeasible.
-        * "auto": the k + 1 most negative samples of each direction and a few random subsets
-          of its 3(k + 1) most negative ones (if directions are given), then "random" when
-          k <= 8, then "lp".
+        * "auto": the k + 1 most negative samples of each direction and then three random
+          (k + 1)-subsets of its 3(k + 1) most negative ones (if directions are given), with the
+          sign of the moment estimate first and the opposite sign only for the directions still
+          unmatched; a direction is dropped once a candidate of it certifies a row.  Then
+          "random" when k <= 8, then "lp", whose first objectives are tilted towards the
+          directions still unmatched.
     rng : int or Generator
     max_candidates : int, optional
         Budget of candidate sets per strategy, default 100 k + 200 (and a tenth of it, at least
@@ -599,21 +605,43 @@ def find_unit_rows(
                 break
             col.offer(S, "moments")
         return col.result(n)
+    pending = directions
     if directions is not None and strategy == "auto":
-        # most confident negatives of each direction (both signs), then random subsets of them
-        D = np.vstack([directions, -directions])
-        for used, (_, S) in enumerate(candidate_zero_sets(X, k, D, rng=gen, n_random=3)):
-            if col.done() or used >= budget:
-                break
-            col.offer(S, "moments")
+        pending = _moment_candidates(X, directions, col, gen, budget)
     if strategy in ("auto", "random") and not col.done() and (strategy == "random" or k <= 8):
         for _ in range(budget):
             if col.done():
                 break
             col.offer(gen.choice(n, size=k + 1, replace=False), "random")
     if strategy in ("auto", "lp") and not col.done():
-        _lp_search(Q, X, directions, col, gen, budget=lp_budget)
+        _lp_search(Q, X, pending, col, gen, budget=lp_budget)
     return col.result(n)
+
+
+def _moment_candidates(X, directions, col, gen, budget, n_random=3):
+    """The "auto" strategy's first stage: for each approximate direction, its k + 1 most negative
+    samples, then ``n_random`` random (k + 1)-subsets of its 3(k + 1) most negative ones; the sign
+    given by the moment estimate first, the opposite sign only for directions still unmatched.  A
+    direction is dropped as soon as one of its candidates certifies a row (new or already found).
+    Returns the directions still unmatched (they bias the linear programmes)."""
+    k = col.k
+    size = min(k + 1, X.shape[1])
+    pool = min(X.shape[1], 3 * size)
+    norms = np.maximum(np.linalg.norm(X, axis=0), np.finfo(float).tiny)
+    left = list(range(directions.shape[0]))
+    for sign in (1.0, -1.0):
+        if not left or col.done():
+            break
+        order = np.argsort(sign * (directions[left] @ X) / norms, axis=1, kind="stable")[:, :pool]
+        ranked = dict(zip(left, order))
+        for attempt in range(1 + n_random):
+            for i in list(left):
+                if col.done() or col.checked >= budget:
+                    return directions[left]
+                S = ranked[i][:size] if attempt == 0 else gen.choice(ranked[i], size=size, replace=False)
+                if col.offer(S, "moments") != "no":
+                    left.remove(i)
+    return directions[left]
 
 
 def _lp_search(Q, X, directions, col, gen, budget):
@@ -622,13 +650,13 @@ def _lp_search(Q, X, directions, col, gen, budget):
     Every row f(V*_i X) = Q c_i is an extreme ray of the cone (its ~n/2 zeros pin it down); the
     other extreme rays have only k - 1 zeros.  Minimising a random positive weighting of Q c over
     the slice 1^T Q c = 1 lands on a unit's row most of the time.  The first 2k objectives are
-    tilted towards the inactive samples of the guessed directions, when given.
+    tilted towards the inactive samples of the guessed directions (both signs), when given.
     """
     n_all, k = Q.shape
     # a subsample of the constraints suffices (every unit keeps ~half of it as zeros); the zero
     # set found is then certified on all the working samples
-    n_sub = min(n_all, max(200, 10 * k))
-    D = None if directions is None else np.vstack([directions, -directions])
+    n_sub = min(n_all, max(200, 20 * k))
+    D = None if directions is None or len(directions) == 0 else np.vstack([directions, -directions])
     for t in range(budget):
         if col.done():
             return
@@ -644,15 +672,16 @@ def _lp_search(Q, X, directions, col, gen, budget):
         if D is not None and t < len(D):
             w = w * np.exp(-cos[t])
         b_eq = A_eq
-        if col.rows and t % 4 != 3:
-            # three programmes in four exclude the rows already found: normalise by a vector b
+        if col.rows:
+            # exclude the rows already found: normalise by a vector b
             # orthogonal to their coefficient vectors, so those rays are infeasible (b^T c = 0)
             Cf = np.array([Q.T @ r for r in col.rows])  # (found, k) coefficient vectors
             N = np.linalg.svd(Cf)[2][len(col.rows) :].T  # (k, k - found) orthogonal complement
             b_eq = N @ (N.T @ A_eq[0] + gen.standard_normal(N.shape[1]) * np.linalg.norm(A_eq) / np.sqrt(k))
             b_eq = (b_eq * gen.choice([-1.0, 1.0]))[None, :]
         res = linprog(
-            Qs.T @ w, A_ub=-Qs, b_ub=np.zeros(n), A_eq=b_eq, b_eq=[1.0], bounds=[(None, None)] * k, method="highs"
+            Qs.T @ w, A_ub=-Qs, b_ub=np.zeros(n), A_eq=b_eq, b_eq=[1.0], bounds=[(None, None)] * k,
+            method="highs-ds", options={"presolve": False},  # small dense LPs: presolve only costs time
         )
         if res.status != 0:
             continue
@@ -801,9 +830,10 @@ def _residual(net: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray) -> float:
     """||Y - U f(V X)||_F / ||Y||_F on all samples, in blocks and in place (O(n k (d + m)))."""
     U, V, f = np.asarray(net.U), np.asarray(net.V), net.activation
     num = 0.0
-    for j in range(0, X.shape[1], 50_000):
-        R = U @ f(V @ X[:, j : j + 50_000])
-        R -= Y[:, j : j + 50_000]
+    block = 16_384  # blocks that stay in cache make the elementwise passes cheap
+    for j in range(0, X.shape[1], block):
+        R = U @ f(V @ X[:, j : j + block])
+        R -= Y[:, j : j + block]
         num += float(np.vdot(R, R))
     den = float(np.vdot(Y, Y))
     return float(np.sqrt(num / max(den, np.finfo(float).tiny)))

@@ -19,6 +19,7 @@ Spec recovery_gaussian.md §2.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -85,7 +86,24 @@ def hermite_coefficient(activation: str | Activation, order: int, scale: float =
     s = float(scale)
     if not (np.isfinite(s) and s > 0):
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    if _is_builtin(act):  # a named activation: a pure function of (name, order, s), memoised
+        return _builtin_coefficient(act.name, order, s)
+    return _quadrature_coefficient(act, order, s)
 
+
+def _is_builtin(act: Activation) -> bool:
+    try:
+        return act is get_activation(act.name)
+    except (ValueError, TypeError):
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def _builtin_coefficient(name: str, order: int, s: float) -> float:
+    return _quadrature_coefficient(get_activation(name), order, s)
+
+
+def _quadrature_coefficient(act: Activation, order: int, s: float) -> float:
     def integrand(z):
         return float(act(np.asarray(s * z))) * float(_hermite_e(order, z)) * PHI0 * math.exp(-0.5 * z * z)
 
@@ -171,8 +189,8 @@ def projected_second_moment(X, Y, P) -> np.ndarray:
 
     Notes
     -----
-    Cost O(n d p + n m p^2).  Projecting first makes the estimate far less noisy (its variance
-    scales with p^2 instead of d^2).
+    Cost O(n d p + n m p^2 / 2) (the upper triangle of z z^T only).  Projecting first makes the
+    estimate far less noisy (its variance scales with p^2 instead of d^2).
 
     References
     ----------
@@ -186,11 +204,14 @@ def projected_second_moment(X, Y, P) -> np.ndarray:
     m = Y.shape[0]
     Z = P.T @ X
     p = Z.shape[0]
-    T = np.zeros((m * p, p))
-    for j in range(0, n, 4096):  # blocks keep the (m p) x block temporary small
+    iu, ju = np.triu_indices(p)
+    Tu = np.zeros((iu.size, m))
+    for j in range(0, n, 4096):  # the upper triangle of z z^T only, in blocks of samples
         Zb = Z[:, j : j + 4096]
-        T += (Y[:, None, j : j + 4096] * Zb[None]).reshape(m * p, -1) @ Zb.T
-    T = T.reshape(m, p, p) / n
+        Tu += (Zb[iu] * Zb[ju]) @ Y[:, j : j + 4096].T
+    T = np.zeros((m, p, p))
+    T[:, iu, ju] = Tu.T / n
+    T[:, ju, iu] = Tu.T / n
     T -= np.mean(Y, axis=1)[:, None, None] * np.eye(p)[None]
     return T
 
