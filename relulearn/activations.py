@@ -16,26 +16,26 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy import special
 
 __all__ = [
+    "ACTIVATION_NAMES",
     "Activation",
-    "relu",
-    "leaky_relu",
-    "squared_relu",
-    "step",
-    "softplus",
-    "sigmoid",
-    "tanh",
     "erf",
+    "get_activation",
+    "leaky_relu",
     "linear",
     "quadratic",
-    "get_activation",
-    "ACTIVATION_NAMES",
+    "relu",
+    "sigmoid",
+    "softplus",
+    "squared_relu",
+    "step",
+    "tanh",
 ]
 
 

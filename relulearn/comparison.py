@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 
@@ -29,8 +29,18 @@ from .recovery import RecoveryFailed
 from .symmetric import recover_symmetric
 from .tensor_init import recover_tensor_gd
 
-__all__ = ["Setting", "Learner", "Measurement", "learners_for", "run_learner", "accuracy_vs_n", "error_vs_noise",
-           "time_vs_size", "prediction_error_vs_degree", "loglog_slope"]
+__all__ = [
+    "Learner",
+    "Measurement",
+    "Setting",
+    "accuracy_vs_n",
+    "error_vs_noise",
+    "learners_for",
+    "loglog_slope",
+    "prediction_error_vs_degree",
+    "run_learner",
+    "time_vs_size",
+]
 
 
 @dataclass(frozen=True)

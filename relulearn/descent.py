@@ -21,7 +21,7 @@ from .activations import Activation, get_activation
 from .network import TwoLayerNetwork
 from .recovery import Recovery
 
-__all__ = ["train", "squared_loss", "loss_gradients"]
+__all__ = ["loss_gradients", "squared_loss", "train"]
 
 
 def squared_loss(U: np.ndarray, V: np.ndarray, X: np.ndarray, Y: np.ndarray, activation="relu") -> float:

@@ -35,9 +35,9 @@ from scipy.optimize import linprog
 
 from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
 from .activations import Activation, get_activation
+from .lowrank import recover_low_rank
 from .moments import first_moment, hermite_coefficient, projected_second_moment
 from .network import TwoLayerNetwork
-from .lowrank import recover_low_rank
 from .recovery import Certificate, Recovery, RecoveryFailed
 from .tensors import jennrich, top_subspace
 

@@ -15,17 +15,17 @@ from ._validation import check_int, rng_from
 from .network import TwoLayerNetwork
 
 __all__ = [
-    "InputLaw",
+    "SYMMETRIC_LAWS",
+    "CenteredExponential",
     "Gaussian",
-    "UniformCube",
     "GaussianMixture",
+    "InputLaw",
     "Laplace",
+    "Samples",
     "StudentT",
     "UniformBall",
+    "UniformCube",
     "UniformSphere",
-    "CenteredExponential",
-    "SYMMETRIC_LAWS",
-    "Samples",
     "sample",
 ]
 

@@ -22,7 +22,7 @@ from ._validation import check_int
 from .inputs import Gaussian, InputLaw
 from .network import TwoLayerNetwork
 
-__all__ = ["RecoveryError", "canonical_form", "match_units", "matched", "recovery_error", "is_exact"]
+__all__ = ["RecoveryError", "canonical_form", "is_exact", "match_units", "matched", "recovery_error"]
 
 
 def canonical_form(network: TwoLayerNetwork) -> TwoLayerNetwork:

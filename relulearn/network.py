@@ -89,7 +89,7 @@ class TwoLayerNetwork:
         Y = self.U @ self.activation(self.V @ X)
         return Y[:, 0] if single else Y
 
-    def canonical(self) -> "TwoLayerNetwork":
+    def canonical(self) -> TwoLayerNetwork:
         """The same function with unit rows of V and the norms moved into U.
 
         For an activation positively homogeneous of degree p, f(s z) = s^p f(z) for s > 0, so

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["use_style", "plot_success_vs_n"]
+__all__ = ["plot_success_vs_n", "use_style"]
 
 _STYLE = {
     "figure.figsize": (6.4, 3.6),

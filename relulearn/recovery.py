@@ -6,8 +6,9 @@ a ``Recovery`` whose ``certificate.ok`` is False; each learner's docstring says 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
