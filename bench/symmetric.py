@@ -1,6 +1,6 @@
 """Symmetric inputs: relulearn.recover_symmetric against the chapter-3/4 learners and gradient training.
 
-Usage: ``python bench/symmetric.py [--quick] [--seeds S] [--train-iter T]``
+Usage: ``python bench/symmetric.py [--quick] [--seeds S] [--rate-seeds R] [--train-iter T] [--rate-only]``
 
 Tables (every row measured in this run, on the same seeded planted instances for every method):
 
@@ -13,7 +13,11 @@ Tables (every row measured in this run, on the same seeded planted instances for
    noise-free labels only, since it needs exact labels) and ``relulearn.train`` (Adam from a random start),
    with the time ratio and the fitted log-log slope of the symmetric method's error against n (target: about
    -1/2);
-3. the asymmetric centred exponential law: every method, and the certificate of ``recover_symmetric``.
+3. the asymmetric centred exponential law: every method, and the certificate of ``recover_symmetric``;
+4. the rate: ``recover_symmetric`` alone on ``--rate-seeds`` instances per law, each fitted on the first n
+   columns of one draw of 5,120,000 samples (n = 20,000 to 5,120,000, a factor 256), the median W error,
+   its log-log slope against n (target: -1/2) and a bootstrap 90% interval of that slope over the
+   instances.
 
 The chapter-3/4 learners are imported guardedly: a missing one is skipped with a message.  Not run by CI.
 """
@@ -61,7 +65,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes, one seed (about a minute)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--train-iter", type=int, default=2000, help="Adam iterations of relulearn.train")
+    ap.add_argument("--rate-seeds", type=int, default=8, help="instances per law in the rate table")
+    ap.add_argument("--rate-only", action="store_true", help="only the rate table (4)")
     args = ap.parse_args()
+    if args.rate_only:
+        print(machine_line(), f"(os.cpu_count() = {os.cpu_count()})")
+        rate_table(args.quick, args.rate_seeds)
+        return
     d, k, m, noise = 10, 4, 6, 0.1
     seeds = range(1 if args.quick else args.seeds)
     ns = [20_000, 60_000] if args.quick else [20_000, 60_000, 200_000, 600_000]
@@ -144,6 +154,32 @@ def main() -> None:
     print_table(
         f"3. asymmetric CenteredExponential, n={target_n:,}: W error",
         ["seed", "sym err", "sym certificate", "noisy err", "train err"], rows,
+    )
+    rate_table(args.quick, args.rate_seeds)
+
+
+def rate_table(quick: bool, n_seeds: int) -> None:
+    """Table 4: median W error of recover_symmetric against n on nested samples, and its log-log slope."""
+    d, k, m, noise = 10, 4, 6, 0.1
+    ns = [20_000, 80_000, 320_000] if quick else [20_000, 80_000, 320_000, 1_280_000, 5_120_000]
+    seeds = range(2 if quick else n_seeds)
+    boot = np.random.default_rng(0)
+    rows = []
+    for law in LAWS:
+        E = np.zeros((len(seeds), len(ns)))
+        for i, seed in enumerate(seeds):
+            net = rl.planted_network(d, k, m, rng=seed)
+            X, Y = rl.sample(net, ns[-1], rng=seed + 100, noise=noise, inputs=law)
+            for j, n in enumerate(ns):
+                E[i, j] = err(rl.recover_symmetric(X[:, :n], Y[:, :n], k, rng=0), net, law)
+        med = np.median(E, axis=0)
+        slopes = [loglog_slope(ns, np.median(E[boot.integers(0, len(seeds), len(seeds))], axis=0)) for _ in range(500)]
+        lo, hi = np.quantile(slopes, [0.05, 0.95])
+        rows.append([name(law), *med, loglog_slope(ns, med), f"[{lo:.2f}, {hi:.2f}]"])
+    print_table(
+        f"4. rate: median W error of recover_symmetric over {len(seeds)} instances (d={d}, k={k}, m={m}, noise sd "
+        f"{noise}), each on the first n columns of one draw; slope of log(error) against log(n) (target -1/2)",
+        ["law", *[f"n={n:,}" for n in ns], "slope", "bootstrap 90%"], rows,
     )
 
 
