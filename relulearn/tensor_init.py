@@ -30,6 +30,7 @@ from ._validation import check_int, check_k, check_samples, rng_from
 from .activations import Activation, get_activation
 from .convexity import _breaks, _gaussian_expectation
 from .descent import train
+from .metrics import _check_pair
 from .network import TwoLayerNetwork
 from .recovery import Recovery
 from .tensors import jennrich
@@ -614,14 +615,7 @@ def weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> WeightErr
     ----------
     Zhong et al., ICML 2017, §7 (success rule).  Spec local_convexity.md §A.6.
     """
-    for name, net in (("estimate", estimate), ("truth", truth)):
-        if not isinstance(net, TwoLayerNetwork):
-            raise TypeError(f"{name} must be a TwoLayerNetwork, got {type(net).__name__}")
-    if estimate.V.shape != truth.V.shape or estimate.U.shape != truth.U.shape:
-        raise ValueError(
-            f"estimate and truth must have the same shapes, got V {estimate.V.shape} vs {truth.V.shape},"
-            f" U {estimate.U.shape} vs {truth.U.shape}"
-        )
+    _check_pair(estimate, truth)
     Vt, Ve = np.asarray(truth.V), np.asarray(estimate.V)
     C = np.linalg.norm(Vt[:, None, :] - Ve[None, :, :], axis=2) / np.linalg.norm(Vt, axis=1)[:, None]
     best = None
