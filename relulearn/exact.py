@@ -439,7 +439,6 @@ class _Collector:
     def __init__(self, Q, k, tol, X=None, degree=None):
         self.Q, self.k, self.tol = Q, k, tol
         self.X, self.degree = X, degree
-        self.rejected_by_fit = 0
         self.rows, self.small, self.nxt, self.zsets, self.src = [], [], [], [], []
         self.checked = 0
 
@@ -462,7 +461,6 @@ class _Collector:
         if not full.ok:
             return "no"
         if not self._consistent(full.row):
-            self.rejected_by_fit += 1
             return "no"
         self.rows.append(full.row)
         self.small.append(full.smallest)
