@@ -108,6 +108,7 @@ from .moments import (
     projected_second_moment,
     second_moment_contraction,
 )
+from .multistart import StartsResult, best_of_starts, choose_with_margin
 from .network import TwoLayerNetwork, planted_network
 from .noisy import alternating_refinement, fit_output_layer, recover_noisy
 from .plotting import plot_success_vs_n, use_style
@@ -169,6 +170,7 @@ __all__ = [
     "RecoveryFailed",
     "RegressionResult",
     "Samples",
+    "StartsResult",
     "StudentT",
     "TensorInit",
     "TwoLayerNetwork",
@@ -183,10 +185,12 @@ __all__ = [
     "activation_properties",
     "alpha",
     "alternating_refinement",
+    "best_of_starts",
     "best_polynomial_error",
     "candidate_zero_sets",
     "canonical_form",
     "certify_zero_set",
+    "choose_with_margin",
     "decompose_projected_moment",
     "decompose_projected_moments",
     "detector_null_space",

@@ -33,6 +33,7 @@ from scipy.linalg import cho_solve as _cho_solve
 from scipy.linalg import lstsq as _lstsq
 from scipy.optimize import linprog
 
+from ._linalg import canonical_signs
 from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
 from .activations import Activation, get_activation
 from .lowrank import recover_low_rank
@@ -165,7 +166,7 @@ def moment_estimate(
         B, gap = res.components, res.gap
     else:  # scalar labels: eigenvectors of the single k x k slice (needs a simple spectrum)
         _, evecs = np.linalg.eigh((T[0] + T[0].T) / 2)
-        B, gap = evecs, 0.0
+        B, gap = canonical_signs(evecs), 0.0
     # output weights: T_(1) (m x k^2) ~ W (m x k) [vec(b_i b_i^T)]^T
     B2 = np.stack([np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
     W = T.reshape(m, k * k) @ np.linalg.pinv(B2.T)

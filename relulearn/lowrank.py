@@ -34,8 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._linalg import canonical_signs
 from ._validation import as_matrix, check_int, check_k, check_min_samples, check_samples, rng_from
 from .moments import PHI0
+from .multistart import best_of_starts
 from .network import TwoLayerNetwork
 from .recovery import Certificate, Recovery, RecoveryFailed
 from .tensors import simultaneous_diagonalization
@@ -147,8 +149,7 @@ def hidden_span(X, Y, k: int) -> np.ndarray:
 def _span_from_T2(T2: np.ndarray, k: int) -> np.ndarray:
     m, d, _ = T2.shape
     stacked = np.transpose(T2, (1, 0, 2)).reshape(d, m * d)
-    P = np.linalg.svd(stacked, full_matrices=False)[0][:, :k]
-    return P
+    return canonical_signs(np.linalg.svd(stacked, full_matrices=False)[0][:, :k])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -821,23 +822,23 @@ def recover_low_rank(
     _, M1, T2 = _second_moments(X, Y)
     est = _moment_estimate(X, Y, k, M1, T2, gen, 16)
     xnorm = _column_norms(X)
-    best = None
     tried: list[np.ndarray] = []
-    for V0 in est.candidates:
-        if len(tried) >= max_candidates:
-            break
-        if any(_same_directions(V0, Vt) for Vt in tried):
-            continue
-        tried.append(V0)
+
+    def regress_from(V0):
         try:
             reg = _regress(X, Y, V0, xnorm, taus, n_rounds, 4 * k * d, 1e-13)
         except RecoveryFailed:
-            continue
-        residual, act_res, share = _relative_residual(X, Y, reg.U, reg.V)
-        if best is None or residual < best[0]:
-            best = (residual, act_res, share, reg)
-        if residual <= tol:
-            break
+            return None
+        return (*_relative_residual(X, Y, reg.U, reg.V), reg)
+
+    def distinct_starts():
+        for V0 in est.candidates:
+            if not any(_same_directions(V0, Vt) for Vt in tried):
+                tried.append(V0)
+                yield lambda V0=V0: regress_from(V0)
+
+    starts = best_of_starts(distinct_starts(), score=lambda out: out[0], good_enough=tol, max_starts=max_candidates)
+    best = starts.best
     if best is None:  # every regression was singular: report the moment estimate, uncertified
         residual, act_res, share = _relative_residual(X, Y, est.U, est.V)
         reg = RegressionResult(est.U, est.V, np.zeros(0, dtype=int), np.zeros(0), np.zeros(k))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._linalg import canonical_signs
 from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
 from .network import TwoLayerNetwork
 from .recovery import Certificate, Recovery
@@ -559,7 +560,7 @@ def recover_symmetric(
 
     lin = linear_part(X, Y)
     Pfull, _, _ = np.linalg.svd(lin.B, full_matrices=False)
-    P = Pfull[:, :k]
+    P = canonical_signs(Pfull[:, :k])
     Yt = P.T @ Y
     Bt = P.T @ lin.B
     T = detector_operator(X, Yt, Bt)

@@ -26,11 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ._linalg import canonical_signs
 from ._validation import check_int, check_k, check_samples, rng_from
 from .activations import Activation, get_activation
 from .convexity import _breaks, _gaussian_expectation
 from .descent import train
 from .metrics import _check_pair
+from .multistart import best_of_starts
 from .network import TwoLayerNetwork
 from .recovery import Recovery
 from .tensors import jennrich
@@ -219,7 +221,7 @@ def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
     P2 = (X * yv) @ X.T / n - np.mean(yv) * np.eye(X.shape[0])
     evals, evecs = np.linalg.eigh(P2)
     order = np.argsort(-np.abs(evals), kind="stable")
-    return evecs[:, order[:k]], evals[order]
+    return canonical_signs(evecs[:, order[:k]]), evals[order]
 
 
 def projected_moment(X, y, V, order: int) -> np.ndarray:
@@ -493,8 +495,9 @@ def recover_tensor_gd(
     method: str = "gd",
     max_iter: int = 2000,
     tol: float = 1e-20,
+    n_starts: int = 4,
 ) -> Recovery:
-    """Tensor initialisation, then gradient descent on W with the output weights fixed.
+    """Tensor initialisation, then gradient descent on W with the output weights fixed, best of several starts.
 
     Parameters
     ----------
@@ -515,14 +518,21 @@ def recover_tensor_gd(
         Iterations of the local descent.
     tol : float
         Stop when the relative loss ``||residual||^2 / ||y||^2`` falls below ``tol``.
+    n_starts : int
+        Independent tensor initialisations (each with its own random contractions), each followed
+        by the descent; the first run that converges is kept (the starts stop there), else the run
+        with the least training residual (:func:`relulearn.best_of_starts`). ``n_starts=1`` is the
+        paper's algorithm.  At small n one start can end on either side of a basin boundary, and
+        rounding (the BLAS kernel) then decides its fate; the best of several does not hinge on one.
 
     Returns
     -------
     Recovery
         ``network`` with ``U`` of shape (1, k) (entries +-1) and ``V`` the k x d input weights;
-        ``history`` the loss per iteration of the descent; ``details`` with ``init`` (the
-        :class:`TensorInit`), ``iterations``, ``stop_reason`` and ``converged``.  No certificate:
-        a small training residual is the only evidence.
+        ``history`` the loss per iteration of the kept descent; ``details`` with ``init`` (the
+        :class:`TensorInit` of the kept start), ``starts`` (the :class:`relulearn.StartsResult`),
+        ``iterations``, ``stop_reason`` and ``converged``.  No certificate: a small training
+        residual is the only evidence.
 
     Raises
     ------
@@ -539,22 +549,36 @@ def recover_tensor_gd(
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
     one-hidden-layer neural networks", ICML 2017, Algorithms 1-2 and §7.  Spec local_convexity.md §A.4.
     """
-    init = tensor_initialization(X, y, k, activation=activation, rng=rng)
     X, Y = check_samples(X, y)
-    res = train(
-        X,
-        Y,
-        k,
-        method=method,
-        activation=init.network.activation,
-        init=(init.network.U, init.network.V),
-        train_U=False,
-        max_iter=max_iter,
-        tol=tol,
-        rng=0,
+    k = check_k(k, X.shape[0])
+    n_starts = check_int("n_starts", n_starts)
+    gen = rng_from(rng)
+
+    def one_start(child):
+        init = tensor_initialization(X, Y, k, activation=activation, rng=child)
+        res = train(
+            X,
+            Y,
+            k,
+            method=method,
+            activation=init.network.activation,
+            init=(init.network.U, init.network.V),
+            train_U=False,
+            max_iter=max_iter,
+            tol=tol,
+            rng=0,
+        )
+        return init, res
+
+    starts = best_of_starts(
+        (lambda c=child: one_start(c) for child in gen.spawn(n_starts)),
+        score=lambda out: 0.0 if out[1].details["converged"] else out[1].residual,
+        good_enough=0.0,
     )
+    init, res = starts.best
     details = dict(res.details)
     details["init"] = init
+    details["starts"] = starts
     return Recovery(
         network=res.network,
         residual=res.residual,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._linalg import canonical_signs
 from ._validation import as_matrix, check_int, rng_from
 
 __all__ = [
@@ -107,11 +108,7 @@ def simultaneous_diagonalization(M1, M2, k: int) -> tuple[np.ndarray, np.ndarray
     B = W / norms
     order = np.argsort(-np.abs(ratios), kind="stable")
     B, ratios = B[:, order], ratios[order]
-    idx = np.argmax(np.abs(B), axis=0)
-    signs = np.sign(B[idx, np.arange(k)])
-    signs[signs == 0] = 1.0
-    B = B * signs
-    return B, ratios, _relative_gap(ratios)
+    return canonical_signs(B), ratios, _relative_gap(ratios)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -225,7 +222,7 @@ def top_subspace(M, k: int) -> np.ndarray:
     if k > min(M.shape):
         raise ValueError(f"k={k} exceeds the matrix size {M.shape}; this needs k <= {min(M.shape)}")
     P, _, _ = np.linalg.svd(M, full_matrices=False)
-    return P[:, :k]
+    return canonical_signs(P[:, :k])
 
 
 def whitening(M, k: int) -> np.ndarray:
@@ -259,4 +256,4 @@ def whitening(M, k: int) -> np.ndarray:
     evals, evecs = evals[::-1][:k], evecs[:, ::-1][:, :k]
     if evals[-1] <= 1e-12 * max(evals[0], 0.0) or evals[-1] <= 0:
         raise ValueError(f"M must have k={k} positive eigenvalues, its k-th is {evals[-1]:.3g}")
-    return (evecs / np.sqrt(evals)).T
+    return (canonical_signs(evecs) / np.sqrt(evals)).T
