@@ -111,7 +111,7 @@ from .moments import (
 from .multistart import StartsResult, best_of_starts, choose_with_margin
 from .network import TwoLayerNetwork, planted_network
 from .noisy import alternating_refinement, fit_output_layer, recover_noisy
-from .plotting import plot_success_vs_n, use_style
+from .plotting import plot_success_vs_n, series_text, use_style
 from .recovery import Certificate, Recovery, RecoveryFailed
 from .symmetric import (
     DetectorNullSpace,
@@ -254,6 +254,7 @@ __all__ = [
     "second_moment",
     "second_moment_contraction",
     "second_moment_subspace",
+    "series_text",
     "set_splitting_instance",
     "shadow_gap",
     "shadow_gap_infinite_width",
