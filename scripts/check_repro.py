@@ -38,7 +38,7 @@ def _numpy_features() -> tuple[list[str], list[str]]:
 
 
 def variants() -> list[tuple[str, dict[str, str]]]:
-    _, avx512 = _numpy_features()
+    found, avx512 = _numpy_features()
     one = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     two = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
     out = [
