@@ -226,8 +226,10 @@ class ActivationProperties:
 
     def __repr__(self) -> str:
         p1 = f"P1={self.p1}" + (f" (p={self.p1_power}, L1={self.p1_constant:.3g})" if self.p1 else "")
+        # |rho| <= 1e-12 is round-off (the P2 threshold): its digits differ between machines
+        rho = "0 (to round-off)" if abs(self.rho_min) <= 1e-12 else f"{self.rho_min:.3g}"
         return (
-            f"ActivationProperties({self.name}: {p1}, P2={self.p2} (min rho={self.rho_min:.3g}), "
+            f"ActivationProperties({self.name}: {p1}, P2={self.p2} (min rho={rho}), "
             f"P3={self.p3} ({self.p3_kind}))"
         )
 

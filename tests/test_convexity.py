@@ -103,6 +103,9 @@ def test_properties():
     )
     assert not rl.activation_properties(neg).p1
     assert "P1=True" in repr(rl.activation_properties("relu"))
+    # rho(linear) is 0; what quadrature returns is round-off, whose digits differ between machines
+    assert "min rho=0 (to round-off)" in repr(rl.activation_properties("linear"))
+    assert "min rho=0.0908" in repr(rl.activation_properties("relu"))
 
 
 def test_validation():
