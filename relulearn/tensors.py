@@ -22,6 +22,7 @@ import numpy as np
 
 from ._linalg import canonical_signs
 from ._validation import as_matrix, check_int, rng_from
+from .multistart import choose_with_margin
 
 __all__ = [
     "JennrichResult",
@@ -162,7 +163,8 @@ def jennrich(
         Seed for the Gaussian contraction vectors.
     n_draws : int
         Number of independent pairs (g1, g2) ~ N(0, I_dim); the draw with the largest relative
-        eigen-gap is kept, which makes the method robust to an unlucky draw.
+        eigen-gap is kept, which makes the method robust to an unlucky draw. Draws within a margin
+        of the best (:func:`relulearn.choose_with_margin`) count as tied, and the earliest is kept.
     score : callable, optional
         ``score(components) -> float``; when given, the draw with the largest score is kept
         instead of the largest gap (e.g. minus the residual of a least-squares fit of the
@@ -194,7 +196,7 @@ def jennrich(
     k = check_int("k", k, minimum=1)
     n_draws = check_int("n_draws", n_draws, minimum=1)
     gen = rng_from(rng)
-    best = None
+    draws, crits = [], []
     for _ in range(n_draws):
         g1 = gen.standard_normal(dim)
         g2 = gen.standard_normal(dim)
@@ -202,11 +204,12 @@ def jennrich(
         M2 = as_matrix("contract(g)", contract(g2))
         if M1.shape[0] != M1.shape[1]:
             raise ValueError(f"contract(g) must return a square matrix, got shape {M1.shape}")
-        B, ratios, gap = simultaneous_diagonalization(M1, M2, k)
-        crit = gap if score is None else float(score(B))
-        if best is None or crit > best[3]:
-            best = (B, ratios, gap, crit)
-    B, ratios, gap, _ = best
+        draws.append(simultaneous_diagonalization(M1, M2, k))
+        crits.append(-(draws[-1][2] if score is None else float(score(draws[-1][0]))))
+    # near-ties (e.g. several draws fitting an exact tensor to round-off) go to the earliest draw,
+    # so that rounding does not decide which draw is kept
+    best = choose_with_margin(crits)
+    B, ratios, gap = draws[max(best, 0)]
     return JennrichResult(components=B, ratios=ratios, gap=float(gap), n_draws=n_draws)
 
 

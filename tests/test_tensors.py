@@ -156,3 +156,26 @@ def test_jennrich_score_selects_the_draw():
     res = jennrich(contract, 3, 3, rng=2, n_draws=4, score=score)
     assert len(calls) == 4
     assert np.array_equal(res.components, calls[0])
+
+
+def test_jennrich_keeps_the_earliest_of_tied_draws():
+    # every draw of an exact tensor fits to round-off: scores that differ by round-off tie, and the
+    # first draw is kept (not whichever rounding favoured), so the answer is the one-draw answer
+    g = np.random.default_rng(3)
+    W, Bt = g.standard_normal((6, 3)), g.standard_normal((5, 3))
+
+    def contract(v):
+        return (Bt * (v @ W)) @ Bt.T
+
+    calls = []
+
+    def round_off_score(B):  # later draws score higher by round-off only
+        calls.append(1)
+        return 1.0 + 1e-15 * len(calls)
+
+    tied = jennrich(contract, 6, 3, rng=7, n_draws=8, score=round_off_score)
+    first = jennrich(contract, 6, 3, rng=7, n_draws=1)
+    np.testing.assert_array_equal(tied.components, first.components)
+    # a clearly better draw still wins
+    best = jennrich(contract, 6, 3, rng=7, n_draws=8)
+    assert best.gap >= first.gap
