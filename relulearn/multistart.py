@@ -73,12 +73,14 @@ def choose_with_margin(scores, *, rtol: float = 1e-6, atol: float = 1e-12) -> in
     every machine; it could only flip if two scores differed by almost exactly the margin. Cost O(len).
     """
     s = np.asarray(scores, dtype=float)
-    finite = np.isfinite(s)
-    if not finite.any():
+    present = ~np.isnan(s) & (s != np.inf)  # +inf and NaN mark a candidate without a result
+    if not present.any():
         return -1
-    low = float(s[finite].min())
+    low = float(s[present].min())
+    if low == -np.inf:  # an infinitely good score (e.g. minus an infinite eigen-gap) wins outright
+        return int(np.flatnonzero(s == -np.inf)[0])
     margin = max(float(rtol) * abs(low), float(atol))
-    return int(np.flatnonzero(finite & (s <= low + margin))[0])
+    return int(np.flatnonzero(present & (s <= low + margin))[0])
 
 
 def best_of_starts(

@@ -19,6 +19,7 @@ def test_choose_with_margin_prefers_the_earlier_of_near_ties():
     assert rl.choose_with_margin([2e-15, 1e-15]) == 0
     assert rl.choose_with_margin([np.inf, np.nan, 2.0, 1.0]) == 3
     assert rl.choose_with_margin([np.inf, np.inf]) == -1
+    assert rl.choose_with_margin([1.0, -np.inf, -np.inf]) == 1  # -inf is the best score, not a missing one
 
 
 def test_best_of_starts_is_lazy_and_stops_at_good_enough():
