@@ -89,7 +89,7 @@ def _diff_lines(text: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="variants run at once")
-    parser.add_argument("--only", nargs="*", help="run only the variants whose name contains one of these words")
+    parser.add_argument("--only", action="append", help="run only the variants whose name contains this word (repeatable)")
     parser.add_argument("paths", nargs="*", default=["chapters"], help="notebooks or folders (default: chapters)")
     args = parser.parse_args()
     todo = variants()
