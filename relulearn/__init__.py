@@ -112,7 +112,18 @@ from .multistart import StartsResult, best_of_starts, choose_with_margin
 from .network import TwoLayerNetwork, planted_network
 from .noisy import alternating_refinement, fit_output_layer, recover_noisy
 from .plotting import plot_success_vs_n, series_text, use_style
-from .recovery import Certificate, Recovery, RecoveryFailed
+from .certificates import cross_fit_certificate, exact_fit_status, signal_pvalues, specification_pvalue
+from .learners import LEARNERS, LearnerSpec, get_learner
+from .recovery import (
+    STATUSES,
+    Certificate,
+    ConvergenceWarning,
+    NumericalWarning,
+    Recovery,
+    RecoveryFailed,
+    RelulearnWarning,
+    StatisticalCertificate,
+)
 from .symmetric import (
     DetectorNullSpace,
     LinearPart,
@@ -139,11 +150,23 @@ from .tensor_init import (
 )
 from .tensors import JennrichResult, jennrich, simultaneous_diagonalization, top_subspace, whitening
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # the public names: everything imported above (one list, so that `from relulearn import *` and
 # linters see the re-exports)
 __all__ = [
+    "STATUSES",
+    "ConvergenceWarning",
+    "NumericalWarning",
+    "RelulearnWarning",
+    "StatisticalCertificate",
+    "LEARNERS",
+    "LearnerSpec",
+    "get_learner",
+    "cross_fit_certificate",
+    "exact_fit_status",
+    "signal_pvalues",
+    "specification_pvalue",
     "ACTIVATION_NAMES",
     "PHI0",
     "RELU_TAIL_CONSTANT",

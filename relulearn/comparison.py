@@ -1,7 +1,8 @@
 """Every learner side by side: the harness behind chapter 8 and ``bench/compare.py``.
 
 A :class:`Setting` is a family of seeded planted instances (input law, noise level, output shape);
-:func:`learners_for` lists the learners whose assumptions the setting meets; :func:`accuracy_vs_n`,
+:func:`learners_for` lists the learners of the registry (:data:`relulearn.LEARNERS`) whose
+assumptions the setting meets; :func:`accuracy_vs_n`,
 :func:`error_vs_noise` and :func:`time_vs_size` run them on the *same* instances and return rows of
 measurements (the bench prints them, the chapter plots them). This module stands on top of the
 package: it imports the learners and nothing imports it.
@@ -11,26 +12,20 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ._validation import check_int
 from .descent import train
-from .exact import recover_exact
 from .hermite import fit_polynomial
 from .inputs import Gaussian, InputLaw, sample
-from .lowrank import recover_low_rank
+from .learners import LEARNERS, LearnerSpec
 from .metrics import recovery_error
 from .network import TwoLayerNetwork, planted_network
-from .noisy import recover_noisy
-from .recovery import RecoveryFailed
-from .symmetric import recover_symmetric
-from .tensor_init import recover_tensor_gd
+from .recovery import Recovery, RelulearnWarning
 
 __all__ = [
-    "Learner",
     "Measurement",
     "Setting",
     "accuracy_vs_n",
@@ -84,20 +79,6 @@ class Setting:
 
 
 @dataclass(frozen=True)
-class Learner:
-    """A named learner ``fit(X, Y, k, seed)`` returning a Recovery or a TwoLayerNetwork.
-
-    ``applies(setting)`` says whether the setting meets the learner's assumptions and
-    ``min_samples(setting)`` is the smallest n it accepts (it raises ValueError below that).
-    """
-
-    name: str
-    fit: Callable = field(repr=False)
-    applies: Callable[[Setting], bool] = field(repr=False)
-    min_samples: Callable[[Setting], int] = field(default=lambda st: 1, repr=False)
-
-
-@dataclass(frozen=True)
 class Measurement:
     """One learner on one batch of instances."""
 
@@ -110,85 +91,84 @@ class Measurement:
     trials: int
     median_error: float
     median_seconds: float
+    certified: int = 0
+    unverified: int = 0
+    failed: int = 0
 
     @property
     def rate(self) -> float:
         """Fraction of successes."""
         return self.successes / self.trials
 
+    @property
+    def statuses(self) -> str:
+        """The statuses the learner reported, e.g. ``"3 certified, 2 unverified"`` (zero counts left out)."""
+        parts = [f"{c} {s}" for c, s in ((self.certified, "certified"), (self.unverified, "unverified"),
+                                          (self.failed, "failed")) if c]
+        return ", ".join(parts)
+
     def __repr__(self) -> str:
         return (f"Measurement({self.learner!r}, n={self.n}, d={self.d}, noise={self.noise:g}, "
-                f"success={self.successes}/{self.trials}, median_error={self.median_error:.1e})")
+                f"success={self.successes}/{self.trials}, median_error={self.median_error:.1e}, {self.statuses})")
 
 
-def _is_gaussian(st: Setting) -> bool:
-    return isinstance(st.inputs, Gaussian)
+def _applies(spec: LearnerSpec, st: Setting) -> bool:
+    """Whether the setting meets the learner's assumptions (input law, noise, output shape)."""
+    law = {"gaussian": isinstance(st.inputs, Gaussian), "symmetric": st.inputs.is_symmetric, "any": True}[spec.inputs]
+    return law and (spec.noisy_labels or st.noise == 0) and spec.fits_outputs(st.k, st.m)
 
 
-def _registry() -> list[Learner]:
-    out = [
-        Learner("gradient training", lambda X, Y, k, s: train(X, Y, k, rng=s, max_iter=3000), lambda st: True),
-        Learner("exact recovery", lambda X, Y, k, s: recover_exact(X, Y, k, rng=s),
-                lambda st: st.noise == 0 and _is_gaussian(st) and st.m >= st.k),
-        Learner("low-rank exact recovery", lambda X, Y, k, s: recover_low_rank(X, Y, k, rng=s),
-                lambda st: st.noise == 0 and _is_gaussian(st) and st.m < st.k, lambda st: 2 * st.k * st.d),
-        Learner("noisy recovery", lambda X, Y, k, s: recover_noisy(X, Y, k, rng=s), _is_gaussian,
-                lambda st: 2 * st.k * st.d),
-        Learner("tensor initialisation + descent", lambda X, Y, k, s: recover_tensor_gd(X, Y, k, rng=s),
-                lambda st: _is_gaussian(st) and st.m == 1),
-        Learner("symmetric method of moments", lambda X, Y, k, s: recover_symmetric(X, Y, k, rng=s),
-                lambda st: st.inputs.is_symmetric and st.k <= st.m, lambda st: st.d * (st.d + 1)),
-    ]
-    return out
-
-
-def learners_for(setting: Setting, names: list[str] | None = None, *, outside_assumptions: bool = False) -> list[Learner]:
-    """The learners whose assumptions ``setting`` meets (optionally only those in ``names``).
+def learners_for(setting: Setting, names: list[str] | None = None, *, outside_assumptions: bool = False
+                 ) -> list[LearnerSpec]:
+    """The learners of :data:`relulearn.LEARNERS` whose assumptions ``setting`` meets (optionally only ``names``).
 
     ``outside_assumptions=True`` also returns learners whose assumptions the setting violates (to show
     where a method breaks); ``names`` should then say which.
     """
-    return [lr for lr in _registry()
-            if (outside_assumptions or lr.applies(setting)) and (names is None or lr.name in names)]
+    return [lr for lr in LEARNERS
+            if (outside_assumptions or _applies(lr, setting)) and (names is None or lr.name in names)]
 
 
-def run_learner(learner: Learner, X, Y, k: int, seed: int):
-    """Run one learner: ``(network or None, seconds)``; None when it refused or its certificate failed."""
+def run_learner(learner: LearnerSpec, X, Y, k: int, seed: int) -> tuple[Recovery, float]:
+    """Run one learner with ``on_failure="return"``: ``(result, seconds)``.
+
+    The package's warnings (non-convergence) are silenced here: the result's status records them.
+    """
     t0 = time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = learner.fit(X, Y, k, seed)
-    except RecoveryFailed:
-        return None, time.perf_counter() - t0
-    sec = time.perf_counter() - t0
-    ok = getattr(res, "ok", True)
-    return (getattr(res, "network", res) if ok else None), sec
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RelulearnWarning)
+        res = learner(X, Y, k, rng=seed, on_failure="return")
+    return res, time.perf_counter() - t0
 
 
 def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None, *,
                   outside_assumptions: bool = False) -> list[Measurement]:
     """Success counts (recovery error below ``threshold``), median error and median time against n.
 
-    Every learner sees the same instances (seed s gives the same truth and data). A refusal counts
-    as a failure with error inf. ``outside_assumptions`` as in :func:`learners_for`. Cost: the
+    Every learner sees the same instances (seed s gives the same truth and data). A result with
+    status failed is a refusal and counts as a failure with error inf; every other result (certified
+    or unverified) is scored by its error against the truth, and the statuses are counted. ``outside_assumptions`` as in :func:`learners_for`. Cost: the
     learners' own, times ``len(ns) * seeds``.
     """
     seeds = check_int("seeds", seeds)
     rows = []
     for n in ns:
         for lr in learners_for(setting, names, outside_assumptions=outside_assumptions):
-            if n < lr.min_samples(setting):
+            if n < lr.min_samples(setting.d, setting.k, setting.m):
                 continue
-            errs, secs = [], []
+            errs, secs, statuses = [], [], []
             for seed in range(seeds):
                 truth, X, Y = setting.instance(int(n), seed)
-                est, sec = run_learner(lr, X, Y, setting.k, seed)
-                errs.append(np.inf if est is None else recovery_error(est, truth, inputs=setting.inputs).max)
+                res, sec = run_learner(lr, X, Y, setting.k, seed)
+                failed = res.status == "failed"
+                errs.append(np.inf if failed else recovery_error(res.network, truth, inputs=setting.inputs).max)
                 secs.append(sec)
+                statuses.append(res.status)
             rows.append(Measurement(lr.name, setting.name, int(n), setting.d, setting.noise,
                                     int(np.sum(np.asarray(errs) < threshold)), seeds,
-                                    float(np.median(errs)), float(np.median(secs))))
+                                    float(np.median(errs)), float(np.median(secs)),
+                                    statuses.count("certified"), statuses.count("unverified"),
+                                    statuses.count("failed")))
     return rows
 
 
@@ -224,7 +204,7 @@ def prediction_error_vs_degree(setting: Setting, n: int, degrees, seeds: int, *,
     seeds = check_int("seeds", seeds)
     fits = [(f"polynomial regression, degree {int(D)}", lambda X, y, s, D=int(D): fit_polynomial(X, y, D))
             for D in degrees]
-    fits.append(("gradient training", lambda X, y, s: train(X, y, setting.k, rng=s, max_iter=3000).network))
+    fits.append(("gradient training", lambda X, y, s: _train_quietly(X, y, setting.k, s)))
     rows = []
     for name, fit in fits:
         errs, secs = [], []
@@ -240,6 +220,12 @@ def prediction_error_vs_degree(setting: Setting, n: int, degrees, seeds: int, *,
                                 int(np.sum(np.asarray(errs) < threshold)), seeds,
                                 float(np.median(errs)), float(np.median(secs))))
     return rows
+
+
+def _train_quietly(X, y, k, seed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RelulearnWarning)
+        return train(X, y, k, rng=seed, max_iter=3000, on_failure="return").network
 
 
 def loglog_slope(x, y) -> float:

@@ -7,19 +7,23 @@ The loss is ``L(U, V) = ||U f(V X) - Y||_F^2 / (2 n)`` with the analytic gradien
 
 Two methods: ``"adam"`` (Kingma and Ba 2015) with a learning rate halved on plateaus, and
 ``"gd"``, full-batch gradient descent with a backtracking (Armijo) step, or plain SGD with a fixed
-step when ``batch_size`` is set.  Both stop when the relative loss ``||R||_F^2 / ||Y||_F^2`` falls
+step when ``batch_size`` is set.  Both stop when the relative residual ``||R||_F / ||Y||_F`` falls
 below ``tol``, when the step has shrunk 10^4-fold without progress ("stalled"), or after
 ``max_iter`` iterations (epochs for minibatches).
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
+from ._progress import progress_bar
+from ._validation import as_matrix, check_int, check_learner_input, precision_tol, rng_from
 from .activations import Activation, get_activation
+from .certificates import exact_fit_status
 from .network import TwoLayerNetwork
-from .recovery import Recovery
+from .recovery import ConvergenceWarning, Recovery, learner_contract
 
 __all__ = ["loss_gradients", "squared_loss", "train"]
 
@@ -68,22 +72,24 @@ def _init(X, Y, k, f, gen, init):
     return U0, V0
 
 
+@learner_contract
 def train(
     X,
     Y,
     k: int,
     *,
     rng=None,
+    on_failure: str = "raise",
+    progress: bool = False,
     method: str = "adam",
     activation: str | Activation = "relu",
     init=None,
     lr: float | None = None,
     max_iter: int = 5000,
     batch_size: int | None = None,
-    tol: float = 1e-14,
+    tol: float = 1e-7,
     patience: int = 100,
     train_U: bool = True,
-    progress: bool = False,
 ) -> Recovery:
     """Train ``U f(V X)`` on ``(X, Y)`` by gradient descent or Adam on the squared loss.
 
@@ -97,6 +103,10 @@ def train(
         Hidden units, 1 <= k <= d.
     rng : int, Generator or None
         Randomness of the initialisation and of the minibatches.
+    on_failure : {"raise", "return"}
+        What a failed result (non-finite loss) does: raise :class:`~relulearn.RecoveryFailed`, or return it.
+    progress : bool
+        Show a tqdm progress bar.
     method : {"adam", "gd"}
         Adam, or gradient descent (backtracking full batch; fixed-step SGD with ``batch_size``).
     activation : str or Activation
@@ -111,22 +121,23 @@ def train(
     batch_size : int, optional
         Minibatch size; ``None`` for full batch.
     tol : float
-        Stop when ``||U f(VX) - Y||_F^2 / ||Y||_F^2 < tol``.
+        Stop when the relative residual ``||U f(VX) - Y||_F / ||Y||_F < tol`` (for float32 data at least
+        100 times float32's machine epsilon).
     patience : int
         Iterations without a 0.1% improvement of the loss before the step is halved.
     train_U : bool
         If False, U stays at its initial value (it must then be given by ``init``).
-    progress : bool
-        Show a tqdm progress bar.
 
     Returns
     -------
     Recovery
         ``network``; ``residual`` = ``||U f(VX) - Y||_F / ||Y||_F``; ``history`` = the loss
         ``||R||_F^2 / (2n)`` after each iteration; ``details`` with ``iterations``,
-        ``stop_reason`` ("converged", "stalled" or "max_iter") and ``converged``.
-        Gradient training has no certificate: a small residual on the training data is its only
-        evidence.
+        ``stop_reason`` ("converged", "stalled", "max_iter" or "diverged") and ``converged``;
+        ``status`` certified when it converged (residual below ``tol``) on more than 2 k (d + m) distinct
+        samples (an exact fit is then the evidence), failed when the loss became non-finite, unverified
+        otherwise (a :class:`~relulearn.ConvergenceWarning` is emitted when it stopped without
+        converging).
 
     Raises
     ------
@@ -141,9 +152,10 @@ def train(
     ----------
     D. P. Kingma, J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
     """
-    X, Y = check_samples(X, Y)
-    d, n = X.shape
-    k = check_k(k, d)
+    data = check_learner_input(X, Y, k, who="train", x_degree=2, y_degree=2)
+    X, Y, k = data.X, data.Y, data.k
+    _d, n = X.shape
+    tol = precision_tol("tol", tol, data.eps)
     if method not in ("adam", "gd"):
         raise ValueError(f"method must be 'adam' or 'gd', got {method!r}")
     max_iter = check_int("max_iter", max_iter)
@@ -174,9 +186,8 @@ def train(
     stop_reason = "max_iter"
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=max_iter, desc=f"train ({method})")
+        bar = progress_bar(max_iter, f"train ({method})", progress)
+    tol2 = tol * tol
 
     L, gU, gV = loss_gradients(U, V, X, Y, f)
     for _ in range(max_iter):
@@ -215,13 +226,13 @@ def train(
                     if train_U:
                         U = U - lr * bgU
             L, gU, gV = loss_gradients(U, V, X, Y, f)
-            if not np.isfinite(L):
+            if not (np.isfinite(L) and np.all(np.isfinite(U)) and np.all(np.isfinite(V))):
                 stop_reason = "diverged"
                 break
         history.append(L)
         if bar is not None:
             bar.update(1)
-        if L / yy < tol:
+        if L / yy < tol2:
             stop_reason = "converged"
             break
         if L < best * (1 - 1e-3):
@@ -240,13 +251,23 @@ def train(
             break
     if bar is not None:
         bar.close()
+    details = {"iterations": len(history), "stop_reason": stop_reason, "converged": stop_reason == "converged"}
+    if stop_reason == "diverged":
+        return Recovery(None, np.inf, status="failed", n_samples_used=n, history=np.asarray(history),
+                        reason=f"the loss became non-finite after {len(history)} iterations (lr={lr0:g} too large?)",
+                        details=details)
     net = TwoLayerNetwork(U, V, f)
-    residual = float(np.sqrt(2 * n * L / max(float(np.vdot(Y, Y)), np.finfo(float).tiny))) if np.isfinite(L) else np.inf
+    residual = float(np.sqrt(2 * n * L / max(float(np.vdot(Y, Y)), np.finfo(float).tiny)))
+    status, reason = exact_fit_status(X, net, residual, tol)
+    if stop_reason != "converged":
+        reason = f"stopped ({stop_reason}) after {len(history)} iterations with residual {residual:.1e} > tol {tol:.0e}"
+        warnings.warn(f"train: {reason}", ConvergenceWarning, stacklevel=3)
     return Recovery(
         network=net,
         residual=residual,
-        certificate=None,
+        status=status,
+        reason=reason,
         n_samples_used=n,
         history=np.asarray(history),
-        details={"iterations": len(history), "stop_reason": stop_reason, "converged": stop_reason == "converged"},
+        details=details,
     )

@@ -34,12 +34,13 @@ from scipy.linalg import lstsq as _lstsq
 from scipy.optimize import linprog
 
 from ._linalg import canonical_signs
-from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
+from ._progress import progress_bar
+from ._validation import as_matrix, check_int, check_k, check_learner_input, check_samples, precision_tol, rng_from
 from .activations import Activation, get_activation
 from .lowrank import recover_low_rank
 from .moments import first_moment, hermite_coefficient, projected_second_moment
 from .network import TwoLayerNetwork
-from .recovery import Certificate, Recovery, RecoveryFailed
+from .recovery import Certificate, Recovery, RecoveryFailed, learner_contract
 from .tensors import jennrich, top_subspace
 
 __all__ = [
@@ -249,7 +250,8 @@ class ZeroSetCertificate:
     nonnegative : bool
         Whether ``row >= -tol`` everywhere.
     n_zeros : int
-        Entries of ``row`` at most min(tol, 1e-11) in absolute value (relative to the largest).
+        Entries of ``row`` at most min(tol, 1e-11) in absolute value (relative to the largest); for
+        ``tol > 1e-9`` (data coarser than float64) at most ``tol / 100``.
     ok : bool
         smallest <= tol, next > sqrt(tol), nonnegative, and n_zeros >= k: S lies in the zero set
         of exactly one unit and ``row`` is that unit's row of f(V* X) up to a positive scale.
@@ -325,7 +327,7 @@ def _certify(Q: np.ndarray, S: np.ndarray, tol: float) -> ZeroSetCertificate:
     row = row / scale if scale > 0 else row
     # zeros of a certified row are at round-off (~1e-15); 1e-11 keeps tiny positive values
     # such as f(z) = z^2 at z = 1e-5 on the active side
-    zeros = np.abs(row) <= min(tol, 1e-11)
+    zeros = np.abs(row) <= (min(tol, 1e-11) if tol <= 1e-9 else tol / 100)
     nonneg = bool(np.all(row >= -tol * 10))
     n_zeros = int(np.count_nonzero(zeros))
     ok = bool(smallest <= tol and nxt > np.sqrt(tol) and nonneg and n_zeros >= k)
@@ -838,19 +840,21 @@ def _residual(net: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray) -> float:
     return float(np.sqrt(num / max(den, np.finfo(float).tiny)))
 
 
+@learner_contract
 def recover_exact(
     X,
     Y,
     k: int,
     *,
-    activation: str | Activation = "relu",
     rng=None,
+    on_failure: str = "raise",
+    progress: bool = False,
+    activation: str | Activation = "relu",
     strategy: str = "auto",
     max_work_samples: int | None = None,
     max_moment_samples: int = 20_000,
     max_candidates: int | None = None,
     tol: float = 1e-9,
-    on_failure: str = "raise",
 ) -> Recovery:
     """Exact recovery of ``Y = U* f(V* X)`` (no noise, rank(U*) = k, rectified f).
 
@@ -867,6 +871,11 @@ def recover_exact(
         z > 0).
     rng : int or Generator
         Randomness of Jennrich and of the candidate search.
+    on_failure : {"raise", "return"}
+        What a failed result does: raise :class:`~relulearn.RecoveryFailed` (default), or return it
+        (with the moment estimate as its network when there is one, else None) and the reason.
+    progress : bool
+        Show a progress bar over the steps.
     strategy : {"auto", "moments", "random", "lp"}
         Candidate zero sets, see :func:`find_unit_rows`.  "moments" is the paper's route (the
         moment estimate's most negative samples only).
@@ -878,17 +887,16 @@ def recover_exact(
     max_candidates : int, optional
         Candidate budget, see :func:`find_unit_rows`.
     tol : float
-        Round-off tolerance of the certificates and of the final residual.
-    on_failure : {"raise", "certificate"}
-        What to do when a step fails: raise :class:`~relulearn.RecoveryFailed` (default), or return
-        the moment estimate with ``certificate.ok == False`` and the reason.
+        Round-off tolerance of the certificates and of the final residual ``||Y - net(X)||_F / ||Y||_F``
+        (for float32 data at least 100 times float32's machine epsilon).
 
     Returns
     -------
     Recovery
         ``network`` (canonical units, in the order found), ``residual`` = ||Y - net(X)||_F/||Y||_F on
         all samples, ``certificate`` (per unit: smallest and next relative singular values of
-        Q[S_i, :]; ``ok`` iff every unit is certified and the residual is below ``tol``), and
+        Q[S_i, :]; ``ok`` iff every unit is certified and the residual is below ``tol``), ``status``
+        certified when ``certificate.ok``, otherwise failed with the reason, and
         ``details`` (``moments``: MomentEstimate, ``rows``: UnitRows, ``singular_values`` of the
         working labels, ``fit`` of Step 6, ``n_work``).
 
@@ -899,7 +907,8 @@ def recover_exact(
         (s_{k+1} not at round-off), a unit's zero set cannot be certified within the budget, a unit
         has fewer than d active samples, or the final residual exceeds ``tol``.
     ValueError, TypeError
-        Invalid arguments.
+        Invalid arguments, fewer than 2 samples, k > d, or k > m with an activation other than ReLU or
+        fewer than ``2 k d`` samples (k > m needs the low-rank route of :func:`recover_low_rank`).
 
     Notes
     -----
@@ -912,20 +921,28 @@ def recover_exact(
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
     polynomial time", COLT 2019.  Spec recovery_gaussian.md §3 and §11.
     """
-    X, Y = check_samples(X, Y, min_samples=2)
+    data = check_learner_input(X, Y, k, who="recover_exact", min_samples=2)
+    X, Y, k = data.X, data.Y, data.k
     d, n = X.shape
     m = Y.shape[0]
-    k = check_k(k, d)
+    tol = precision_tol("tol", tol, data.eps)
     act = get_activation(activation)
     if not act.rectified:
         raise ValueError(f"activation must be rectified (f = 0 for z <= 0, f > 0 otherwise), got {act.name!r}")
-    if on_failure not in ("raise", "certificate"):
-        raise ValueError(f"on_failure must be 'raise' or 'certificate', got {on_failure!r}")
+    if k > m and act.name != "relu":
+        raise ValueError(f"k={k} > m={m} outputs: recover_exact needs k <= m unless the activation is ReLU"
+                         f" (then it takes the low-rank route), got activation {act.name!r}")
+    if k > m and n < 2 * k * d:
+        raise ValueError(f"k={k} > m={m} outputs: recover_exact takes the low-rank route, which needs at least"
+                         f" 2 k d = {2 * k * d} samples; X has n={n}")
+    if strategy not in ("auto", "moments", "random", "lp"):
+        raise ValueError(f"strategy must be one of 'auto', 'moments', 'random', 'lp', got {strategy!r}")
     gen = rng_from(rng)
     n_work = min(
         n, max(20 * d, 2000) if max_work_samples is None else check_int("max_work_samples", max_work_samples, minimum=2)
     )
     n_mom = min(n, check_int("max_moment_samples", max_moment_samples, minimum=2))
+    bar = progress_bar(3, "recover_exact", progress)
 
     mom = None
     if strategy in ("auto", "moments", "lp") and m >= 1:
@@ -935,33 +952,33 @@ def recover_exact(
             mom = None
 
     def fail(reason, sv=None, rows=None):
-        if on_failure == "raise":
-            raise RecoveryFailed(reason)
-        if mom is not None:
-            net = TwoLayerNetwork(mom.U, mom.directions, act)
-        else:
-            net = TwoLayerNetwork(np.zeros((m, k)), np.eye(k, d), act)
-        res = float(np.linalg.norm(Y - net(X)) / max(np.linalg.norm(Y), np.finfo(float).tiny))
+        bar.close()
+        net = None if mom is None else TwoLayerNetwork(mom.U, mom.directions, act)
+        res = np.inf if net is None else _residual(net, X, Y)
         cert = Certificate(
             False, np.asarray(rows.smallest if rows else []), np.asarray(rows.next if rows else []), reason
         )
         return Recovery(
-            net, res, cert, n, details={"moments": mom, "rows": rows, "singular_values": sv, "n_work": n_work}
+            net, res, status="failed", reason=reason, certificate=cert, n_samples_used=n,
+            details={"moments": mom, "rows": rows, "singular_values": sv, "n_work": n_work},
         )
 
     def low_rank(reason, sv=None):
         # rank(U*) < k: the row-span step cannot work; for ReLU try the route of spec §4
         # (relulearn.lowrank), which certifies its own answer by the residual
         if act.name == "relu" and n >= 2 * k * d:
-            rec = recover_low_rank(X, Y, k, rng=gen, tol=tol)
+            rec = recover_low_rank(X, Y, k, rng=gen, tol=tol, on_failure="return")
             if rec.ok:
+                bar.close()
                 details = {**rec.details, "route": "low_rank", "moments": mom, "singular_values": sv}
-                return Recovery(rec.network, rec.residual, rec.certificate, n, details=details)
-            reason = f"{reason}; the low-rank route did not certify either: {rec.certificate.reason}"
+                return Recovery(rec.network, rec.residual, status="certified", certificate=rec.certificate,
+                                n_samples_used=n, details=details)
+            reason = f"{reason}; the low-rank route did not certify either: {rec.reason}"
         return fail(reason, sv)
 
     if k > m:
         return low_rank(f"k={k} > m={m}: the row span of Y has dimension at most m < k (rank(U*) = k fails)")
+    bar.update(1)
     Xw, Yw = X[:, :n_work], Y[:, :n_work]
     if n_work < k + 1:
         return fail(f"only n={n_work} samples; need more than k={k}")
@@ -981,6 +998,7 @@ def recover_exact(
         tol=tol,
         activation=act,
     )
+    bar.update(1)
     if rows.n_found < k:
         return fail(f"certified {rows.n_found} of k={k} units after {rows.n_candidates} candidate zero sets", sv, rows)
     try:
@@ -994,9 +1012,12 @@ def recover_exact(
         net = net.canonical()
     residual = _residual(net, X, Y)
     details = {"moments": mom, "rows": rows, "singular_values": sv, "fit": fit, "n_work": n_work}
+    bar.update(1)
+    bar.close()
     if not residual <= tol:
         reason = f"residual {residual:.1e} on all n={n} samples exceeds tol={tol:.0e}"
-        if on_failure == "raise":
-            raise RecoveryFailed(reason)
-        return Recovery(net, residual, Certificate(False, rows.smallest, rows.next, reason), n, details=details)
-    return Recovery(net, residual, Certificate(True, rows.smallest, rows.next, ""), n, details=details)
+        return Recovery(net, residual, status="failed", reason=reason,
+                        certificate=Certificate(False, rows.smallest, rows.next, reason), n_samples_used=n,
+                        details=details)
+    return Recovery(net, residual, status="certified", certificate=Certificate(True, rows.smallest, rows.next, ""),
+                    n_samples_used=n, details=details)

@@ -35,11 +35,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._linalg import canonical_signs
-from ._validation import as_matrix, check_int, check_k, check_min_samples, check_samples, rng_from
+from ._progress import progress_bar
+from ._validation import (
+    as_matrix,
+    check_int,
+    check_k,
+    check_learner_input,
+    check_samples,
+    precision_tol,
+    rng_from,
+)
 from .moments import PHI0
 from .multistart import best_of_starts
 from .network import TwoLayerNetwork
-from .recovery import Certificate, Recovery, RecoveryFailed
+from .recovery import Certificate, Recovery, RecoveryFailed, learner_contract
 from .tensors import simultaneous_diagonalization
 
 __all__ = [
@@ -709,7 +718,7 @@ def _regress(X, Y, V, xnorm, taus, n_rounds, min_confident, stop_change) -> Regr
 
 def _relative_residual(X, Y, U, V) -> tuple[float, np.ndarray, np.ndarray]:
     """(||Y - U relu(VX)||_F / ||Y||_F, per-unit residual on the unit's active samples, per-unit share)."""
-    _d, n = X.shape
+    d, n = X.shape
     k = V.shape[0]
     res2 = 0.0
     y2 = 0.0
@@ -735,12 +744,15 @@ def _relative_residual(X, Y, U, V) -> tuple[float, np.ndarray, np.ndarray]:
     )
 
 
+@learner_contract
 def recover_low_rank(
     X,
     Y,
     k: int,
     *,
     rng=None,
+    on_failure: str = "raise",
+    progress: bool = False,
     n_rounds: int = 6,
     tau: float | tuple = (0.3, 0.2, 0.1),
     max_candidates: int = 8,
@@ -763,6 +775,10 @@ def recover_low_rank(
         Number of hidden units, 1 <= k <= d.
     rng : int, Generator or None
         Randomness of the tensor decomposition.
+    on_failure : {"raise", "return"}
+        What a failed result does: raise :class:`~relulearn.RecoveryFailed`, or return it.
+    progress : bool
+        Show a progress bar over the starting points.
     n_rounds : int
         Maximum rounds of sign-pattern regression (it stops earlier at a fixed point).
     tau : float or tuple of floats
@@ -771,7 +787,8 @@ def recover_low_rank(
         Distinct starting points (random draws of the decomposition, best tensor fit first) from which the
         regression is run until one is certified.
     tol : float
-        The answer is certified when ``||Y - U relu(V X)||_F / ||Y||_F <= tol``.
+        The answer is certified when ``||Y - U relu(V X)||_F / ||Y||_F <= tol`` (for float32 data at least
+        100 times float32's machine epsilon).
 
     Returns
     -------
@@ -785,15 +802,17 @@ def recover_low_rank(
         (:class:`RegressionResult` of the kept start), ``starts_tried`` and ``rank_Y`` (number of singular
         values of Y above 1e-6 times the largest).
 
-        **Failure is reported, never raised**: when the answer cannot be certified (too few samples, noisy
-        labels, wrong k, a non-ReLU target), the best estimate found (least residual; the moment estimate if
-        every regression was singular) is returned with ``certificate.ok == False`` and the reason.
+        ``status`` is certified when ``certificate.ok``, else failed: when the answer cannot be certified (too
+        few samples, noisy labels, wrong k, a non-ReLU target), the best estimate found (least residual; the
+        moment estimate if every regression was singular) is the result's network, with the reason.
 
     Raises
     ------
     ValueError, TypeError
         Bad shapes, non-finite entries, k not an int in [1, d], fewer than ``2 k d`` samples, tol <= 0, bad
         tau, n_rounds or max_candidates.
+    RecoveryFailed
+        With ``on_failure="raise"`` (the default), when the status is failed.
 
     Notes
     -----
@@ -808,15 +827,13 @@ def recover_low_rank(
     2019, PMLR 99:195-268 (the rank-deficient case is their fixed-parameter-tractable setting); spec
     ``recovery_gaussian.md`` §4 (this route), §10.
     """
-    X, Y = check_samples(X, Y)
+    data = check_learner_input(X, Y, k, who="recover_low_rank", min_samples=lambda d, k, m: 2 * k * d,
+                               min_samples_text="2 k d")
+    X, Y, k = data.X, data.Y, data.k
     d, n = X.shape
-    k = check_k(k, d)
-    check_min_samples(n, k, d, "recover_low_rank")
     n_rounds = check_int("n_rounds", n_rounds)
     max_candidates = check_int("max_candidates", max_candidates)
-    tol = float(tol)
-    if not tol > 0:
-        raise ValueError(f"tol must be a positive number, got {tol}")
+    tol = precision_tol("tol", tol, data.eps)
     taus = _check_tau(tau)
     gen = rng_from(rng)
     _, M1, T2 = _second_moments(X, Y)
@@ -824,7 +841,10 @@ def recover_low_rank(
     xnorm = _column_norms(X)
     tried: list[np.ndarray] = []
 
+    bar = progress_bar(max_candidates, "recover_low_rank", progress)
+
     def regress_from(V0):
+        bar.update(1)
         try:
             reg = _regress(X, Y, V0, xnorm, taus, n_rounds, 4 * k * d, 1e-13)
         except RecoveryFailed:
@@ -838,6 +858,7 @@ def recover_low_rank(
                 yield lambda V0=V0: regress_from(V0)
 
     starts = best_of_starts(distinct_starts(), score=lambda out: out[0], good_enough=tol, max_starts=max_candidates)
+    bar.close()
     best = starts.best
     if best is None:  # every regression was singular: report the moment estimate, uncertified
         residual, act_res, share = _relative_residual(X, Y, est.U, est.V)
@@ -863,6 +884,8 @@ def recover_low_rank(
     return Recovery(
         network=net,
         residual=residual,
+        status="certified" if ok else "failed",
+        reason=reason,
         certificate=Certificate(ok, act_res, share, reason),
         n_samples_used=n,
         details={

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_int, check_k, check_min_samples, check_samples, rng_from
+from ._progress import progress_bar
+from ._validation import check_int, check_learner_input, check_samples, precision_tol, rng_from
+from .certificates import cross_fit_certificate, exact_fit_status
 from .lowrank import (
     _check_tau,
     _chunks,
@@ -45,7 +47,7 @@ from .lowrank import (
     _span_from_T2,
 )
 from .network import TwoLayerNetwork
-from .recovery import Recovery, RecoveryFailed
+from .recovery import Recovery, RecoveryFailed, learner_contract
 from .tensors import jennrich
 
 __all__ = ["alternating_refinement", "fit_output_layer", "recover_noisy"]
@@ -227,16 +229,21 @@ def _residual(X, Y, U, V) -> tuple[float, float]:
     return float(np.sqrt(r2 / max(y2, np.finfo(float).tiny))), float(np.sqrt(r2 / Y.size))
 
 
+@learner_contract
 def recover_noisy(
     X,
     Y,
     k: int,
     *,
     rng=None,
+    on_failure: str = "raise",
+    progress: bool = False,
     n_rounds: int = 5,
     tau: float | tuple = (0.05, 0.05, 0.05, 0.0),
     n_refine: int = 3,
     max_starts: int = 4,
+    certify: bool = True,
+    level: float = 0.01,
 ) -> Recovery:
     """Approximate recovery of a ReLU network from labels with mean-zero noise independent of X.
 
@@ -259,7 +266,11 @@ def recover_noisy(
     k : int
         Number of hidden units, 1 <= k <= d.
     rng : int, Generator or None
-        Randomness of the tensor decomposition.
+        Randomness of the tensor decomposition and of the cross-fitting split.
+    on_failure : {"raise", "return"}
+        What a failed result does: raise :class:`~relulearn.RecoveryFailed`, or return it.
+    progress : bool
+        Show a progress bar over the steps (main fit and the two cross-fitting fits).
     n_rounds : int
         Rounds of sign-pattern regression.
     tau : float or tuple of floats in [0, 1)
@@ -274,19 +285,25 @@ def recover_noisy(
     -------
     Recovery
         ``network`` (ReLU, unit rows of V); ``residual`` = ``||Y - net(X)||_F / ||Y||_F`` (about the noise
-        level when the fit is right); ``certificate`` None: with noise nothing can be certified exactly;
-        ``details`` with ``moment_estimate`` (the network after step 1), ``regression`` (the
-        :class:`~relulearn.lowrank.RegressionResult` of step 2), ``failed_starts``, ``before_refinement`` (the network after
-        step 3) and ``noise_rms`` (the RMS of the residual,
-        an estimate of the noise level).
+        level when the fit is right); ``status`` certified when the labels are fitted to round-off (residual
+        at most 1e-9, or 100 float32 epsilons for float32 data) on more than 2 k (d + m) distinct samples, or
+        when the statistical certificate
+        (:class:`~relulearn.StatisticalCertificate`, in ``certificate``) passes, failed when it finds no signal
+        in a unit or a misspecified model, or when a least-squares step is singular from every start (a unit
+        never active, two units merging: k is wrong or the data far too few), unverified when the certificate
+        was not run or could not be computed (fewer than ``4 k d`` samples, or too few for the specification
+        test: ``reason`` says which); ``details`` with ``moment_estimate`` (the network after step 1),
+        ``regression`` (the :class:`~relulearn.RegressionResult` of step 2), ``failed_starts``,
+        ``before_refinement`` (the network after step 3) and ``noise_rms`` (the RMS of the residual, an
+        estimate of the noise level).
 
     Raises
     ------
     ValueError, TypeError
-        Bad shapes, non-finite entries, k not an int in [1, d], fewer than ``2 k d`` samples, bad tau.
+        Bad shapes or dtypes, non-finite entries, k not an int in [1, d], fewer than ``2 k d`` samples, bad
+        tau or level.
     RecoveryFailed
-        When a least-squares step is singular from every start (a unit never active, or two units merging):
-        a sign that k is wrong or the data are far too few.
+        With ``on_failure="raise"``, when the status is failed.
 
     Notes
     -----
@@ -301,15 +318,52 @@ def recover_noisy(
     2019, PMLR 99:195-268 (polynomial-time recovery under mean-zero sub-Gaussian noise); spec
     ``recovery_gaussian.md`` §5 (this estimator), §10.
     """
-    X, Y = check_samples(X, Y)
+    data = check_learner_input(X, Y, k, who="recover_noisy", min_samples=lambda d, k, m: 2 * k * d,
+                               min_samples_text="2 k d")
+    X, Y, k = data.X, data.Y, data.k
     d, n = X.shape
-    k = check_k(k, d)
-    check_min_samples(n, k, d, "recover_noisy")
     n_rounds = check_int("n_rounds", n_rounds)
     n_refine = check_int("n_refine", n_refine, minimum=0)
     max_starts = check_int("max_starts", max_starts)
     taus = _check_tau(tau)
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}")
     gen = rng_from(rng)
+    bar = progress_bar(3 if certify else 1, "recover_noisy", progress)
+    net, details = _fit_noisy(X, Y, k, gen, taus, n_rounds, n_refine, max_starts)
+    bar.update(1)
+    residual, noise_rms = _residual(X, Y, net.U, net.V)
+    details["noise_rms"] = noise_rms
+    status, reason, cert = "unverified", "the statistical certificate was not run (certify=False)", None
+    exact_tol = precision_tol("tol", 1e-9, data.eps)
+    if residual <= exact_tol:  # noiseless labels fitted to round-off: the exact fit is the evidence
+        status, reason = exact_fit_status(X, net, residual, exact_tol)
+    elif certify and n < 4 * k * d:
+        reason = f"the cross-fitted certificate needs n >= 4 k d = {4 * k * d} samples (2 k d per half); n={n}"
+    elif certify:
+
+        def fit_half(Xh, Yh):
+            out = _fit_noisy(Xh, Yh, k, gen, taus, n_rounds, n_refine, max_starts)[0]
+            bar.update(1)
+            return out
+
+        cert, note = cross_fit_certificate(fit_half, X, Y, rng=gen, level=level)
+        if cert is None:
+            reason = f"no certificate: {note}"
+        elif cert.ok:
+            status, reason = "certified", ""
+        elif cert.reason:
+            status, reason = "failed", cert.reason
+        else:
+            reason = f"signal certified, but {note}"
+    bar.close()
+    return Recovery(network=net, residual=residual, status=status, reason=reason, certificate=cert,
+                    n_samples_used=n, details=details)
+
+
+def _fit_noisy(X, Y, k, gen, taus, n_rounds, n_refine, max_starts):
+    """Steps 1-4 of :func:`recover_noisy` on validated data: ``(network, details)``; raises RecoveryFailed."""
+    d, _n = X.shape
     candidates = _moment_step(X, Y, k, gen, 8)
     U0, V0 = candidates[0]
     xnorm = _column_norms(X)
@@ -322,22 +376,15 @@ def recover_noisy(
             failures.append(str(exc))
     if reg is None:
         raise RecoveryFailed(
-            f"sign-pattern regression failed from {len(failures)} starting points; last: {failures[-1]}"
+            f"sign-pattern regression failed from {len(failures)} starting points; last: {failures[-1]}",
+            network=TwoLayerNetwork(U0, V0, "relu"),
         )
     U = _output_layer(X, Y, reg.V)
     before = TwoLayerNetwork(U, reg.V, "relu")
     U, V = _alternate(X, Y, U, reg.V, xnorm, n_refine, 0.0) if n_refine else (U, reg.V)
-    residual, noise_rms = _residual(X, Y, U, V)
-    return Recovery(
-        network=TwoLayerNetwork(U, V, "relu"),
-        residual=residual,
-        certificate=None,
-        n_samples_used=n,
-        details={
-            "moment_estimate": TwoLayerNetwork(U0, V0, "relu"),
-            "regression": reg,
-            "failed_starts": len(failures),
-            "before_refinement": before,
-            "noise_rms": noise_rms,
-        },
-    )
+    return TwoLayerNetwork(U, V, "relu"), {
+        "moment_estimate": TwoLayerNetwork(U0, V0, "relu"),
+        "regression": reg,
+        "failed_starts": len(failures),
+        "before_refinement": before,
+    }

@@ -29,9 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._linalg import canonical_signs
-from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
+from ._progress import progress_bar
+from ._validation import as_matrix, check_int, check_learner_input, check_samples, rng_from
 from .network import TwoLayerNetwork
-from .recovery import Certificate, Recovery
+from .certificates import cross_fit_certificate
+from .recovery import Certificate, Recovery, learner_contract
 from .tensors import jennrich
 
 __all__ = [
@@ -484,18 +486,38 @@ def _output_layer(X, Y, W):
     return sol.T
 
 
+def _fit_symmetric(X, Y, k, gen, n_draws):
+    """Steps 1-8 on validated data: ``(network, (lin, P, null_space, R, off, W, scales))``."""
+    lin = linear_part(X, Y)
+    Pfull, _, _ = np.linalg.svd(lin.B, full_matrices=False)
+    P = canonical_signs(Pfull[:, :k])
+    Yt = P.T @ Y
+    Bt = P.T @ lin.B
+    T = detector_operator(X, Yt, Bt)
+    ns = detector_null_space(T, lin.Sigma, k)
+    R, off = pure_neuron_detectors(ns, rng=gen, n_draws=n_draws)
+    W, c = weights_from_detectors(R, Yt, Bt)
+    A = _output_layer(X, Y, W)
+    return TwoLayerNetwork(A, W), (lin, P, ns, R, off, W, c)
+
+
 # --------------------------------------------------------------------------------------------
 # the whole algorithm
 # --------------------------------------------------------------------------------------------
+@learner_contract
 def recover_symmetric(
     X,
     Y,
     k: int,
     *,
     rng=None,
+    on_failure: str = "raise",
+    progress: bool = False,
     n_draws: int = 8,
     gap_threshold: float = 1.5,
     symmetry_z: float = 5.0,
+    certify: bool = True,
+    level: float = 0.01,
 ) -> Recovery:
     """Recover ``y = A relu(W x) + xi`` from samples with symmetric inputs (Ge et al.'s method of moments).
 
@@ -509,6 +531,10 @@ def recover_symmetric(
         Number of hidden units, ``k <= d`` and ``k <= m``.
     rng : int or numpy.random.Generator, optional
         Randomness of the simultaneous diagonalisation.
+    on_failure : {"raise", "return"}
+        What a failed result does: raise :class:`~relulearn.RecoveryFailed`, or return it.
+    progress : bool
+        Show a progress bar over the steps.
     n_draws : int
         Random pairs tried in the simultaneous diagonalisation.
     gap_threshold : float
@@ -518,6 +544,11 @@ def recover_symmetric(
         The certificate also needs the inputs to look symmetric along the recovered rows: every
         ``|E^[(w_i.x)^3]|`` within ``symmetry_z`` standard errors of zero (its population value
         for a symmetric law).
+    certify : bool
+        Also test the fit on held-out samples (:func:`relulearn.cross_fit_certificate`: the estimator
+        refitted on each half of the samples, tested on the other half); it roughly doubles the cost.
+    level : float in (0, 1)
+        Level of those tests.
 
     Returns
     -------
@@ -526,14 +557,24 @@ def recover_symmetric(
         ``relu(W x)``.  ``certificate`` reports the null-space gap: ``smallest`` are the k smallest
         relative singular values of the projected operator, ``next`` the (k+1)-th.  A failure
         (a small gap: a degenerate instance or too few samples; or skewed inputs: an asymmetric law)
-        is reported with ``certificate.ok == False``, never raised.  ``details`` holds ``B``,
+        gives ``certificate.ok == False`` and status failed with the reason.  When the null space is
+        determined, the held-out tests decide: certified when every unit carries signal and the residual
+        shows no misspecification, failed (with the reason) when a unit carries no signal, unverified
+        when the residual has structure the model cannot produce (the model is misspecified, or the
+        moment estimate, which is not refined, is not yet at its least-squares fit: the test cannot
+        tell these apart) or when the tests could not run (``certify=False``, or fewer than
+        ``d (d + 1)`` samples).  ``details`` holds
+        ``statistical_certificate``, ``B``,
         ``Sigma``, ``P``, ``null_space``, ``R``, ``off_diagonality``, ``scales``, ``A_linear``
         (``B W^+``) and ``skew_z`` (the third-moment z-scores along the rows of W).
 
     Raises
     ------
     ValueError, TypeError
-        Bad arguments: shapes, non-finite data, ``k > d``, ``k > m``, singular ``E[x x^T]``.
+        Bad arguments: shapes, non-finite data, ``k > d``, ``k > m``, fewer than ``d (d + 1) / 2`` samples
+        (the dimension of the symmetric matrices the detector acts on), singular ``E[x x^T]``.
+    RecoveryFailed
+        With ``on_failure="raise"``, when the status is failed.
 
     Notes
     -----
@@ -548,27 +589,22 @@ def recover_symmetric(
     R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs",
     ICLR 2019 (arXiv 1810.06793), Algorithm 2.  Spec symmetric_inputs.md §B.3.
     """
-    X, Y = check_samples(X, Y, min_samples=2)
+    data = check_learner_input(X, Y, k, who="recover_symmetric", min_samples=lambda d, k, m: max(2, d * (d + 1) // 2),
+                               min_samples_text="d (d + 1) / 2")
+    X, Y, k = data.X, data.Y, data.k
     d, n = X.shape
     m = Y.shape[0]
-    k = check_k(k, d)
     if k > m:
         raise ValueError(f"k={k} hidden units exceeds the label dimension m={m}; this needs k <= m")
     n_draws = check_int("n_draws", n_draws)
     gap_threshold = float(gap_threshold)
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}")
     gen = rng_from(rng)
-
-    lin = linear_part(X, Y)
-    Pfull, _, _ = np.linalg.svd(lin.B, full_matrices=False)
-    P = canonical_signs(Pfull[:, :k])
-    Yt = P.T @ Y
-    Bt = P.T @ lin.B
-    T = detector_operator(X, Yt, Bt)
-    ns = detector_null_space(T, lin.Sigma, k)
-    R, off = pure_neuron_detectors(ns, rng=gen, n_draws=n_draws)
-    W, c = weights_from_detectors(R, Yt, Bt)
-    A = _output_layer(X, Y, W)
-    net = TwoLayerNetwork(A, W)
+    bar = progress_bar(2, "recover_symmetric", progress)
+    net, parts = _fit_symmetric(X, Y, k, gen, n_draws)
+    lin, P, ns, R, off, W, c = parts
+    bar.update(1)
     residual = float(np.linalg.norm(Y - net(X)) / max(np.linalg.norm(Y), np.finfo(float).tiny))
     Z3 = (W @ X) ** 3
     skew_z = Z3.mean(axis=1) / np.maximum(Z3.std(axis=1) / np.sqrt(n), np.finfo(float).tiny)
@@ -586,7 +622,26 @@ def recover_symmetric(
     ok = not reasons
     reason = "; ".join(reasons)
     cert = Certificate(ok=ok, smallest=ns.smallest, next=np.array([ns.next]), reason=reason)
+    status = "certified" if ok else "failed"
+    stat_cert = None
+    if ok and not certify:
+        status, reason = "unverified", "the null space is determined, but the fit was not tested (certify=False)"
+    elif ok and n < 2 * max(2, d * (d + 1) // 2):
+        status, reason = "unverified", (f"the null space is determined, but testing the fit on held-out halves needs"
+                                        f" n >= d (d + 1) = {2 * max(2, d * (d + 1) // 2)} samples; n={n}")
+    elif ok:
+        stat_cert, note = cross_fit_certificate(lambda Xh, Yh: _fit_symmetric(Xh, Yh, k, gen, n_draws)[0], X, Y,
+                                                rng=gen, level=level, misfit_is_failure=False)
+        if stat_cert is None:
+            status, reason = "unverified", f"the null space is determined, but {note}"
+        elif stat_cert.reason:
+            status, reason = "failed", stat_cert.reason
+        elif note:
+            status, reason = "unverified", f"the null space is determined and every unit carries signal, but {note}"
+        else:
+            status, reason = "certified", ""
     details = {
+        "statistical_certificate": stat_cert,
         "B": lin.B,
         "Sigma": lin.Sigma,
         "P": P,
@@ -597,4 +652,7 @@ def recover_symmetric(
         "A_linear": lin.B @ np.linalg.pinv(W),
         "skew_z": skew_z,
     }
-    return Recovery(network=net, residual=residual, certificate=cert, n_samples_used=n, details=details)
+    bar.update(1)
+    bar.close()
+    return Recovery(network=net, residual=residual, status=status, reason=reason,
+                    certificate=cert, n_samples_used=n, details=details)

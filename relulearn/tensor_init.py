@@ -21,20 +21,23 @@ determine the directions ``wbar_i``, the norms ``||w_i||`` and the signs ``v_i``
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ._linalg import canonical_signs
-from ._validation import check_int, check_k, check_samples, rng_from
+from ._progress import progress_bar
+from ._validation import check_int, check_k, check_learner_input, check_samples, precision_tol, rng_from
 from .activations import Activation, get_activation
+from .certificates import exact_fit_status
 from .convexity import _breaks, _gaussian_expectation
 from .descent import train
 from .metrics import _check_pair
 from .multistart import best_of_starts
 from .network import TwoLayerNetwork
-from .recovery import Recovery
+from .recovery import ConvergenceWarning, Recovery, learner_contract
 from .tensors import jennrich
 
 __all__ = [
@@ -485,16 +488,19 @@ def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu"
     return TensorInit(network=net, subspace=V, directions=U, z=z, r=r, gap=gap, third_order=order)
 
 
+@learner_contract
 def recover_tensor_gd(
     X,
     y,
     k: int,
     *,
-    activation: str | Activation = "relu",
     rng=None,
+    on_failure: str = "raise",
+    progress: bool = False,
+    activation: str | Activation = "relu",
     method: str = "gd",
     max_iter: int = 2000,
-    tol: float = 1e-20,
+    tol: float = 1e-10,
     n_starts: int = 4,
 ) -> Recovery:
     """Tensor initialisation, then gradient descent on W with the output weights fixed, best of several starts.
@@ -511,13 +517,18 @@ def recover_tensor_gd(
         ReLU, leaky ReLU or squared ReLU.
     rng : int or Generator, optional
         Randomness of the initialisation.
+    on_failure : {"raise", "return"}
+        What a failed result does: raise :class:`~relulearn.RecoveryFailed`, or return it.
+    progress : bool
+        Show a progress bar over the starts.
     method : {"gd", "adam"}
         The local descent (:func:`relulearn.train` with ``train_U=False``); "gd" is full-batch
         gradient descent with a backtracking step.
     max_iter : int
         Iterations of the local descent.
     tol : float
-        Stop when the relative loss ``||residual||^2 / ||y||^2`` falls below ``tol``.
+        Stop when the relative residual ``||y - net(X)|| / ||y||`` falls below ``tol`` (for float32 data
+        at least 100 times float32's machine epsilon).
     n_starts : int
         Independent tensor initialisations (each with its own random contractions), each followed
         by the descent; the first run that converges is kept (the starts stop there), else the run
@@ -531,13 +542,17 @@ def recover_tensor_gd(
         ``network`` with ``U`` of shape (1, k) (entries +-1) and ``V`` the k x d input weights;
         ``history`` the loss per iteration of the kept descent; ``details`` with ``init`` (the
         :class:`TensorInit` of the kept start), ``starts`` (the :class:`relulearn.StartsResult`),
-        ``iterations``, ``stop_reason`` and ``converged``.  No certificate: a small training
-        residual is the only evidence.
+        ``iterations``, ``stop_reason``, ``converged`` and ``starts_tried``.  ``status`` certified when
+        the kept descent fits to ``tol`` on more than 2 k (d + 1) distinct samples (an exact fit is the
+        evidence), failed when every start diverged, unverified otherwise (with a
+        :class:`~relulearn.ConvergenceWarning` when no start converged).
 
     Raises
     ------
     ValueError, TypeError
-        Bad data, k, method, or an unsupported activation.
+        Bad data (labels must be scalar: m = 1), k, method, or an unsupported activation.
+    RecoveryFailed
+        With ``on_failure="raise"``, when the status is failed.
 
     Notes
     -----
@@ -549,25 +564,33 @@ def recover_tensor_gd(
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
     one-hidden-layer neural networks", ICML 2017, Algorithms 1-2 and §7.  Spec local_convexity.md §A.4.
     """
-    X, Y = check_samples(X, y)
-    k = check_k(k, X.shape[0])
+    data = check_learner_input(X, y, k, who="recover_tensor_gd")
+    X, Y, k = data.X, data.Y, data.k
+    if Y.shape[0] != 1:
+        raise ValueError(f"y must hold scalar labels, shape (n,) or (1, n), for recover_tensor_gd; got shape {Y.shape}")
+    tol = precision_tol("tol", tol, data.eps)
     n_starts = check_int("n_starts", n_starts)
     gen = rng_from(rng)
+    bar = progress_bar(n_starts, "recover_tensor_gd", progress)
 
     def one_start(child):
         init = tensor_initialization(X, Y, k, activation=activation, rng=child)
-        res = train(
-            X,
-            Y,
-            k,
-            method=method,
-            activation=init.network.activation,
-            init=(init.network.U, init.network.V),
-            train_U=False,
-            max_iter=max_iter,
-            tol=tol,
-            rng=0,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # reported once below, for the kept start
+            res = train(
+                X,
+                Y,
+                k,
+                method=method,
+                activation=init.network.activation,
+                init=(init.network.U, init.network.V),
+                train_U=False,
+                max_iter=max_iter,
+                tol=tol,
+                rng=0,
+                on_failure="return",
+            )
+        bar.update(1)
         return init, res
 
     starts = best_of_starts(
@@ -575,14 +598,26 @@ def recover_tensor_gd(
         score=lambda out: 0.0 if out[1].details["converged"] else out[1].residual,
         good_enough=0.0,
     )
+    bar.close()
+    if starts.best is None:
+        return Recovery(None, np.inf, status="failed", n_samples_used=X.shape[1],
+                        reason=f"the descent diverged (non-finite loss) from all {starts.n_tried} starts",
+                        details={"starts": starts, "starts_tried": starts.n_tried})
     init, res = starts.best
     details = dict(res.details)
     details["init"] = init
     details["starts"] = starts
+    details["starts_tried"] = starts.n_tried
+    status, reason = exact_fit_status(X, res.network, res.residual, tol)
+    if not details["converged"]:
+        reason = (f"no start converged ({starts.n_tried} tried): the kept descent stopped ({details['stop_reason']})"
+                  f" with residual {res.residual:.1e} > tol {tol:.0e}")
+        warnings.warn(f"recover_tensor_gd: {reason}", ConvergenceWarning, stacklevel=3)
     return Recovery(
         network=res.network,
         residual=res.residual,
-        certificate=None,
+        status=status,
+        reason=reason,
         n_samples_used=X.shape[1],
         history=res.history,
         details=details,

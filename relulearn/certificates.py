@@ -1,0 +1,212 @@
+"""Statistical certificates for learners that fit noisy labels: tests on held-out samples.
+
+With noise nothing can be certified exactly, and a small residual proves nothing: pure noise is
+fitted about as well by ``U = 0`` as by anything. Two tests on samples the fit did not see
+(cross-fitting: fit on one half, test on the other, and the other way round) give evidence either way.
+
+* **Signal** (:func:`signal_pvalues`). For each hidden unit i, the gain of keeping the unit on held-out
+  sample j is ``D_j`` = (squared error of the network without unit i, its output layer refitted on
+  the fitting samples) - (squared error of the full network). The null hypothesis "the unit explains
+  no more of the labels than zero does" is ``E[D] <= 0``; its one-sided t-test p-value is reported.
+  (Dropping a unit without refitting would credit two units that cancel each other, as a fit to pure
+  noise often has.) A certified
+  answer needs every unit, in every fold, to reject it at the stated level; the answer is then
+  wrong with probability at most the level if some unit carries no signal (the intersection of tests
+  needs no multiplicity correction). Otherwise the status is "failed: no signal".
+* **Specification** (:func:`specification_pvalue`). If the model is right, the held-out residual is the
+  noise, independent of the inputs. The features the model cannot produce are taken as low-degree
+  Hermite features of the inputs projected on the recovered unit rows ``z_i = v_i . x / ||v_i||``
+  (``He_3(z_i)``) and on their orthogonal complement (``(||P x||^2 - (d - k)) / sqrt(2 (d - k))``),
+  after removing from them the model's tangent space at the estimate (``1``, ``f(v_i . x)``,
+  ``f'(v_i . x) x``), which absorbs the first-order estimation error. Even features of ``z_i`` such as
+  ``He_2(z_i)`` are left out on purpose: the second-order error of a ReLU estimate (a thin wedge at
+  each unit's kink) correlates with them, and they rejected correct models far above the level. The partial F-test of the residual on these features, per output
+  and fold with a Bonferroni correction, rejects a correct model with probability at most the level
+  (exactly for Gaussian noise, up to the second-order estimation error); a rejection gives
+  "failed: misspecified".
+
+References
+----------
+V. Chernozhukov, D. Chetverikov, M. Demirer, E. Duflo, C. Hansen, W. Newey and J. Robins,
+"Double/debiased machine learning for treatment and structural parameters", The Econometrics
+Journal 21(1), 2018, section 3 (cross-fitting). The F-test of nested linear models is classical
+(e.g. H. Scheffe, "The Analysis of Variance", Wiley 1959, chapter 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import stats
+
+from .network import TwoLayerNetwork
+from .recovery import StatisticalCertificate
+
+__all__ = ["cross_fit_certificate", "exact_fit_status", "signal_pvalues", "specification_pvalue"]
+
+
+def signal_pvalues(network: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray, X_fit: np.ndarray,
+                   Y_fit: np.ndarray) -> np.ndarray:
+    """Per hidden unit, the one-sided p-value of "dropping the unit loses nothing on held-out samples".
+
+    For unit i, the output layer of the other k - 1 units is refitted by least squares on the samples
+    the network was fitted on, ``(X_fit, Y_fit)``; ``D_j`` is the held-out squared error of that
+    smaller network minus the held-out squared error of the full one on sample j of ``(X, Y)``. A unit
+    that carries signal has ``E[D] > 0``; a unit that fits noise, or that cancels another unit, does
+    not. Cost O(n k^2 (d + m)).
+    """
+    H = network.hidden(X)
+    R = Y - network.U @ H
+    loss_full = np.sum(R**2, axis=0)
+    Hf = network.hidden(X_fit)
+    n = X.shape[1]
+    k = network.n_hidden
+    out = np.ones(k)
+    for i in range(k):
+        keep = np.arange(k) != i
+        if keep.any():
+            Ui = np.linalg.lstsq(Hf[keep].T, Y_fit.T, rcond=None)[0].T
+            Ri = Y - Ui @ H[keep]
+        else:
+            Ri = Y
+        D = np.sum(Ri**2, axis=0) - loss_full
+        mean, sd = float(D.mean()), float(D.std(ddof=1))
+        if sd > 0:
+            out[i] = float(stats.t.sf(mean / (sd / np.sqrt(n)), df=n - 1))
+        else:
+            out[i] = 0.0 if mean > 0 else 1.0
+    return out
+
+
+def _features(network: TwoLayerNetwork, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(tangent, probe): the model's tangent features and the probe features, one row per sample."""
+    act = network.activation
+    V = network.V
+    d, n = X.shape
+    k = V.shape[0]
+    Z = V @ X
+    tangent = [np.ones((n, 1)), act(Z).T]
+    dZ = act.derivative(Z)
+    tangent += [(dZ[i] * X).T for i in range(k)]
+    norms = np.linalg.norm(V, axis=1)
+    W = V / np.where(norms > 0, norms, 1.0)[:, None]
+    Zn = W @ X
+    probe = [(Zn**3 - 3 * Zn).T]
+    if d > k:
+        Q, _ = np.linalg.qr(W.T, mode="complete")
+        perp = Q[:, k:].T @ X
+        probe.append(((np.sum(perp**2, axis=0) - (d - k)) / np.sqrt(2.0 * (d - k)))[:, None])
+    return np.hstack(tangent), np.hstack(probe)
+
+
+def _orth(A: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
+    """Orthonormal basis of the column span of A (rank by singular values)."""
+    if A.shape[1] == 0:
+        return A
+    Uq, s, _ = np.linalg.svd(A, full_matrices=False)
+    return Uq[:, s > rtol * s[0]] if s.size and s[0] > 0 else Uq[:, :0]
+
+
+def specification_pvalue(network: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray) -> tuple[float, int]:
+    """Bonferroni-adjusted p-value (over outputs) of "the residual is uncorrelated with the probe features".
+
+    ``X`` (d, n) and ``Y`` (m, n) must be samples the network was not fitted on. Returns
+    ``(p, dof)`` with ``dof`` the residual degrees of freedom of the F-test; ``p`` is NaN when
+    ``dof < 10`` (too few samples to test). Cost O(n (k d + k^2)^2).
+    """
+    m, n = Y.shape
+    T, P = _features(network, X)
+    QT = _orth(T)
+    P = P - QT @ (QT.T @ P)
+    QP = _orth(P, rtol=1e-8)
+    dof = n - QT.shape[1] - QP.shape[1]
+    if dof < 10 or QP.shape[1] == 0:
+        return float("nan"), int(dof)
+    R = (Y - network(X)).T
+    R = R - QT @ (QT.T @ R)
+    reg = np.sum((QP.T @ R) ** 2, axis=0)
+    res = np.sum(R**2, axis=0) - reg
+    p = np.ones(m)
+    for r in range(m):
+        if res[r] > 0 and reg[r] > 0:
+            F = (reg[r] / QP.shape[1]) / (res[r] / dof)
+            p[r] = float(stats.f.sf(F, QP.shape[1], dof))
+    return float(min(1.0, m * p.min())), int(dof)
+
+
+def cross_fit_certificate(
+    fit: Callable[[np.ndarray, np.ndarray], TwoLayerNetwork],
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    level: float = 0.01,
+    misfit_is_failure: bool = True,
+) -> tuple[StatisticalCertificate | None, str]:
+    """Run the signal and specification tests with two-fold cross-fitting.
+
+    ``fit(X_train, Y_train)`` returns a network or raises (any exception makes the certificate
+    unavailable). Returns ``(certificate, note)``: the certificate is None when it could not be
+    computed (``note`` says why); ``certificate.ok`` is False with ``reason`` starting "no signal"
+    or "misspecified" when a test gives evidence against the fit. ``note`` is non-empty also when
+    only the signal test could run. With ``misfit_is_failure=False`` (for an estimator that is not
+    refined to its least-squares fit, whose estimation error the specification test also detects), a
+    rejection of the specification test gives ``ok`` False with an empty reason and the finding in
+    ``note``. Cost: two fits on n/2 samples plus O(n (k d + k^2)^2).
+    """
+    _d, n = X.shape
+    m = Y.shape[0]
+    perm = rng.permutation(n)
+    halves = [np.sort(perm[: n // 2]), np.sort(perm[n // 2:])]
+    sig, spec, dofs = [], [], []
+    for f in range(2):
+        train_idx, test_idx = halves[1 - f], halves[f]
+        try:
+            net = fit(X[:, train_idx], Y[:, train_idx])
+        except Exception as exc:  # noqa: BLE001 - any failure of the fold fit makes the certificate unavailable
+            return None, f"the fit on half of the samples failed ({type(exc).__name__}: {exc})"
+        Xt, Yt = X[:, test_idx], Y[:, test_idx]
+        sig.append(signal_pvalues(net, Xt, Yt, X[:, train_idx], Y[:, train_idx]))
+        p, dof = specification_pvalue(net, Xt, Yt)
+        spec.append(p)
+        dofs.append(dof)
+    sig = np.vstack(sig)
+    spec_p = float(min(1.0, 2 * np.nanmin(spec))) if not np.all(np.isnan(spec)) else float("nan")
+    n_test = n // 2
+    reason, note = "", ""
+    if np.any(sig >= level):
+        f, i = np.unravel_index(int(np.argmax(sig)), sig.shape)
+        reason = (f"no signal: on held-out samples unit {int(i)} explains no more of the labels than zero does"
+                  f" (p = {sig[f, i]:.2f} >= level {level:g})")
+    elif np.isfinite(spec_p) and spec_p < level and misfit_is_failure:
+        reason = (f"misspecified: the held-out residual correlates with features the model cannot produce"
+                  f" (p = {spec_p:.1e} < level {level:g})")
+    elif np.isfinite(spec_p) and spec_p < level:
+        note = (f"the held-out residual correlates with features the model cannot produce (p = {spec_p:.1e} <"
+                f" level {level:g}): the model is misspecified or the estimate is not at its least-squares fit")
+    if not np.isfinite(spec_p) and not reason:
+        note = (f"the specification test needs more held-out samples than {n_test} for {m} output(s)"
+                f" (residual degrees of freedom {min(dofs)} < 10)")
+    cert = StatisticalCertificate(ok=not reason and not note, level=level, signal_pvalues=sig,
+                                  specification_pvalue=spec_p, n_test=n_test, reason=reason)
+    return cert, note
+
+
+
+def exact_fit_status(X: np.ndarray, network: TwoLayerNetwork, residual: float, tol: float) -> tuple[str, str]:
+    """``(status, reason)`` from an exact fit: certified when ``residual <= tol`` on enough distinct samples.
+
+    A network with k units has ``p = k (d + m)`` weights; fitting ``n > 2 p`` distinct generic samples
+    to relative residual ``tol`` is the evidence (with fewer, an exact fit need not be the planted
+    network). Otherwise unverified, with the reason. Cost O(n d log n) for counting distinct samples.
+    """
+    d, n = X.shape
+    p = network.n_hidden * (d + network.output_dim)
+    if not residual <= tol:
+        return "unverified", f"residual {residual:.1e} > tol {tol:.0e}: no exact fit, and no other check"
+    distinct = n if n <= 2 * p else int(np.unique(X.T, axis=0).shape[0])
+    if distinct <= 2 * p:
+        return "unverified", (f"the fit is exact (residual {residual:.1e}) but on only {distinct} distinct samples;"
+                              f" certifying it needs more than 2 k (d + m) = {2 * p}")
+    return "certified", ""
