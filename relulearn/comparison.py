@@ -19,12 +19,12 @@ import numpy as np
 from ._validation import check_int
 from .descent import train
 from .exact import recover_exact
-from .hermite import fit_polynomial
 from .inputs import Gaussian, InputLaw, sample
 from .lowrank import recover_low_rank
 from .metrics import recovery_error
 from .network import TwoLayerNetwork, planted_network
 from .noisy import recover_noisy
+from .polynomial import fit_polynomial
 from .recovery import RecoveryFailed
 from .symmetric import recover_symmetric
 from .tensor_init import recover_tensor_gd
@@ -36,7 +36,6 @@ __all__ = [
     "accuracy_vs_n",
     "error_vs_noise",
     "learners_for",
-    "loglog_slope",
     "prediction_error_vs_degree",
     "run_learner",
     "time_vs_size",
@@ -240,9 +239,3 @@ def prediction_error_vs_degree(setting: Setting, n: int, degrees, seeds: int, *,
                                 int(np.sum(np.asarray(errs) < threshold)), seeds,
                                 float(np.median(errs)), float(np.median(secs))))
     return rows
-
-
-def loglog_slope(x, y) -> float:
-    """Least-squares slope of log(y) against log(x) (the fitted exponent)."""
-    x, y = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    return float(np.polyfit(x, y, 1)[0])
