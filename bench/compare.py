@@ -71,8 +71,8 @@ def scaling_table(setting, ns, ds, n_for_d):
         truth, X, Y = setting.instance(ns[-1], 0)
         _, mib = peak_memory(cmp.run_learner, lr, X, Y, setting.k, 0)
         out.append([lr.name,
-                    cmp.loglog_slope([r.n for r in by_n], [r.median_seconds for r in by_n]),
-                    cmp.loglog_slope([r.d for r in by_d], [r.median_seconds for r in by_d]),
+                    rl.loglog_slope([r.n for r in by_n], [r.median_seconds for r in by_n]),
+                    rl.loglog_slope([r.d for r in by_d], [r.median_seconds for r in by_d]),
                     by_n[-1].median_seconds, mib])
     base = {r[0]: r for r in out}.get(BASE)
     print_table(f"{setting.name}: time ~ n^a d^b (n in {list(ns)}; d in {list(ds)} at n={n_for_d}); "

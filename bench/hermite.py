@@ -1,4 +1,4 @@
-"""Hermite expansions and polynomial regression: relulearn.hermite against the obvious peers.
+"""Hermite expansions and polynomial regression (relulearn.hermite, .deep, .polynomial) against the obvious peers.
 
 Usage: ``python bench/hermite.py [--quick]``
 

@@ -69,7 +69,7 @@ def run(activation, d, k, n, seeds, quick):
             truth, X, y = instance(s, activation, d, k, n)
             try:
                 res, t = timed(fn, X, y, s)
-                ok += rl.weight_error(sign_form(res.network), truth).succeeded(0.01)
+                ok += rl.bottleneck_weight_error(sign_form(res.network), truth).succeeded(0.01)
             except rl.RecoveryFailed:
                 t = float("nan")
             times.append(t)

@@ -29,6 +29,13 @@ from .convexity import (
     rho_terms,
     smallest_hessian_eigenvalue,
 )
+from .deep import (
+    RandomDeepNetwork,
+    best_polynomial_error,
+    random_deep_network,
+    shadow_gap,
+    shadow_gap_infinite_width,
+)
 from .descent import loss_gradients, squared_loss, train
 from .exact import (
     MomentEstimate,
@@ -54,22 +61,14 @@ from .hardness import (
 from .hermite import (
     RELU_TAIL_CONSTANT,
     NormalizedActivation,
-    PolynomialFit,
-    RandomDeepNetwork,
     absolute,
-    best_polynomial_error,
     dual_activation,
-    fit_polynomial,
     hermite_coefficients,
     hermite_functions,
     hermite_tail,
     lipschitz_tail_bound,
-    monomial_features,
     normalize_activation,
-    random_deep_network,
     second_moment,
-    shadow_gap,
-    shadow_gap_infinite_width,
     truncated_activation,
 )
 from .inputs import (
@@ -96,12 +95,24 @@ from .lowrank import (
     recover_low_rank,
     sign_pattern_regression,
 )
-from .metrics import RecoveryError, canonical_form, is_exact, match_units, matched, recovery_error
+from .metrics import (
+    BottleneckWeightError,
+    RecoveryError,
+    bottleneck_weight_error,
+    canonical_form,
+    is_exact,
+    loglog_slope,
+    match_units,
+    matched,
+    recovery_error,
+)
 from .moments import (
     PHI0,
     first_moment,
     fourth_moment_contraction,
-    hermite_coefficient,
+    gaussian_expectation,
+    gaussian_rule,
+    moment_coefficient,
     population_first_moment,
     population_fourth_moment_contraction,
     population_second_moment_contraction,
@@ -124,6 +135,7 @@ from .recovery import (
     RelulearnWarning,
     StatisticalCertificate,
 )
+from .polynomial import PolynomialFit, fit_polynomial, monomial_features
 from .symmetric import (
     DetectorNullSpace,
     LinearPart,
@@ -137,16 +149,13 @@ from .symmetric import (
 )
 from .tensor_init import (
     TensorInit,
-    WeightError,
     decompose_projected_moment,
     low_order_residuals,
     magnitudes_and_signs,
-    moment_constants,
     projected_moment,
     recover_tensor_gd,
     second_moment_subspace,
     tensor_initialization,
-    weight_error,
 )
 from .tensors import JennrichResult, jennrich, simultaneous_diagonalization, top_subspace, whitening
 
@@ -173,6 +182,7 @@ __all__ = [
     "SYMMETRIC_LAWS",
     "Activation",
     "ActivationProperties",
+    "BottleneckWeightError",
     "CenteredExponential",
     "Certificate",
     "DetectorNullSpace",
@@ -201,7 +211,6 @@ __all__ = [
     "UniformCube",
     "UniformSphere",
     "UnitRows",
-    "WeightError",
     "ZeroSetCertificate",
     "__version__",
     "absolute",
@@ -210,6 +219,7 @@ __all__ = [
     "alternating_refinement",
     "best_of_starts",
     "best_polynomial_error",
+    "bottleneck_weight_error",
     "candidate_zero_sets",
     "canonical_form",
     "certify_zero_set",
@@ -228,8 +238,9 @@ __all__ = [
     "fit_output_layer",
     "fit_polynomial",
     "fourth_moment_contraction",
+    "gaussian_expectation",
+    "gaussian_rule",
     "get_activation",
-    "hermite_coefficient",
     "hermite_coefficients",
     "hermite_functions",
     "hermite_tail",
@@ -242,13 +253,14 @@ __all__ = [
     "linear",
     "linear_part",
     "lipschitz_tail_bound",
+    "loglog_slope",
     "loss_gradients",
     "low_order_residuals",
     "low_rank_moment_estimate",
     "magnitudes_and_signs",
     "match_units",
     "matched",
-    "moment_constants",
+    "moment_coefficient",
     "moment_estimate",
     "monomial_features",
     "normalize_activation",
@@ -298,7 +310,6 @@ __all__ = [
     "train",
     "truncated_activation",
     "use_style",
-    "weight_error",
     "weights_from_detectors",
     "whitening",
 ]

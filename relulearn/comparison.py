@@ -18,7 +18,7 @@ import numpy as np
 
 from ._validation import check_int
 from .descent import train
-from .hermite import fit_polynomial
+from .polynomial import fit_polynomial
 from .inputs import Gaussian, InputLaw, sample
 from .learners import LEARNERS, LearnerSpec
 from .metrics import recovery_error
@@ -31,7 +31,6 @@ __all__ = [
     "accuracy_vs_n",
     "error_vs_noise",
     "learners_for",
-    "loglog_slope",
     "prediction_error_vs_degree",
     "run_learner",
     "time_vs_size",
@@ -226,9 +225,3 @@ def _train_quietly(X, y, k, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RelulearnWarning)
         return train(X, y, k, rng=seed, max_iter=3000, on_failure="return").network
-
-
-def loglog_slope(x, y) -> float:
-    """Least-squares slope of log(y) against log(x) (the fitted exponent)."""
-    x, y = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    return float(np.polyfit(x, y, 1)[0])

@@ -11,21 +11,20 @@ activation has three properties:
   alpha_{2,2} - alpha_{1,1}^2 - alpha_{1,2}^2, alpha_{1,0} alpha_{1,2} - alpha_{1,1}^2}``;
 * **P3**: ``|phi''| <= L2`` (smooth), or ``phi'' = 0`` except at finitely many points (piecewise linear).
 
-This module computes ``alpha`` and ``rho`` by adaptive quadrature, checks P1-P3 numerically, and
-builds the population Hessian of the squared loss at the ground truth.
+This module computes ``alpha`` and ``rho`` by adaptive quadrature (:func:`relulearn.gaussian_expectation`),
+checks P1-P3 numerically, and builds the population Hessian of the squared loss at the ground truth.
 """
 
 from __future__ import annotations
 
-import itertools
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from ._validation import check_int
 from .activations import Activation, get_activation
+from .moments import gaussian_expectation
 from .network import TwoLayerNetwork
 
 __all__ = [
@@ -49,43 +48,6 @@ def _check_sigma(sigma) -> float:
     if not (np.isfinite(s) and s > 0):
         raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
     return s
-
-
-def _gaussian_expectation(g, breaks=()) -> float:
-    """E[g(z)] for z ~ N(0, 1) by adaptive quadrature, the real line split at ``breaks``.
-
-    ``g`` is a vectorised scalar function.  The pieces are (-inf, b_1), (b_1, b_2), ..., (b_m, inf),
-    each integrated by ``scipy.integrate.quad`` with absolute tolerance 1e-15 and relative 1e-13.
-    """
-    pts = sorted({float(b) for b in breaks if np.isfinite(b)})
-    edges = [-np.inf, *pts, np.inf]
-    total = 0.0
-
-    def integrand(z):
-        with np.errstate(over="ignore", under="ignore"):  # e.g. cosh(z)^2 overflowing to inf: 1/inf = 0
-            return float(g(np.asarray(z, dtype=float))) * np.exp(-0.5 * z * z) / _SQRT2PI
-
-    for a, b in itertools.pairwise(edges):
-        if a == b:
-            continue
-        with warnings.catch_warnings():
-            # quad warns of round-off when a piece integrates to ~0 (e.g. m_4 of squared ReLU); the
-            # absolute error is still at the 1e-15 level
-            warnings.simplefilter("ignore", integrate.IntegrationWarning)
-            val, _ = integrate.quad(integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=400)
-        total += val
-    return total
-
-
-def _breaks(act: Activation, sigma: float) -> tuple[float, ...]:
-    """Split points for integrals of functions of ``sigma z``: the kinks, 0, and the scales 1, 4, 1/sigma."""
-    pts = {0.0, -1.0, 1.0, -4.0, 4.0}
-    for kink in act.kinks:
-        pts.add(kink / sigma)
-    for c in (1.0, 4.0):
-        pts.add(c / sigma)
-        pts.add(-c / sigma)
-    return tuple(pts)
 
 
 def alpha(activation: str | Activation, i: int, j: int, sigma: float = 1.0) -> float:
@@ -119,13 +81,13 @@ def alpha(activation: str | Activation, i: int, j: int, sigma: float = 1.0) -> f
     References
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, §3 (property P2).  Spec local_convexity.md §A.1.
+    one-hidden-layer neural networks", ICML 2017, §3 (property P2).
     """
     act = get_activation(activation)
     i = check_int("i", i, minimum=0)
     j = check_int("j", j, minimum=0)
     s = _check_sigma(sigma)
-    return _gaussian_expectation(lambda z: act.derivative(s * z) ** i * z**j, _breaks(act, s))
+    return gaussian_expectation(lambda z: act.derivative(s * z) ** i * z**j, kinks=act.kinks, scale=s)
 
 
 def rho_terms(activation: str | Activation, sigma: float = 1.0) -> tuple[float, float, float]:
@@ -149,7 +111,7 @@ def rho_terms(activation: str | Activation, sigma: float = 1.0) -> tuple[float, 
 
     References
     ----------
-    Zhong et al., ICML 2017, §3 (property P2).  Spec local_convexity.md §A.1.
+    Zhong et al., ICML 2017, §3 (property P2).
     """
     a10, a11, a12 = (alpha(activation, 1, j, sigma) for j in (0, 1, 2))
     a20, a22 = alpha(activation, 2, 0, sigma), alpha(activation, 2, 2, sigma)
@@ -186,7 +148,6 @@ def rho(activation: str | Activation, sigma: float = 1.0) -> float:
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
     one-hidden-layer neural networks", ICML 2017, §3 (property P2 and the table of rho).
-    Spec local_convexity.md §A.1-A.2.
     """
     return float(min(rho_terms(activation, sigma)))
 
@@ -278,7 +239,7 @@ def activation_properties(activation: str | Activation, *, sigmas=(0.1, 1.0, 10.
     References
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, §3 (properties P1-P3).  Spec local_convexity.md §A.1.
+    one-hidden-layer neural networks", ICML 2017, §3 (properties P1-P3).
     """
     act = get_activation(activation)
     sig = [_check_sigma(s) for s in np.atleast_1d(np.asarray(sigmas, dtype=float))]
@@ -440,7 +401,7 @@ def population_hessian(network: TwoLayerNetwork) -> np.ndarray:
     References
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, §3.  Spec local_convexity.md §A.1.
+    one-hidden-layer neural networks", ICML 2017, §3.
     """
     v, V, act = _scalar_network(network)
     k, d = V.shape
@@ -480,7 +441,7 @@ def smallest_hessian_eigenvalue(network: TwoLayerNetwork) -> float:
     References
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, §3 (local strong convexity).  Spec local_convexity.md §A.1-A.2.
+    one-hidden-layer neural networks", ICML 2017, §3 (local strong convexity).
     """
     H = population_hessian(network)
     return float(np.linalg.eigvalsh(0.5 * (H + H.T))[0])

@@ -38,7 +38,7 @@ from ._progress import progress_bar
 from ._validation import as_matrix, check_int, check_k, check_learner_input, check_samples, precision_tol, rng_from
 from .activations import Activation, get_activation
 from .lowrank import recover_low_rank
-from .moments import first_moment, hermite_coefficient, projected_second_moment
+from .moments import first_moment, moment_coefficient, projected_second_moment
 from .network import TwoLayerNetwork
 from .recovery import Certificate, Recovery, RecoveryFailed, learner_contract
 from .tensors import jennrich, top_subspace
@@ -171,7 +171,7 @@ def moment_estimate(
     # output weights: T_(1) (m x k^2) ~ W (m x k) [vec(b_i b_i^T)]^T
     B2 = np.stack([np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
     W = T.reshape(m, k * k) @ np.linalg.pinv(B2.T)
-    c1, c2 = hermite_coefficient(act, 1), hermite_coefficient(act, 2)
+    c1, c2 = moment_coefficient(act, 1), moment_coefficient(act, 2)
     # signs: M1 P (m x k) ~ sum_i alpha_i W_i b_i^T, alpha_i = sigma_i c1 / c2
     A = np.stack([np.outer(W[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
     alpha = np.linalg.lstsq(A, (M1 @ P).ravel(), rcond=None)[0]

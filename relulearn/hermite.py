@@ -1,58 +1,48 @@
-"""Hermite expansions of activations and the polynomial shadow of a random deep network.
+"""Hermite analysis of activations: coefficients, tails, dual activation, normalised and truncated activations.
 
-Notation (spec ``hermite.md`` §1): h_n = He_n / sqrt(n!) are the normalised probabilists' Hermite
-polynomials, orthonormal for z ~ N(0, 1).  An activation expands as f = sum_n a_n h_n with
-a_n = E[f(z) h_n(z)]; its tail eps_f(q) = sum_{n>q} a_n^2 = E[(f - f_q)(z)^2] is the squared L2
-error of the degree-q truncation f_q; its dual activation is k_f(rho) = sum_n a_n^2 rho^n.
-
-A random Xavier network of depth i (entries N(0, 1/fan-in), normalised activation E f(z)^2 = 1,
-inputs on the sphere of radius sqrt(d)) is, for large widths, close to its *shadow network* (same
-weights, activation replaced by f_q), a polynomial of degree q^(i-1) (Daniely, Srebro, Vardi 2023).
+Notation: h_n = He_n / sqrt(n!) are the normalised probabilists' Hermite polynomials, orthonormal
+for z ~ N(0, 1).  An activation expands as f = sum_n a_n h_n with a_n = E[f(z) h_n(z)]; its tail
+eps_f(q) = sum_{n>q} a_n^2 = E[(f - f_q)(z)^2] is the squared L2 error of the degree-q truncation
+f_q; its dual activation is k_f(rho) = sum_n a_n^2 rho^n.  The truncation f_q is the activation of
+the *shadow network* of a random deep network (:mod:`relulearn.deep`).  The Gaussian integrals
+themselves are computed in :mod:`relulearn.moments`.
 
 References
 ----------
 .. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023,
-   arXiv:2305.16508 (spec ``hermite.md`` §1-§4).
+   arXiv:2305.16508, §2.2 (Hermite expansion, dual activation) and §2.7 (bounds on eps_sigma(q)).
+.. [2] R. O'Donnell, "Analysis of Boolean Functions", Cambridge University Press, 2014, §11.2
+   (Hermite polynomials).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-from scipy import special
 
-from ._validation import as_matrix, check_int, rng_from
+from ._validation import check_int
 from .activations import Activation, get_activation
+from .moments import PHI0, gaussian_rule
 
 __all__ = [
     "RELU_TAIL_CONSTANT",
     "NormalizedActivation",
-    "PolynomialFit",
-    "RandomDeepNetwork",
     "absolute",
-    "best_polynomial_error",
     "dual_activation",
-    "fit_polynomial",
     "hermite_coefficients",
     "hermite_functions",
     "hermite_tail",
     "lipschitz_tail_bound",
-    "monomial_features",
     "normalize_activation",
-    "random_deep_network",
     "second_moment",
-    "shadow_gap",
-    "shadow_gap_infinite_width",
     "truncated_activation",
 ]
 
-#: eps_relu(q) q^(3/2) -> sqrt(2) / (6 pi^(3/2)) = 0.0423291 for the raw ReLU (spec §3).
+#: eps_relu(q) q^(3/2) -> sqrt(2) / (6 pi^(3/2)) = 0.0423291 for the raw ReLU (Daniely et al. 2023, §2.7).
 RELU_TAIL_CONSTANT: float = math.sqrt(2.0) / (6.0 * math.pi**1.5)
-
-_PHI0 = 1.0 / math.sqrt(2.0 * math.pi)
 
 #: |x|, already normalised (E z^2 = 1); a closed-form activation of the Hermite chapter.
 absolute = Activation("abs", np.abs, np.sign, False, 1.0, (0.0,))
@@ -82,12 +72,12 @@ def hermite_functions(x, degree: int) -> np.ndarray:
 
     Notes
     -----
-    The three-term recursion h_{n+1} = (x h_n - sqrt(n) h_{n-1}) / sqrt(n + 1) (spec Eq. 1): no
+    The three-term recursion h_{n+1} = (x h_n - sqrt(n) h_{n-1}) / sqrt(n + 1) : no
     factorials, stable, O(degree * size(x)).
 
     References
     ----------
-    Spec hermite.md §1, Eq. (1).
+    R. O'Donnell, "Analysis of Boolean Functions", Cambridge University Press, 2014, §11.2.
     """
     degree = check_int("degree", degree, minimum=0)
     try:
@@ -154,7 +144,7 @@ def second_moment(activation: str | Activation) -> float:
 
     References
     ----------
-    Spec hermite.md §3.
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.2.
     """
     act = get_activation(activation)
     if isinstance(act, NormalizedActivation):
@@ -172,7 +162,7 @@ def second_moment(activation: str | Activation) -> float:
     slope = _leaky_slope(act)
     if slope is not None:
         return (1.0 + slope**2) / 2.0
-    nodes, weights = _gauss_nodes(act, 0)
+    nodes, weights = gaussian_rule(act.kinks, 0)
     return float(np.dot(weights, act(nodes) ** 2))
 
 
@@ -198,7 +188,8 @@ def normalize_activation(activation: str | Activation) -> NormalizedActivation:
 
     References
     ----------
-    Spec hermite.md §1 ("Activation").
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.1 (the
+    activation is normalised, E sigma(z)^2 = 1).
     """
     act = get_activation(activation)
     if isinstance(act, NormalizedActivation):
@@ -235,7 +226,7 @@ def _leaky_slope(act: Activation) -> float | None:
 def _relu_coefficients(degree: int) -> np.ndarray:
     """a_n of max(0, x): a_0 = phi(0), a_1 = 1/2, a_n = (-1)^(n/2-1) (n-3)!! / sqrt(2 pi n!) for even n."""
     a = np.zeros(degree + 1)
-    a[0] = _PHI0
+    a[0] = PHI0
     if degree >= 1:
         a[1] = 0.5
     if degree >= 2:
@@ -250,7 +241,7 @@ def _step_coefficients(degree: int) -> np.ndarray:
     a = np.zeros(degree + 1)
     a[0] = 0.5
     if degree >= 1:
-        a[1] = _PHI0
+        a[1] = PHI0
     for n in range(1, degree - 1, 2):  # a_{n+2} / a_n = -n / sqrt((n + 1)(n + 2))
         a[n + 2] = -a[n] * n / math.sqrt((n + 1) * (n + 2))
     return a
@@ -299,25 +290,12 @@ def _closed_form(act: Activation, degree: int) -> np.ndarray | None:
     return None
 
 
-def _gauss_nodes(act: Activation, degree: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights (including the Gaussian density) of a piecewise Gauss-Legendre rule.
-
-    [-L, L] with L = 2 sqrt(degree + 1) + 14 (beyond it phi(z) h_n(z)^2 < 1e-40) is split at the
-    kinks of f and into pieces of length <= 1, each with 40 Gauss-Legendre nodes: exact on each
-    smooth piece to double precision for activations analytic in a strip of half-width >= 0.5.
-    """
-    L = 2.0 * math.sqrt(degree + 1.0) + 14.0
-    cuts = {-L, L} | {float(k) for k in act.kinks if -L < k < L}
-    grid = np.unique(np.concatenate([np.linspace(-L, L, int(2 * L) + 1), sorted(cuts)]))
-    t, w = np.polynomial.legendre.leggauss(40)
-    lo, hi = grid[:-1, None], grid[1:, None]
-    nodes = (0.5 * (hi - lo) * t + 0.5 * (hi + lo)).ravel()
-    weights = (0.5 * (hi - lo) * w).ravel() * np.exp(-0.5 * nodes**2) * _PHI0
-    return nodes, weights
-
-
 def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarray:
     """Hermite coefficients a_0, ..., a_degree of an activation, a_n = E[f(z) h_n(z)].
+
+    The coefficients in the orthonormal basis h_n = He_n / sqrt(n!), at scale 1.  For the moment
+    coefficient c_p(s) = E[f(s z) He_p(z)] (unnormalised He_p, any scale s) see
+    :func:`relulearn.moment_coefficient`; a_n = c_n(1) / sqrt(n!).
 
     Parameters
     ----------
@@ -338,17 +316,18 @@ def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarra
 
     Notes
     -----
-    Closed forms (spec §3), evaluated by their ratio recursions so that nothing overflows: ReLU,
+    Closed forms, evaluated by their ratio recursions so that nothing overflows: ReLU,
     leaky ReLU, |x|, step, erf, linear, quadratic; O(degree).  Otherwise (tanh, sigmoid, softplus,
-    squared ReLU, custom) a piecewise Gauss-Legendre rule against the Gaussian density, split at the
-    kinks, O(degree * sqrt(degree) * 40) evaluations.  The integrand |f h_n phi| integrates to at
-    most sqrt(E f^2), so there is no cancellation beyond the double-precision level: absolute
-    accuracy about 1e-15 for degree <= 30 (tested against independent adaptive quadrature).  Plain
-    Gauss-Hermite quadrature is *not* used: it converges slowly across a kink.
+    squared ReLU, custom) the piecewise Gauss-Legendre rule :func:`relulearn.gaussian_rule` against the
+    Gaussian density, split at the kinks, O(degree * sqrt(degree) * 40) evaluations.  The integrand
+    |f h_n phi| integrates to at most sqrt(E f^2), so there is no cancellation beyond the
+    double-precision level: absolute accuracy about 1e-15 for degree <= 30 (tested against independent
+    adaptive quadrature).  Plain Gauss-Hermite quadrature is *not* used: it converges slowly across a kink.
 
     References
     ----------
-    Spec hermite.md §3 (closed forms, Table A) and §7 (pitfalls).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.2 and
+    §2.7.
     """
     degree = check_int("degree", degree, minimum=0)
     act = get_activation(activation)
@@ -357,7 +336,7 @@ def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarra
     closed = _closed_form(act, degree)
     if closed is not None:
         return closed
-    nodes, weights = _gauss_nodes(act, degree)
+    nodes, weights = gaussian_rule(act.kinks, degree)
     # recursion on sqrt(w) h_n(x) (bounded like the Hermite functions), so nothing overflows
     sw = np.sqrt(weights)
     g = sw * act(nodes)
@@ -454,7 +433,8 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
 
     References
     ----------
-    Spec hermite.md §1 (eps_sigma), §3 ("How fast eps(q) decays") and §7.
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.1
+    (eps_sigma) and §2.7 (Lemmas 2.15-2.16, how fast eps(q) decays).
     """
     if not isinstance(q, (int, np.integer)) or isinstance(q, bool):
         if isinstance(q, (str, bytes)) or not hasattr(q, "__len__"):
@@ -517,11 +497,12 @@ def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
 
     References
     ----------
-    Spec hermite.md §2, Eq. (7) with k = 1 ("Lemma 2.15", reconstructed).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.7 (Lemma
+    2.15).
     """
     q = check_int("q", q, minimum=0)
     act = get_activation(activation)
-    nodes, weights = _gauss_nodes(act, 0)
+    nodes, weights = gaussian_rule(act.kinks, 0)
     return float(np.dot(weights, act.derivative(nodes) ** 2)) / (q + 1)
 
 
@@ -558,7 +539,9 @@ def dual_activation(activation: str | Activation, rho, *, closed_form: bool = Tr
 
     References
     ----------
-    Spec hermite.md §1 ("Dual activation") and §3; Cho and Saul (2009) for the arc-cosine kernel.
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.2 (dual
+    activation); Y. Cho, L. K. Saul, "Kernel methods for deep learning", NeurIPS 2009, §2 (arc-cosine
+    kernel).
     """
     act = get_activation(activation)
     try:
@@ -609,11 +592,12 @@ def truncated_activation(activation: str | Activation, q: int) -> Activation:
 
     Notes
     -----
-    Evaluation by the recursion (spec Eq. 1), O(q) per point.
+    Evaluation by the three-term recursion, O(q) per point.
 
     References
     ----------
-    Spec hermite.md §2 ("Shadow network").
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.4 (the
+    shadow network).
     """
     q = check_int("q", q, minimum=0)
     act = get_activation(activation)
@@ -627,389 +611,3 @@ def truncated_activation(activation: str | Activation, q: int) -> Activation:
         None,
         (),
     )
-
-
-@dataclass(frozen=True, eq=False)
-class RandomDeepNetwork:
-    """Psi_W(x) = W^i f(W^{i-1} ... f(W^1 x)): no biases, linear scalar output (Daniely et al. 2023).
-
-    Attributes
-    ----------
-    weights : tuple of ndarray
-        W^1 (d_1, d_0), ..., W^i (1, d_{i-1}).
-    activation : Activation
-        The (normalised) activation, or its truncation for a shadow network.
-    """
-
-    weights: tuple = field(repr=False)
-    activation: Activation = field(repr=False)
-
-    @property
-    def depth(self) -> int:
-        """i, the number of weight matrices."""
-        return len(self.weights)
-
-    @property
-    def widths(self) -> tuple[int, ...]:
-        """(d_0, d_1, ..., d_i) with d_i = 1."""
-        return (self.weights[0].shape[1],) + tuple(W.shape[0] for W in self.weights)
-
-    @property
-    def input_dim(self) -> int:
-        return self.weights[0].shape[1]
-
-    @property
-    def size(self) -> int:
-        """d-bar = d_0 + ... + d_{i-1}, the size including the input components."""
-        return int(sum(self.widths[:-1]))
-
-    def hidden(self, X) -> list[np.ndarray]:
-        """Post-activations Psi^1(X), ..., Psi^{i-1}(X), each (d_j, n)."""
-        X = as_matrix("X", X)
-        if X.shape[0] != self.input_dim:
-            raise ValueError(f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}")
-        out, H = [], X
-        for W in self.weights[:-1]:
-            H = self.activation(W @ H)
-            out.append(H)
-        return out
-
-    def __call__(self, X) -> np.ndarray:
-        """Outputs Psi_W(X), shape (n,); cost O(n * sum_j d_j d_{j-1})."""
-        X = as_matrix("X", X)
-        if X.shape[0] != self.input_dim:
-            raise ValueError(f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}")
-        H = X
-        for W in self.weights[:-1]:
-            H = self.activation(W @ H)
-        return (self.weights[-1] @ H)[0]
-
-    def shadow(self, q: int) -> RandomDeepNetwork:
-        """The shadow network: the same weights with the degree-q truncation f_q (degree q^(i-1) in x)."""
-        return RandomDeepNetwork(self.weights, truncated_activation(self.activation, q))
-
-    def __repr__(self) -> str:
-        return f"RandomDeepNetwork(depth={self.depth}, widths={self.widths}, activation={self.activation.name!r})"
-
-
-def random_deep_network(
-    input_dim: int,
-    widths,
-    *,
-    rng=None,
-    activation: str | Activation = "relu",
-    normalize: bool = True,
-) -> RandomDeepNetwork:
-    """A random Xavier network: W^j with i.i.d. N(0, 1/d_{j-1}) entries (variance 1/fan-in).
-
-    Parameters
-    ----------
-    input_dim : int
-        d_0.
-    widths : int or sequence of int
-        Hidden widths d_1, ..., d_{i-1} (depth i = len(widths) + 1); the output width is 1.
-    rng : int, Generator or None
-    activation : str or Activation
-        Normalised (E f(z)^2 = 1) unless ``normalize=False``; ReLU becomes sqrt(2) max(0, x).
-    normalize : bool
-
-    Returns
-    -------
-    RandomDeepNetwork
-
-    Raises
-    ------
-    ValueError, TypeError
-        Bad dimensions, rng or activation.
-
-    Notes
-    -----
-    O(sum_j d_j d_{j-1}) random numbers.  With ||x|| = sqrt(d_0) each first-layer preactivation
-    is exactly N(0, 1), and every neuron has second moment 1 (spec §1).
-
-    References
-    ----------
-    Spec hermite.md §1 ("Xavier matrix", "Network").
-    """
-    d0 = check_int("input_dim", input_dim, minimum=1)
-    if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
-        widths = (widths,)
-    if isinstance(widths, (str, bytes)):
-        raise TypeError(f"widths must be an int or a sequence of ints, got {type(widths).__name__}")
-    try:
-        widths = tuple(widths)
-    except TypeError:
-        raise TypeError(f"widths must be an int or a sequence of ints, got {type(widths).__name__}") from None
-    if not widths:
-        raise ValueError("widths must name at least one hidden layer (depth >= 2), got an empty sequence")
-    widths = tuple(check_int(f"widths[{j}]", w, minimum=1) for j, w in enumerate(widths))
-    act = get_activation(activation)
-    if normalize:
-        act = normalize_activation(act)
-    gen = rng_from(rng)
-    dims = (d0,) + widths + (1,)
-    Ws = tuple(gen.standard_normal((dims[j + 1], dims[j])) / math.sqrt(dims[j]) for j in range(len(dims) - 1))
-    return RandomDeepNetwork(Ws, act)
-
-
-def shadow_gap(net: RandomDeepNetwork, q: int, X, *, average_output: bool = True) -> float:
-    """Mean over the columns of X of the squared gap between a network and its degree-q shadow.
-
-    Parameters
-    ----------
-    net : RandomDeepNetwork
-    q : int
-        Truncation degree, >= 0.
-    X : array_like, (d_0, n)
-        Inputs (on the sphere of radius sqrt(d_0) for the theory).
-    average_output : bool
-        ``True`` averages analytically over the Xavier output row W^i, which the gap depends on only
-        through E_{W^i} (W^i v)^2 = |v|^2 / d_{i-1}: returns mean_x |Psi^{i-1}(x) - Psi^{q,i-1}(x)|^2 / d_{i-1}
-        (same expectation over W, much smaller variance).  ``False``: mean_x (Psi(x) - Psi^q(x))^2
-        with the network's own output row.
-
-    Returns
-    -------
-    float
-
-    Notes
-    -----
-    Two forward passes, O(n sum_j d_j d_{j-1} + n q sum_j d_j).
-
-    References
-    ----------
-    Spec hermite.md §4 E1.
-    """
-    if not isinstance(net, RandomDeepNetwork):
-        raise TypeError(f"net must be a RandomDeepNetwork, got {type(net).__name__}")
-    sh = net.shadow(q)
-    if not average_output:
-        return float(np.mean((net(X) - sh(X)) ** 2))
-    H1, H2 = net.hidden(X)[-1], sh.hidden(X)[-1]
-    return float(np.mean((H1 - H2) ** 2))
-
-
-def shadow_gap_infinite_width(activation: str | Activation, q: int, depth: int) -> float:
-    """The infinite-width limit of E_W (Psi_W(x) - Psi^q_W(x))^2 at any x with ||x|| = sqrt(d).
-
-    Parameters
-    ----------
-    activation : str or Activation
-        The network's activation (should be normalised, E f^2 = 1, so that Var U stays 1).
-    q : int
-        Truncation degree, >= 0.
-    depth : int
-        i >= 2.
-
-    Returns
-    -------
-    float
-        gap_inf = 1 + s^2 - 2c after i - 1 hidden layers.
-
-    Notes
-    -----
-    Track c = Cov(U, V) and s^2 = Var V of the true and shadow preactivations (start c = s^2 = 1).
-    At each hidden layer, with g_n the Hermite coefficients of z -> f_q(s z) (exact by
-    (q + 1)-point Gauss-Hermite quadrature since f_q is a polynomial):
-    c <- sum_{n<=q} a_n g_n (c/s)^n, s^2 <- sum_n g_n^2.  For depth 2 this is eps_f(q).
-    Cost O(depth q^2).
-
-    References
-    ----------
-    Spec hermite.md §4 E1 ("Infinite-width prediction").
-    """
-    q = check_int("q", q, minimum=0)
-    depth = check_int("depth", depth, minimum=2)
-    act = get_activation(activation)
-    a = hermite_coefficients(act, q)
-    m2 = second_moment(act)
-    z, w = np.polynomial.hermite_e.hermegauss(q + 1)
-    w = w / w.sum()
-    H = hermite_functions(z, q)
-    c, s2 = 1.0, 1.0
-    for _ in range(depth - 1):
-        s = math.sqrt(s2)
-        g = H @ (w * _hermite_series(a, s * z))
-        rho = c / s
-        c = float(np.sum(a * g * rho ** np.arange(q + 1)))
-        s2 = float(np.sum(g**2))
-    return m2 + s2 - 2.0 * c
-
-
-# --------------------------------------------------------------------------------------------
-# Polynomial regression
-# --------------------------------------------------------------------------------------------
-def monomial_features(X, degree: int) -> np.ndarray:
-    """All monomials of degree <= D of the coordinates of x / sqrt(d): shape (C(d + D, D), n).
-
-    Parameters
-    ----------
-    X : array_like, (d, n)
-    degree : int
-        D >= 0.
-
-    Returns
-    -------
-    ndarray, (C(d + D, D), n)
-
-    Notes
-    -----
-    Built degree by degree (each monomial is a parent times one coordinate), O(C(d + D, D) n).
-    The 1/sqrt(d) scaling puts inputs of norm sqrt(d) on the unit sphere, which keeps the
-    least-squares problem well conditioned.
-    """
-    X = as_matrix("X", X)
-    D = check_int("degree", degree, minimum=0)
-    d, n = X.shape
-    Z = X / math.sqrt(d)
-    feats = [np.ones((1, n))]
-    prev, prev_idx = np.ones((1, n)), [()]
-    for _ in range(D):
-        new, new_idx = [], []
-        for row, idx in zip(prev, prev_idx):
-            start = idx[-1] if idx else 0
-            for j in range(start, d):
-                new.append(row * Z[j])
-                new_idx.append(idx + (j,))
-        prev, prev_idx = np.array(new), new_idx
-        feats.append(prev)
-    return np.vstack(feats)
-
-
-@dataclass(frozen=True, eq=False)
-class PolynomialFit:
-    """A fitted polynomial of degree <= D on the monomials of x / sqrt(d).
-
-    Attributes
-    ----------
-    degree : int
-    input_dim : int
-    coef : ndarray (n_features,)
-    ridge : float
-        The ridge parameter used.
-    train_mse : float
-    """
-
-    degree: int
-    input_dim: int
-    coef: np.ndarray = field(repr=False)
-    ridge: float = 0.0
-    train_mse: float = float("nan")
-
-    @property
-    def n_features(self) -> int:
-        return int(self.coef.shape[0])
-
-    def __call__(self, X) -> np.ndarray:
-        """Predictions, shape (n,)."""
-        X = as_matrix("X", X)
-        if X.shape[0] != self.input_dim:
-            raise ValueError(f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}")
-        return self.coef @ monomial_features(X, self.degree)
-
-    def __repr__(self) -> str:
-        return (
-            f"PolynomialFit(degree={self.degree}, input_dim={self.input_dim}, "
-            f"n_features={self.n_features}, ridge={self.ridge:.3g}, train_mse={self.train_mse:.3e})"
-        )
-
-
-def fit_polynomial(X, y, degree: int, *, ridge: float = 0.0) -> PolynomialFit:
-    """Least squares (ridge if ``ridge > 0``) on all monomials of degree <= D.
-
-    Parameters
-    ----------
-    X : array_like, (d, n)
-    y : array_like, (n,) or (1, n)
-    degree : int
-        D >= 0.
-    ridge : float
-        lambda >= 0; minimises ||y - c^T Phi||^2 / n + lambda ||c||^2.
-
-    Returns
-    -------
-    PolynomialFit
-
-    Raises
-    ------
-    ValueError, TypeError
-        Bad shapes, negative ridge, or fewer samples than features when ``ridge == 0``.
-
-    Notes
-    -----
-    p = C(d + D, D) features; cost O(n p^2 + p^3) via the normal equations (ridge) or a QR-based
-    least squares (plain).  This is the paper's learner in spirit: for a random network of depth i
-    the degree q^(i-1) shadow polynomial is within eps of the target, so D = q^(i-1) and
-    n = poly(d-bar^D) samples suffice (a PTAS, d-bar^{poly(1/eps)}).  For large p use the kernel
-    (1 + <x, x'>)^D instead, whose feature space is the same.
-
-    References
-    ----------
-    Spec hermite.md §2 (Corollary 1.2) and §4 E2.
-    """
-    from ._validation import check_samples
-
-    X, Y = check_samples(X, y)
-    if Y.shape[0] != 1:
-        raise ValueError(f"y must be scalar labels, shape (n,) or (1, n), got shape {Y.shape}")
-    D = check_int("degree", degree, minimum=0)
-    ridge = float(ridge)
-    if not (np.isfinite(ridge) and ridge >= 0):
-        raise ValueError(f"ridge must be a finite number >= 0, got {ridge}")
-    Phi = monomial_features(X, D)
-    p, n = Phi.shape
-    if ridge == 0.0 and n < p:
-        raise ValueError(f"X has n={n} samples but degree {D} needs at least {p} (the feature count) without ridge")
-    y1 = Y[0]
-    if ridge > 0:
-        coef = np.linalg.solve(Phi @ Phi.T / n + ridge * np.eye(p), Phi @ y1 / n)
-    else:
-        coef = np.linalg.lstsq(Phi.T, y1, rcond=None)[0]
-    mse = float(np.mean((coef @ Phi - y1) ** 2))
-    return PolynomialFit(D, X.shape[0], coef, ridge, mse)
-
-
-def best_polynomial_error(kernel, input_dim: int, degree: int, *, n_nodes: int = 4000) -> float:
-    """Best degree-D L2 error for a Gaussian process on the sphere with a dot-product kernel.
-
-    For Psi with covariance kappa(<x, x'>) on the sphere (uniform inputs, infinite width and samples),
-    err*(D) = sum_{l > D} m_l with m_l = N(d, l) E_t[kappa(t) P_l(t)], where t has density
-    prop. to (1 - t^2)^((d-3)/2) and P_l is the normalised Gegenbauer polynomial.
-
-    Parameters
-    ----------
-    kernel : callable
-        kappa on [-1, 1] (e.g. ``lambda t: dual_activation(sigma, dual_activation(sigma, t))``).
-    input_dim : int
-        d >= 3.
-    degree : int
-        D >= 0.
-    n_nodes : int
-        Gauss-Jacobi nodes.
-
-    Returns
-    -------
-    float
-
-    Notes
-    -----
-    kappa(1) - sum_{l<=D} m_l by Gauss-Jacobi quadrature, O(n_nodes D).  Accurate to ~1e-7 for the
-    arc-cosine kernels (their (1 - t^2)^(1/2) endpoint behaviour limits the quadrature).
-
-    References
-    ----------
-    Spec hermite.md §4 E2 ("Infinite-width, infinite-sample prediction").
-    """
-    d = check_int("input_dim", input_dim, minimum=3)
-    D = check_int("degree", degree, minimum=0)
-    lam = (d - 2) / 2.0
-    t, w = special.roots_jacobi(check_int("n_nodes", n_nodes, minimum=10), (d - 3) / 2.0, (d - 3) / 2.0)
-    w = w / w.sum()
-    kt = np.asarray(kernel(t), dtype=float)
-    k1 = float(np.asarray(kernel(np.array(1.0))))
-    total = 0.0
-    for ell in range(D + 1):
-        P = special.eval_gegenbauer(ell, lam, t) / special.eval_gegenbauer(ell, lam, 1.0)
-        N = 1.0 if ell == 0 else (2 * ell + d - 2) / ell * special.comb(ell + d - 3, ell - 1)
-        total += N * float(np.dot(w, kt * P))
-    return k1 - total

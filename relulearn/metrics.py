@@ -1,14 +1,19 @@
-"""How recovery is measured: canonical form, matching of hidden units, relative errors.
+"""How recovery is measured: canonical form, matching of hidden units, relative errors, rates.
 
-The two-layer model has symmetries (spec ``recovery_gaussian.md`` §1): permuting the hidden
-units, and, for positively homogeneous f, rescaling unit i by c > 0 (u_i -> u_i / c^p,
-v_i -> c v_i).  An error is measured after removing both: put both networks in canonical form
-(unit rows of V), then match units by the Hungarian algorithm.
+The two-layer model has symmetries: permuting the hidden units, and, for positively homogeneous f,
+rescaling unit i by c > 0 (u_i -> u_i / c^p, v_i -> c v_i).  :func:`recovery_error` measures an
+error after removing both: put both networks in canonical form (unit rows of V), then match units by
+the Hungarian algorithm.  :func:`bottleneck_weight_error` is the success measure of Zhong et al.
+(2017) instead: the weights compared as given (no rescaling), units matched to minimise the largest
+relative error, and the signs of the output weights checked.  :func:`loglog_slope` fits the rate
+(the exponent) of an error or a cost against a size.
 
 References
 ----------
 .. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-   polynomial time", COLT 2019, PMLR 99:195-268 (spec §1).
+   polynomial time", COLT 2019, PMLR 99:195-268, §1 (the symmetries and the recovery metric).
+.. [2] K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+   one-hidden-layer neural networks", ICML 2017, §7 (the success rule).
 """
 
 from __future__ import annotations
@@ -22,7 +27,17 @@ from ._validation import check_int
 from .inputs import Gaussian, InputLaw
 from .network import TwoLayerNetwork
 
-__all__ = ["RecoveryError", "canonical_form", "is_exact", "match_units", "matched", "recovery_error"]
+__all__ = [
+    "BottleneckWeightError",
+    "RecoveryError",
+    "bottleneck_weight_error",
+    "canonical_form",
+    "is_exact",
+    "loglog_slope",
+    "match_units",
+    "matched",
+    "recovery_error",
+]
 
 
 def canonical_form(network: TwoLayerNetwork) -> TwoLayerNetwork:
@@ -113,7 +128,8 @@ def recovery_error(
 
     References
     ----------
-    Bakshi, Jayaram and Woodruff, COLT 2019; spec ``recovery_gaussian.md`` §1.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
+    polynomial time", COLT 2019, §1.
     """
     if hasattr(estimate, "network") and not isinstance(estimate, TwoLayerNetwork):
         estimate = estimate.network
@@ -147,3 +163,92 @@ def _check_pair(estimate, truth):
             f"estimate has (m, k, d) = {(estimate.output_dim, estimate.n_hidden, estimate.input_dim)} but truth has"
             f" {(truth.output_dim, truth.n_hidden, truth.input_dim)}; they must agree"
         )
+
+
+@dataclass(frozen=True)
+class BottleneckWeightError:
+    """The success measure of Zhong et al. (2017) for scalar-output networks (see :func:`bottleneck_weight_error`).
+
+    Attributes
+    ----------
+    max_relative : float
+        ``min_pi max_j ||w*_j - w_pi(j)|| / ||w*_j||`` over matchings of the hidden units.
+    signs_match : bool
+        ``v_pi(j)`` has the sign of ``v*_j`` for every j under that matching.
+    """
+
+    max_relative: float
+    signs_match: bool
+
+    def succeeded(self, tol: float = 0.01) -> bool:
+        """``max_relative <= tol`` and the signs match (the rule of Zhong et al. 2017, §7)."""
+        return bool(self.signs_match and self.max_relative <= tol)
+
+    def __repr__(self) -> str:
+        return f"BottleneckWeightError(max_relative={self.max_relative:.2e}, signs_match={self.signs_match})"
+
+
+def bottleneck_weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> BottleneckWeightError:
+    """Match hidden units and measure ``max_j ||w*_j - w_pi(j)|| / ||w*_j||`` and the signs of v.
+
+    Unlike :func:`recovery_error` (canonical form, then the matching of least total squared
+    distance, and the errors of U, V and the predictions), the weights are compared as given and
+    the matching minimises the *largest* relative error (a bottleneck assignment).
+
+    Parameters
+    ----------
+    estimate, truth : TwoLayerNetwork
+        Scalar-output networks with the same k and d; compared as given (no rescaling), which is
+        the paper's convention with ``v in {-1, +1}``.
+
+    Returns
+    -------
+    BottleneckWeightError
+
+    Raises
+    ------
+    TypeError, ValueError
+        Not networks, or different shapes.
+
+    Notes
+    -----
+    The matching is the one minimising the largest relative error (bottleneck assignment: the
+    Hungarian method on thresholded costs over the k^2 candidate thresholds).  Cost O(k^5 + k^2 d).
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, §7 (success rule).
+    """
+    _check_pair(estimate, truth)
+    Vt, Ve = np.asarray(truth.V), np.asarray(estimate.V)
+    C = np.linalg.norm(Vt[:, None, :] - Ve[None, :, :], axis=2) / np.linalg.norm(Vt, axis=1)[:, None]
+    best = None
+    for t in np.unique(C):
+        rows, cols = linear_sum_assignment((C > t).astype(float))
+        if np.all(C[rows, cols] <= t):
+            best = (float(t), cols)
+            break
+    t, cols = best
+    signs = bool(np.all(np.sign(np.asarray(estimate.U)[0, cols]) == np.sign(np.asarray(truth.U)[0])))
+    return BottleneckWeightError(max_relative=t, signs_match=signs)
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of log(y) against log(x): the fitted exponent b of y ~ a x^b.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Positive values of the same length (at least 2).
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    ``numpy.polyfit`` of degree 1 on the logarithms; O(len(x)).
+    """
+    x, y = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    return float(np.polyfit(x, y, 1)[0])

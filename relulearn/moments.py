@@ -1,20 +1,26 @@
-"""Gaussian moment estimators of a two-layer network, and their closed forms.
+"""Gaussian moments: c_p(f) = E[f(s z) He_p(z)], PHI0, the empirical Hermite moments and their closed forms.
 
 For x ~ N(0, I_d) and y = U f(V x) + e (e mean-zero, independent of x), Stein's identity gives
 
     E[y He_p(x)] = sum_i c_p(s_i) u_i (x) vbar_i^{(x) p},    c_p(s) = E_{z ~ N(0,1)}[f(s z) He_p(z)],
 
-with s_i = ||V_i|| and vbar_i = V_i / s_i.  For ReLU: c_1 = s/2, c_2 = s phi0, c_3 = 0,
-c_4 = -s phi0, phi0 = 1/sqrt(2 pi).  The estimators below never build a d x d x d (or d^4) array:
-they either contract the label mode with a vector g (a d x d matrix), or first project x onto a
-k-dimensional subspace.
+with s_i = ||V_i||, vbar_i = V_i / s_i and He_p the probabilists' (unnormalised) Hermite polynomial.
+For ReLU: c_1 = s/2, c_2 = s phi0, c_3 = 0, c_4 = -s phi0, phi0 = 1/sqrt(2 pi).  The estimators below
+never build a d x d x d (or d^4) array: they either contract the label mode with a vector g (a d x d
+matrix), or first project x onto a k-dimensional subspace.
+
+This module is the one home of the package's one-dimensional Gaussian integrals:
+:func:`gaussian_expectation` (adaptive quadrature of one integrand, split at the kinks) and
+:func:`gaussian_rule` (a fixed piecewise Gauss-Legendre rule, for many integrands on shared nodes).
+:func:`moment_coefficient`, :func:`relulearn.alpha` and :func:`relulearn.hermite_coefficients` are
+built on them.
 
 References
 ----------
 A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-time", COLT 2019 (PMLR 99:195-268).  M. Janzamin, H. Sedghi, A. Anandkumar, "Beating the perils of
-non-convexity: guaranteed training of neural networks using tensor methods", arXiv 1506.08473, 2015.
-Spec recovery_gaussian.md §2.
+time", COLT 2019 (PMLR 99:195-268), §2 (Gaussian moments of a ReLU network).  M. Janzamin, H. Sedghi,
+A. Anandkumar, "Beating the perils of non-convexity: guaranteed training of neural networks using
+tensor methods", arXiv 1506.08473, 2015, §3 (Stein's identity and score-function moments).
 """
 
 from __future__ import annotations
@@ -22,19 +28,21 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import warnings
 
 import numpy as np
 from scipy import integrate, special
 
 from ._validation import as_matrix, check_int, check_samples
 from .activations import Activation, get_activation
-from .network import TwoLayerNetwork
 
 __all__ = [
     "PHI0",
     "first_moment",
     "fourth_moment_contraction",
-    "hermite_coefficient",
+    "gaussian_expectation",
+    "gaussian_rule",
+    "moment_coefficient",
     "population_first_moment",
     "population_fourth_moment_contraction",
     "population_second_moment_contraction",
@@ -45,14 +53,101 @@ __all__ = [
 PHI0 = 1.0 / math.sqrt(2.0 * math.pi)
 """phi0 = 1/sqrt(2 pi), the standard normal density at 0."""
 
-
-def _hermite_e(p: int, z):
-    """Probabilists' Hermite polynomial He_p(z)."""
-    return special.eval_hermitenorm(p, z)
+_SQRT2PI = np.sqrt(2.0 * np.pi)
 
 
-def hermite_coefficient(activation: str | Activation, order: int, scale: float = 1.0) -> float:
-    """c_p(s) = E_{z~N(0,1)}[f(s z) He_p(z)], the coefficient of the order-p Gaussian moment.
+def gaussian_expectation(g, *, kinks=(), scale: float = 1.0) -> float:
+    """E[g(z)] for z ~ N(0, 1) by adaptive quadrature, the real line split where g may bend.
+
+    Parameters
+    ----------
+    g : callable
+        A vectorised scalar function of z.
+    kinks : sequence of float
+        Points t where g(z) = h(scale z) has a kink in h (e.g. the activation's kinks); the line is
+        split at t / scale.
+    scale : float
+        s > 0, the scale at which the kinks are met.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    The line is split at 0, +-1, +-4, at the kinks divided by s and at +-1/s, +-4/s (so that narrow
+    peaks of h(s z) at large s are not missed); each piece is integrated by adaptive Gauss-Kronrod
+    quadrature (``scipy.integrate.quad``, absolute tolerance 1e-15, relative 1e-13).  Accurate to about
+    1e-12 relative for the activations of :mod:`relulearn.activations`.  Cost O(1).  The callers
+    check their arguments; this routine trusts them.
+    """
+    s = float(scale)
+    pts = {0.0, -1.0, 1.0, -4.0, 4.0}
+    for kink in kinks:
+        pts.add(kink / s)
+    for c in (1.0, 4.0):
+        pts.add(c / s)
+        pts.add(-c / s)
+    pts = sorted({float(b) for b in pts if np.isfinite(b)})
+    edges = [-np.inf, *pts, np.inf]
+    total = 0.0
+
+    def integrand(z):
+        with np.errstate(over="ignore", under="ignore"):  # e.g. cosh(z)^2 overflowing to inf: 1/inf = 0
+            return float(g(np.asarray(z, dtype=float))) * np.exp(-0.5 * z * z) / _SQRT2PI
+
+    for a, b in itertools.pairwise(edges):
+        if a == b:
+            continue
+        with warnings.catch_warnings():
+            # quad warns of round-off when a piece integrates to ~0 (e.g. c_4 of squared ReLU); the
+            # absolute error is still at the 1e-15 level
+            warnings.simplefilter("ignore", integrate.IntegrationWarning)
+            val, _ = integrate.quad(integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=400)
+        total += val
+    return total
+
+
+def gaussian_rule(kinks=(), degree: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights (the Gaussian density included) of a piecewise Gauss-Legendre rule for E[g(z)].
+
+    Parameters
+    ----------
+    kinks : sequence of float
+        Points where the integrands bend (the activation's kinks); the rule is split there.
+    degree : int
+        The largest Hermite degree n the rule must integrate against (integrands f(z) h_n(z)).
+
+    Returns
+    -------
+    nodes, weights : ndarray
+        ``E[g(z)] ~ weights @ g(nodes)``.
+
+    Notes
+    -----
+    [-L, L] with L = 2 sqrt(degree + 1) + 14 (beyond it phi(z) h_n(z)^2 < 1e-40) is split at the kinks
+    and into pieces of length <= 1, each with 40 Gauss-Legendre nodes: exact on each smooth piece to
+    double precision for functions analytic in a strip of half-width >= 0.5.  One set of nodes serves
+    many integrands (all Hermite coefficients up to ``degree`` at once), where
+    :func:`gaussian_expectation` adapts to one.  Cost O(sqrt(degree) * 40) nodes.
+    """
+    L = 2.0 * math.sqrt(degree + 1.0) + 14.0
+    cuts = {-L, L} | {float(k) for k in kinks if -L < k < L}
+    grid = np.unique(np.concatenate([np.linspace(-L, L, int(2 * L) + 1), sorted(cuts)]))
+    t, w = np.polynomial.legendre.leggauss(40)
+    lo, hi = grid[:-1, None], grid[1:, None]
+    nodes = (0.5 * (hi - lo) * t + 0.5 * (hi + lo)).ravel()
+    weights = (0.5 * (hi - lo) * w).ravel() * np.exp(-0.5 * nodes**2) * PHI0
+    return nodes, weights
+
+
+def moment_coefficient(activation: str | Activation, order: int, scale: float = 1.0) -> float:
+    """c_p(s) = E_{z~N(0,1)}[f(s z) He_p(z)], the coefficient of the order-p Gaussian moment E[y He_p(x)].
+
+    He_p is the probabilists' Hermite polynomial, not normalised (E He_p(z)^2 = p!), and the
+    activation is taken at the scale s of a weight row; for the coefficients of f in the orthonormal
+    basis h_n = He_n / sqrt(n!) at scale 1 see :func:`relulearn.hermite_coefficients`
+    (a_n = c_n(1) / sqrt(n!)).  Zhong et al. (2017) write m_p(s) for the same number.
 
     Parameters
     ----------
@@ -74,12 +169,15 @@ def hermite_coefficient(activation: str | Activation, order: int, scale: float =
 
     Notes
     -----
-    Adaptive quadrature (``scipy.integrate.quad``) on each side of the kinks of f; O(1) in the
-    data size.  Closed forms for ReLU: c_0 = s phi0, c_1 = s/2, c_2 = s phi0, c_3 = 0, c_4 = -s phi0.
+    :func:`gaussian_expectation` of f(s z) He_p(z); O(1) in the data size.  Closed forms for ReLU:
+    c_0 = s phi0, c_1 = s/2, c_2 = s phi0, c_3 = 0, c_4 = -s phi0; squared ReLU:
+    s^2 (1/2, 2 phi0, 1, 2 phi0, 0) for p = 0..4.
 
     References
     ----------
-    Spec recovery_gaussian.md §2.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
+    time", COLT 2019, §2.  K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery
+    guarantees for one-hidden-layer neural networks", ICML 2017, §5 (m_j(sigma)).
     """
     act = get_activation(activation)
     order = check_int("order", order, minimum=0)
@@ -104,16 +202,9 @@ def _builtin_coefficient(name: str, order: int, s: float) -> float:
 
 
 def _quadrature_coefficient(act: Activation, order: int, s: float) -> float:
-    def integrand(z):
-        return float(act(np.asarray(s * z))) * float(_hermite_e(order, z)) * PHI0 * math.exp(-0.5 * z * z)
-
-    points = sorted({0.0, *(float(t) / s for t in act.kinks)})
-    edges = [-np.inf, *points, np.inf]
-    total = 0.0
-    for a, b in itertools.pairwise(edges):
-        val, _ = integrate.quad(integrand, a, b, limit=200, epsabs=1e-13, epsrel=1e-12)
-        total += val
-    return float(total)
+    return float(
+        gaussian_expectation(lambda z: act(s * z) * special.eval_hermitenorm(order, z), kinks=act.kinks, scale=s)
+    )
 
 
 def first_moment(X, Y) -> np.ndarray:
@@ -261,67 +352,113 @@ def fourth_moment_contraction(X, y, g, h) -> np.ndarray:
     return M
 
 
-def _coefficients(net: TwoLayerNetwork, order: int) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(net, TwoLayerNetwork):
-        raise TypeError(f"net must be a TwoLayerNetwork, got {type(net).__name__}")
-    s = np.linalg.norm(net.V, axis=1)
+def _network_parts(net) -> tuple[np.ndarray, np.ndarray, Activation]:
+    """(U, V, activation) of any object with those attributes (a TwoLayerNetwork, or a duck)."""
+    try:
+        U, V, act = net.U, net.V, net.activation
+    except AttributeError:
+        raise TypeError(
+            f"net must be a network with attributes U, V and activation (e.g. a TwoLayerNetwork), "
+            f"got {type(net).__name__}"
+        ) from None
+    return np.asarray(U, dtype=float), np.asarray(V, dtype=float), act
+
+
+def _coefficients(V: np.ndarray, activation, order: int) -> tuple[np.ndarray, np.ndarray]:
+    s = np.linalg.norm(V, axis=1)
     if np.any(s == 0):
         raise ValueError("net has a zero row in V; its direction is undefined")
-    c = np.array([hermite_coefficient(net.activation, order, si) for si in s])
-    return c, net.V / s[:, None]
+    c = np.array([moment_coefficient(activation, order, si) for si in s])
+    return c, V / s[:, None]
 
 
-def population_first_moment(net: TwoLayerNetwork) -> np.ndarray:
+def population_first_moment(net) -> np.ndarray:
     """Closed form of E[y x^T] = sum_i c_1(s_i) u_i vbar_i^T (= U V / 2 for ReLU), shape (m, d).
 
+    Parameters
+    ----------
+    net : TwoLayerNetwork
+        Or any object with attributes ``U`` (m, k), ``V`` (k, d) and ``activation``.
+
+    Returns
+    -------
+    ndarray, shape (m, d)
+
     Notes
     -----
-    Cost O(m k d) plus k quadratures.
+    Cost O(m k d) plus k quadratures (:func:`moment_coefficient`).
 
     References
     ----------
-    Spec recovery_gaussian.md §2.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
+    time", COLT 2019, §2.
     """
-    c, Vb = _coefficients(net, 1)
-    return (net.U * c) @ Vb
+    U, V, act = _network_parts(net)
+    c, Vb = _coefficients(V, act, 1)
+    return (U * c) @ Vb
 
 
-def population_second_moment_contraction(net: TwoLayerNetwork, g) -> np.ndarray:
+def population_second_moment_contraction(net, g) -> np.ndarray:
     """Closed form of E[(g . y)(x x^T - I)] = sum_i c_2(s_i) (g . u_i) vbar_i vbar_i^T, shape (d, d).
 
+    Parameters
+    ----------
+    net : TwoLayerNetwork
+        Or any object with attributes ``U`` (m, k), ``V`` (k, d) and ``activation``.
+    g : array_like, shape (m,)
+
+    Returns
+    -------
+    ndarray, shape (d, d)
+
     Notes
     -----
-    Cost O(k d^2 + m k) plus k quadratures.
+    Cost O(k d^2 + m k) plus k quadratures (:func:`moment_coefficient`).
 
     References
     ----------
-    Spec recovery_gaussian.md §2.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
+    time", COLT 2019, §2.
     """
-    c, Vb = _coefficients(net, 2)
+    U, V, act = _network_parts(net)
+    c, Vb = _coefficients(V, act, 2)
     g = as_matrix("g", g, ndim=1)
-    if g.shape[0] != net.output_dim:
-        raise ValueError(f"g must have length m={net.output_dim}, got {g.shape[0]}")
-    w = c * (g @ net.U)
+    if g.shape[0] != U.shape[0]:
+        raise ValueError(f"g must have length m={U.shape[0]}, got {g.shape[0]}")
+    w = c * (g @ U)
     return (Vb.T * w) @ Vb
 
 
-def population_fourth_moment_contraction(net: TwoLayerNetwork, g, h) -> np.ndarray:
+def population_fourth_moment_contraction(net, g, h) -> np.ndarray:
     """Closed form of E[y He_4(x)[g, h, :, :]] for a scalar-output network, shape (d, d).
 
     Equals ``sum_i c_4(s_i) u_i (g . vbar_i)(h . vbar_i) vbar_i vbar_i^T`` (c_4 = -s phi0 for ReLU).
 
+    Parameters
+    ----------
+    net : TwoLayerNetwork
+        Scalar output (m = 1); or any object with attributes ``U`` (1, k), ``V`` (k, d) and
+        ``activation``.
+    g, h : array_like, shape (d,)
+
+    Returns
+    -------
+    ndarray, shape (d, d)
+
     Notes
     -----
-    Cost O(k d^2) plus k quadratures.
+    Cost O(k d^2) plus k quadratures (:func:`moment_coefficient`).
 
     References
     ----------
-    Spec recovery_gaussian.md §2.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
+    time", COLT 2019, §2.
     """
-    if isinstance(net, TwoLayerNetwork) and net.output_dim != 1:
-        raise ValueError(f"net must have scalar output (m=1), got m={net.output_dim}")
-    c, Vb = _coefficients(net, 4)
+    U, V, act = _network_parts(net)
+    if U.shape[0] != 1:
+        raise ValueError(f"net must have scalar output (m=1), got m={U.shape[0]}")
+    c, Vb = _coefficients(V, act, 4)
     g = as_matrix("g", g, ndim=1)
     h = as_matrix("h", h, ndim=1)
-    w = c * net.U[0] * (Vb @ g) * (Vb @ h)
+    w = c * U[0] * (Vb @ g) * (Vb @ h)
     return (Vb.T * w) @ Vb

@@ -25,16 +25,14 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ._linalg import canonical_signs
 from ._progress import progress_bar
 from ._validation import check_int, check_k, check_learner_input, check_samples, precision_tol, rng_from
 from .activations import Activation, get_activation
 from .certificates import exact_fit_status
-from .convexity import _breaks, _gaussian_expectation
 from .descent import train
-from .metrics import _check_pair
+from .moments import moment_coefficient
 from .multistart import best_of_starts
 from .network import TwoLayerNetwork
 from .recovery import ConvergenceWarning, Recovery, learner_contract
@@ -42,16 +40,13 @@ from .tensors import jennrich
 
 __all__ = [
     "TensorInit",
-    "WeightError",
     "decompose_projected_moment",
     "low_order_residuals",
     "magnitudes_and_signs",
-    "moment_constants",
     "projected_moment",
     "recover_tensor_gd",
     "second_moment_subspace",
     "tensor_initialization",
-    "weight_error",
 ]
 
 _ZERO = 1e-10
@@ -66,43 +61,14 @@ def _homogeneous(activation) -> Activation:
     return act
 
 
-def moment_constants(activation: str | Activation, sigma: float = 1.0) -> np.ndarray:
-    """``(m_1, m_2, m_3, m_4)(sigma)``, ``m_j(sigma) = E_{z~N(0,1)}[phi(sigma z) He_j(z)]``.
+def _moment_constants(act: Activation) -> np.ndarray:
+    """``(m_1, m_2, m_3, m_4)`` at unit norm: m_j = c_j(1) = E[phi(z) He_j(z)], round-off zeros set to 0.
 
-    Parameters
-    ----------
-    activation : str or Activation
-        The activation phi.
-    sigma : float
-        ``sigma > 0``, the norm of a weight vector.
-
-    Returns
-    -------
-    ndarray, shape (4,)
-        ReLU: ``sigma (1/2, 1/sqrt(2 pi), 0, -1/sqrt(2 pi))``; squared ReLU:
-        ``sigma^2 (2/sqrt(2 pi), 1, 2/sqrt(2 pi), 0)``.
-
-    Raises
-    ------
-    ValueError, TypeError
-        Unknown activation or bad sigma.
-
-    Notes
-    -----
-    Four adaptive quadratures split at the kinks; O(1).
-
-    References
-    ----------
-    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, §5.  Spec local_convexity.md §A.3.
+    :func:`relulearn.moment_coefficient` for j = 1..4 (Zhong et al. 2017, §5, write m_j(sigma));
+    values below 1e-13 in magnitude are quadrature round-off of a zero constant (m_3 of ReLU).
     """
-    act = get_activation(activation)
-    s = float(sigma)
-    if not (np.isfinite(s) and s > 0):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
-    he = (lambda z: z, lambda z: z * z - 1.0, lambda z: z**3 - 3.0 * z, lambda z: z**4 - 6.0 * z * z + 3.0)
-    vals = [_gaussian_expectation(lambda z, h=h: act(s * z) * h(z), _breaks(act, s)) for h in he]
-    return np.array([0.0 if abs(x) < 1e-13 * max(s, s**2, 1.0) else x for x in vals])
+    vals = [moment_coefficient(act, j, 1.0) for j in range(1, 5)]
+    return np.array([0.0 if abs(x) < 1e-13 else x for x in vals])
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -406,7 +372,7 @@ def magnitudes_and_signs(X, y, V, U, activation) -> tuple[np.ndarray, np.ndarray
     yv = Y[0]
     n = X.shape[1]
     p = float(act.degree)
-    m1, m2 = moment_constants(act, 1.0)[:2]
+    m1, m2 = _moment_constants(act)[:2]
     if abs(m1) < _ZERO or abs(m2) < _ZERO:
         raise ValueError(f"activation {act.name} has m_1 = {m1:.3g}, m_2 = {m2:.3g}; both must be nonzero")
     V = np.asarray(V, dtype=float)
@@ -472,7 +438,7 @@ def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu"
     d = X.shape[0]
     k = check_k(k, d)
     gen = rng_from(rng)
-    m = moment_constants(act, 1.0)
+    m = _moment_constants(act)
     if abs(m[2]) > _ZERO:
         order = 3
     elif abs(m[3]) > _ZERO:
@@ -622,67 +588,3 @@ def recover_tensor_gd(
         history=res.history,
         details=details,
     )
-
-
-@dataclass(frozen=True)
-class WeightError:
-    """The paper's success measure for scalar-output networks.
-
-    Attributes
-    ----------
-    max_relative : float
-        ``min_pi max_j ||w*_j - w_pi(j)|| / ||w*_j||`` over matchings of the hidden units.
-    signs_match : bool
-        ``v_pi(j)`` has the sign of ``v*_j`` for every j under that matching.
-    """
-
-    max_relative: float
-    signs_match: bool
-
-    def succeeded(self, tol: float = 0.01) -> bool:
-        """``max_relative <= tol`` and the signs match (the rule of Zhong et al. 2017, §7)."""
-        return bool(self.signs_match and self.max_relative <= tol)
-
-    def __repr__(self) -> str:
-        return f"WeightError(max_relative={self.max_relative:.2e}, signs_match={self.signs_match})"
-
-
-def weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> WeightError:
-    """Match hidden units and measure ``max_j ||w*_j - w_pi(j)|| / ||w*_j||`` and the signs of v.
-
-    Parameters
-    ----------
-    estimate, truth : TwoLayerNetwork
-        Scalar-output networks with the same k and d; compared as given (no rescaling), which is
-        the paper's convention with ``v in {-1, +1}``.
-
-    Returns
-    -------
-    WeightError
-
-    Raises
-    ------
-    TypeError, ValueError
-        Not networks, or different shapes.
-
-    Notes
-    -----
-    The matching is the one minimising the largest relative error (bottleneck assignment: the
-    Hungarian method on thresholded costs over the k^2 candidate thresholds).  Cost O(k^5 + k^2 d).
-
-    References
-    ----------
-    Zhong et al., ICML 2017, §7 (success rule).  Spec local_convexity.md §A.6.
-    """
-    _check_pair(estimate, truth)
-    Vt, Ve = np.asarray(truth.V), np.asarray(estimate.V)
-    C = np.linalg.norm(Vt[:, None, :] - Ve[None, :, :], axis=2) / np.linalg.norm(Vt, axis=1)[:, None]
-    best = None
-    for t in np.unique(C):
-        rows, cols = linear_sum_assignment((C > t).astype(float))
-        if np.all(C[rows, cols] <= t):
-            best = (float(t), cols)
-            break
-    t, cols = best
-    signs = bool(np.all(np.sign(np.asarray(estimate.U)[0, cols]) == np.sign(np.asarray(truth.U)[0])))
-    return WeightError(max_relative=t, signs_match=signs)

@@ -1,4 +1,4 @@
-"""Tests for relulearn.hermite (spec hermite.md)."""
+"""Tests for relulearn.hermite: Hermite coefficients, tails, dual activation, truncations."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def test_dual_activation_closed_forms_match_series_and_monte_carlo():
     assert abs(prod.mean() - H.dual_activation("relu", 0.5)) < 5 * prod.std() / math.sqrt(prod.size)
 
 
-# ------------------------------------------------------------------------------- networks, shadow
+# ------------------------------------------------------------------ truncation, vectorised tails
 def test_truncated_activation_is_the_partial_sum():
     z = np.linspace(-3, 3, 11)
     tq = H.truncated_activation("tanh", 7)
@@ -186,58 +186,6 @@ def test_truncated_activation_is_the_partial_sum():
     x, w = np.polynomial.hermite_e.hermegauss(200)
     w = w / w.sum()
     assert abs(np.dot(w, (np.tanh(x) - tq(x)) ** 2) - H.hermite_tail("tanh", 7)) < 1e-12
-
-
-def test_random_deep_network_structure():
-    net = H.random_deep_network(5, (7, 6), rng=0)
-    assert net.depth == 3 and net.widths == (5, 7, 6, 1) and net.size == 18
-    assert repr(net) == "RandomDeepNetwork(depth=3, widths=(5, 7, 6, 1), activation='normalized(relu)')"
-    X = rl.UniformSphere().sample(5, 4, rng=1)
-    assert net(X).shape == (4,)
-    sh = net.shadow(3)
-    assert sh.weights is net.weights and sh.activation.name == "normalized(relu)_q3"
-    # the depth-2 shadow of sqrt(2) ReLU with q = 2 is a quadratic: restricted to a line it is exactly
-    # fitted by a degree-2 polynomial in the line parameter
-    n2 = H.random_deep_network(4, 9, rng=2).shadow(2)
-    t = np.linspace(-2, 2, 9)
-    line = np.outer(np.ones(4), t) + np.outer(np.arange(4.0), 1 - t)
-    res = np.polynomial.polynomial.polyfit(t, n2(line), 2, full=True)[1]
-    assert res[0] < 1e-20
-
-
-def test_depth2_shadow_identity_by_monte_carlo():
-    # E_W (Psi - Psi^q)^2 = eps(q) at every x and every width (spec §2).  Each draw is a fresh network
-    # evaluated at the same x; tolerance 5 standard errors estimated from the N draws.
-    x = rl.UniformSphere().sample(6, 1, rng=0)
-    sigma = H.normalize_activation("relu")
-    for width, q in [(3, 2), (40, 4)]:
-        rng = np.random.default_rng(width)
-        gaps = np.empty(3000)
-        for t in range(gaps.size):
-            net = H.random_deep_network(6, width, rng=rng)
-            gaps[t] = (net(x)[0] - net.shadow(q)(x)[0]) ** 2
-        eps = H.hermite_tail(sigma, q)
-        se = gaps.std() / math.sqrt(gaps.size)
-        assert abs(gaps.mean() - eps) < 5 * se, (width, q, gaps.mean(), eps, se)
-        assert abs(H.shadow_gap_infinite_width(sigma, q, 2) - eps) < 1e-14
-
-
-def test_shadow_gap_output_average_is_the_conditional_expectation():
-    # E_{W^i}(W^i v)^2 = |v|^2 / d_{i-1}: average the plain gap over many fresh output rows and compare
-    # with the analytic average (tolerance: 5 standard errors over the output draws)
-    net = H.random_deep_network(8, (20, 30), rng=4)
-    X = rl.UniformSphere().sample(8, 16, rng=5)
-    analytic = H.shadow_gap(net, 3, X)
-    rng = np.random.default_rng(6)
-    vals = []
-    for _ in range(4000):
-        w = rng.standard_normal((1, 30)) / math.sqrt(30)
-        swapped = H.RandomDeepNetwork(net.weights[:-1] + (w,), net.activation)
-        vals.append(H.shadow_gap(swapped, 3, X, average_output=False))
-    vals = np.array(vals)
-    assert abs(vals.mean() - analytic) < 5 * vals.std() / math.sqrt(vals.size)
-    with pytest.raises(TypeError, match="net"):
-        H.shadow_gap("net", 3, X)
 
 
 def test_vectorised_tail_matches_scalar():
@@ -257,90 +205,6 @@ def test_vectorised_tail_matches_scalar():
     assert abs(H.hermite_tail("step", 0) - 0.25) < 1e-15  # E step^2 - a_0^2 = 1/2 - 1/4
 
 
-def test_infinite_width_recursion_matches_gaussian_monte_carlo():
-    # depth 3: at infinite width the layer-2 preactivations (U, V) of the true and shadow networks are
-    # jointly Gaussian with Var U = 1, Cov = c1, Var V = s1^2 from layer 1.  Simulate that Gaussian pair.
-    sigma = H.normalize_activation("relu")
-    q = 4
-    a = H.hermite_coefficients(sigma, q)
-    c1 = s1 = float(np.sum(a**2))  # after layer 1: c = s^2 = sum_{n<=q} a_n^2
-    g = np.random.default_rng(5).standard_normal((2, 400_000))
-    U = g[0]
-    V = c1 * g[0] + math.sqrt(s1 - c1**2) * g[1]
-    fq = H.truncated_activation(sigma, q)
-    samples = (sigma(U) - fq(V)) ** 2
-    se = samples.std() / math.sqrt(samples.size)
-    assert abs(samples.mean() - H.shadow_gap_infinite_width(sigma, q, 3)) < 5 * se
-    # spec §4 E1 values (independent prototype): 1.734e-2 and 3.610e-3
-    assert abs(H.shadow_gap_infinite_width(sigma, 4, 3) / 1.734e-2 - 1) < 1e-3
-    assert abs(H.shadow_gap_infinite_width(sigma, 16, 4) / 3.610e-3 - 1) < 1e-3
-
-
-def test_depth3_gap_approaches_infinite_width_value():
-    # wide (1024) depth-3 networks: mean gap (output layer averaged analytically) over 8 nets x 64 points
-    # within 5 standard errors (over networks) plus the O(1/width) finite-width bias bound 10 / width of the infinite-width value
-    sigma = H.normalize_activation("relu")
-    q = 4
-    X = rl.UniformSphere().sample(16, 64, rng=0)
-    per_net = []
-    for s in range(8):
-        net = H.random_deep_network(16, (1024, 1024), rng=100 + s)
-        per_net.append(H.shadow_gap(net, q, X))
-    per_net = np.array(per_net)
-    inf = H.shadow_gap_infinite_width(sigma, q, 3)
-    assert abs(per_net.mean() - inf) < 5 * per_net.std(ddof=1) / math.sqrt(8) + 10 / 1024
-
-
-# -------------------------------------------------------------------------------- regression
-def test_polynomial_regression_recovers_planted_polynomial():
-    rng = np.random.default_rng(0)
-    X = rl.UniformSphere().sample(4, 300, rng=rng)
-    Z = X / 2.0
-    y = 1.0 + 2 * Z[0] * Z[1] - Z[2] ** 3 + 0.5 * Z[3]
-    fit = H.fit_polynomial(X, y, 3)
-    assert fit.n_features == math.comb(7, 3)
-    Xt = rl.UniformSphere().sample(4, 50, rng=1)
-    Zt = Xt / 2.0
-    yt = 1.0 + 2 * Zt[0] * Zt[1] - Zt[2] ** 3 + 0.5 * Zt[3]
-    assert np.max(np.abs(fit(Xt) - yt)) < 1e-10
-    assert fit.train_mse < 1e-20
-    ridge = H.fit_polynomial(X, y[None, :], 3, ridge=1e-3)
-    assert 0 < ridge.train_mse < 1e-2
-    assert "0x" not in repr(fit) and "degree=3" in repr(fit)
-
-
-def test_best_polynomial_error_matches_spec_prediction():
-    nr = H.normalize_activation("relu")
-
-    def k(t):
-        return H.dual_activation(nr, t)
-
-    # spec §4 E2, err*(D) for i = 2 and i = 3, d = 6 (independent prototype, 4 digits)
-    np.testing.assert_allclose(
-        [H.best_polynomial_error(k, 6, D) for D in (1, 2, 4, 6)], [1.542e-1, 1.300e-2, 3.847e-3, 1.670e-3], rtol=1e-3
-    )
-    np.testing.assert_allclose(H.best_polynomial_error(lambda t: k(k(t)), 6, 4), 9.698e-3, rtol=1e-3)
-    # odd degrees add nothing at depth 2 (odd part of sqrt(2) ReLU is linear)
-    assert abs(H.best_polynomial_error(k, 6, 2) - H.best_polynomial_error(k, 6, 3)) < 1e-10
-
-
-def test_polynomial_regression_on_random_network_reaches_prediction():
-    # depth 2, width 256, d = 6, D = 2: test MSE within 5 standard errors (over test points) plus a
-    # 5 / width finite-width allowance of err*(2), averaged over 3 networks
-    nr = H.normalize_activation("relu")
-    pred = H.best_polynomial_error(lambda t: H.dual_activation(nr, t), 6, 2)
-    mses = []
-    for s in range(3):
-        net = H.random_deep_network(6, 256, rng=s)
-        X = rl.UniformSphere().sample(6, 3000, rng=10 + s)
-        Xt = rl.UniformSphere().sample(6, 2000, rng=20 + s)
-        fit = H.fit_polynomial(X, net(X), 2)
-        mses.append(np.mean((fit(Xt) - net(Xt)) ** 2))
-    # across-network spread dominates; 5 standard errors of the mean over networks, floor 20 %
-    mses = np.array(mses)
-    assert abs(mses.mean() - pred) < max(5 * mses.std(ddof=1) / math.sqrt(3), 0.2 * pred)
-
-
 # ---------------------------------------------------------------------------------- validation
 def test_input_validation_names_the_argument():
     with pytest.raises(ValueError, match="degree"):
@@ -353,20 +217,6 @@ def test_input_validation_names_the_argument():
         H.hermite_coefficients("nope", 3)
     with pytest.raises(ValueError, match="rho"):
         H.dual_activation("relu", 1.5)
-    with pytest.raises(ValueError, match="widths"):
-        H.random_deep_network(4, (), rng=0)
-    with pytest.raises(ValueError, match=r"widths\[1\]"):
-        H.random_deep_network(4, (3, 0), rng=0)
-    with pytest.raises(TypeError, match="rng"):
-        H.random_deep_network(4, 3, rng="seed")
-    with pytest.raises(ValueError, match="depth"):
-        H.shadow_gap_infinite_width("relu", 2, 1)
-    with pytest.raises(ValueError, match="X"):
-        H.random_deep_network(4, 3, rng=0)(np.ones((5, 2)))
-    with pytest.raises(ValueError, match="ridge"):
-        H.fit_polynomial(np.ones((2, 10)), np.ones(10), 1, ridge=-1.0)
-    with pytest.raises(ValueError, match="samples"):
-        H.fit_polynomial(np.ones((3, 5)), np.ones(5), 3)
     zero = rl.Activation("zero", lambda z: 0.0 * z, lambda z: 0.0 * z)
     with pytest.raises(ValueError, match="zero"):
         H.normalize_activation(zero)

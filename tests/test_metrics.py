@@ -58,3 +58,21 @@ def test_metric_accepts_a_recovery_and_validates(truth):
     with pytest.raises(TypeError, match="truth must be a TwoLayerNetwork"):
         rl.recovery_error(truth, "truth")
     assert repr(rl.recovery_error(truth, truth)) == "RecoveryError(U=0.00e+00, V=0.00e+00, prediction=0.00e+00)"
+
+
+def test_bottleneck_weight_error_permutation_and_signs():
+    truth = rl.TwoLayerNetwork(np.array([[1.0, -1.0, 1.0]]), np.eye(3, 4), "relu")
+    perm = [2, 0, 1]
+    est = rl.TwoLayerNetwork(truth.U[:, perm], truth.V[perm] * 1.001, "relu")
+    e = rl.bottleneck_weight_error(est, truth)
+    assert e.signs_match and e.max_relative == pytest.approx(0.001)
+    assert e.succeeded(0.01) and not e.succeeded(1e-4)
+    flipped = rl.TwoLayerNetwork(-truth.U, truth.V, "relu")
+    assert not rl.bottleneck_weight_error(flipped, truth).succeeded()
+    with pytest.raises(TypeError, match="estimate"):
+        rl.bottleneck_weight_error("x", truth)
+
+
+def test_loglog_slope_is_the_fitted_exponent():
+    assert rl.loglog_slope([1, 10, 100], [3, 30, 300]) == pytest.approx(1.0)
+    assert rl.loglog_slope([1, 4, 16], [1, 0.5, 0.25]) == pytest.approx(-0.5)

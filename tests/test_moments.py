@@ -13,7 +13,9 @@ from relulearn.moments import (
     PHI0,
     first_moment,
     fourth_moment_contraction,
-    hermite_coefficient,
+    gaussian_expectation,
+    gaussian_rule,
+    moment_coefficient,
     population_first_moment,
     population_fourth_moment_contraction,
     population_second_moment_contraction,
@@ -23,39 +25,39 @@ from relulearn.moments import (
 
 
 @pytest.mark.parametrize("s", [0.3, 1.0, 1.7])
-def test_relu_hermite_coefficients_closed_forms(s):
+def test_relu_moment_coefficients_closed_forms(s):
     # E relu(sz) = s phi0, E relu(sz) z = s/2, E relu(sz) He2 = s phi0, He3: 0, He4: -s phi0,
-    # He6: 3 s phi0 ((2j-3)!! with j = 3) -- spec §2.  Quadrature is accurate to ~1e-12.
+    # He6: 3 s phi0 ((2j-3)!! with j = 3; Bakshi et al. 2019, §2).  Quadrature is accurate to ~1e-12.
     expected = {0: s * PHI0, 1: s / 2, 2: s * PHI0, 3: 0.0, 4: -s * PHI0, 6: 3 * s * PHI0}
     for p, val in expected.items():
-        assert hermite_coefficient("relu", p, s) == pytest.approx(val, abs=1e-10)
+        assert moment_coefficient("relu", p, s) == pytest.approx(val, abs=1e-10)
 
 
 def test_other_rectified_coefficients():
     s = 1.3
-    assert hermite_coefficient("squared_relu", 1, s) == pytest.approx(2 * s**2 * PHI0, abs=1e-10)
-    assert hermite_coefficient("squared_relu", 2, s) == pytest.approx(s**2, abs=1e-10)
+    assert moment_coefficient("squared_relu", 1, s) == pytest.approx(2 * s**2 * PHI0, abs=1e-10)
+    assert moment_coefficient("squared_relu", 2, s) == pytest.approx(s**2, abs=1e-10)
     # step: c_2 = 0 and c_3 = -phi0 (spec §2: use the lowest nonzero order >= 2)
-    assert hermite_coefficient("step", 2) == pytest.approx(0.0, abs=1e-10)
-    assert hermite_coefficient("step", 3) == pytest.approx(-PHI0, abs=1e-10)
+    assert moment_coefficient("step", 2) == pytest.approx(0.0, abs=1e-10)
+    assert moment_coefficient("step", 3) == pytest.approx(-PHI0, abs=1e-10)
 
 
-def test_hermite_coefficient_matches_monte_carlo():
+def test_moment_coefficient_matches_monte_carlo():
     rng = np.random.default_rng(0)
     z = rng.standard_normal(1_000_000)
     for name, p in [("softplus", 2), ("tanh", 3), ("squared_relu", 4)]:
         vals = rl.get_activation(name)(0.8 * z) * np.polynomial.hermite_e.hermeval(z, [0] * p + [1])
         se = vals.std() / math.sqrt(z.size)  # 5 standard errors of the Monte Carlo mean
-        assert abs(vals.mean() - hermite_coefficient(name, p, 0.8)) < 5 * se
+        assert abs(vals.mean() - moment_coefficient(name, p, 0.8)) < 5 * se
 
 
-def test_hermite_coefficient_validation():
+def test_moment_coefficient_validation():
     with pytest.raises(ValueError, match="scale"):
-        hermite_coefficient("relu", 2, -1.0)
+        moment_coefficient("relu", 2, -1.0)
     with pytest.raises(ValueError, match="order"):
-        hermite_coefficient("relu", -1)
+        moment_coefficient("relu", -1)
     with pytest.raises(TypeError, match="order"):
-        hermite_coefficient("relu", 1.5)
+        moment_coefficient("relu", 1.5)
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +156,32 @@ def test_moment_validation():
         fourth_moment_contraction(X, np.zeros((2, 5)), np.zeros(3), np.zeros(3))
     with pytest.raises(TypeError, match="net"):
         population_first_moment("net")
+
+
+def test_population_moments_take_any_object_with_U_V_activation():
+    # moments needs no network type: a duck with U, V and activation gives the same closed forms
+    from types import SimpleNamespace
+
+    net = rl.planted_network(6, 3, 1, rng=3)
+    duck = SimpleNamespace(U=net.U, V=net.V, activation=net.activation)
+    g, h = np.ones(6), np.arange(6.0)
+    assert np.array_equal(population_first_moment(duck), population_first_moment(net))
+    assert np.array_equal(
+        population_second_moment_contraction(duck, [1.0]), population_second_moment_contraction(net, [1.0])
+    )
+    assert np.array_equal(
+        population_fourth_moment_contraction(duck, g, h), population_fourth_moment_contraction(net, g, h)
+    )
+
+
+def test_the_two_gaussian_rules_agree_with_each_other_and_with_hermite_coefficients():
+    # gaussian_expectation (adaptive) and gaussian_rule (fixed Gauss-Legendre) are independent
+    # quadratures of the same integrals: E[z^4] = 3, E|z| = 2 phi0, and a_n = c_n(1) / sqrt(n!)
+    assert gaussian_expectation(lambda z: z**4) == pytest.approx(3.0, abs=1e-13)
+    assert gaussian_expectation(np.abs, kinks=(0.0,)) == pytest.approx(2 * PHI0, abs=1e-14)
+    nodes, weights = gaussian_rule((0.0,), 10)
+    assert weights @ np.abs(nodes) == pytest.approx(2 * PHI0, abs=1e-14)
+    for name in ("tanh", "relu", "softplus"):
+        a = rl.hermite_coefficients(name, 6)
+        c = np.array([moment_coefficient(name, n, 1.0) / math.sqrt(math.factorial(n)) for n in range(7)])
+        assert np.max(np.abs(a - c)) < 1e-12, name
