@@ -31,17 +31,14 @@ from .convexity import (
 )
 from .descent import loss_gradients, squared_loss, train
 from .exact import (
-    MomentEstimate,
     UnitRows,
     ZeroSetCertificate,
     candidate_zero_sets,
     certify_zero_set,
     find_unit_rows,
     label_row_space,
-    moment_estimate,
     recover_exact,
     solve_input_weights,
-    solve_output_weights,
 )
 from .hardness import (
     FitSearch,
@@ -72,6 +69,14 @@ from .hermite import (
     shadow_gap_infinite_width,
     truncated_activation,
 )
+from .initialisation import (
+    LowRankEstimate,
+    MomentEstimate,
+    decompose_moment_pair,
+    hidden_span,
+    low_rank_moment_estimate,
+    moment_estimate,
+)
 from .inputs import (
     SYMMETRIC_LAWS,
     CenteredExponential,
@@ -86,16 +91,7 @@ from .inputs import (
     UniformSphere,
     sample,
 )
-from .lowrank import (
-    LowRankEstimate,
-    RegressionResult,
-    decompose_projected_moments,
-    hidden_span,
-    low_rank_moment_estimate,
-    projected_hermite4,
-    recover_low_rank,
-    sign_pattern_regression,
-)
+from .lowrank import recover_low_rank
 from .metrics import RecoveryError, canonical_form, is_exact, match_units, matched, recovery_error
 from .moments import (
     PHI0,
@@ -105,14 +101,17 @@ from .moments import (
     population_first_moment,
     population_fourth_moment_contraction,
     population_second_moment_contraction,
+    projected_moment,
     projected_second_moment,
     second_moment_contraction,
+    second_order_moments,
 )
 from .multistart import StartsResult, best_of_starts, choose_with_margin
 from .network import TwoLayerNetwork, planted_network
-from .noisy import alternating_refinement, fit_output_layer, recover_noisy
+from .noisy import recover_noisy
 from .plotting import plot_success_vs_n, series_text, use_style
 from .recovery import Certificate, Recovery, RecoveryFailed
+from .sign_patterns import RegressionResult, alternating_refinement, fit_output_layer, sign_pattern_regression
 from .symmetric import (
     DetectorNullSpace,
     LinearPart,
@@ -127,11 +126,10 @@ from .symmetric import (
 from .tensor_init import (
     TensorInit,
     WeightError,
-    decompose_projected_moment,
+    decompose_symmetric_tensor,
     low_order_residuals,
     magnitudes_and_signs,
     moment_constants,
-    projected_moment,
     recover_tensor_gd,
     second_moment_subspace,
     tensor_initialization,
@@ -191,8 +189,8 @@ __all__ = [
     "canonical_form",
     "certify_zero_set",
     "choose_with_margin",
-    "decompose_projected_moment",
-    "decompose_projected_moments",
+    "decompose_moment_pair",
+    "decompose_symmetric_tensor",
     "detector_null_space",
     "detector_operator",
     "dual_activation",
@@ -235,7 +233,6 @@ __all__ = [
     "population_fourth_moment_contraction",
     "population_hessian",
     "population_second_moment_contraction",
-    "projected_hermite4",
     "projected_moment",
     "projected_second_moment",
     "pure_neuron_detectors",
@@ -254,6 +251,7 @@ __all__ = [
     "second_moment",
     "second_moment_contraction",
     "second_moment_subspace",
+    "second_order_moments",
     "series_text",
     "set_splitting_instance",
     "shadow_gap",
@@ -264,7 +262,6 @@ __all__ = [
     "smallest_hessian_eigenvalue",
     "softplus",
     "solve_input_weights",
-    "solve_output_weights",
     "splitting_witness",
     "squared_loss",
     "squared_relu",

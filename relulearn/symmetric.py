@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._linalg import canonical_signs
+from ._linalg import lstsq, output_layer, relative_residual, top_subspace
 from ._validation import as_matrix, check_int, check_k, check_samples, rng_from
 from .network import TwoLayerNetwork
 from .recovery import Certificate, Recovery
@@ -479,9 +479,9 @@ def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _output_layer(X, Y, W):
-    H = np.maximum(W @ X, 0.0)
-    sol, *_ = np.linalg.lstsq(H.T, Y.T, rcond=None)
-    return sol.T
+    """Least-squares output weights for the recovered rows W (pivoted QR if relu(W X) has dependent rows)."""
+    A = output_layer(X, Y, W)
+    return lstsq(np.maximum(W @ X, 0.0).T, Y.T).T if A is None else A
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,8 +559,7 @@ def recover_symmetric(
     gen = rng_from(rng)
 
     lin = linear_part(X, Y)
-    Pfull, _, _ = np.linalg.svd(lin.B, full_matrices=False)
-    P = canonical_signs(Pfull[:, :k])
+    P = top_subspace(lin.B, k)
     Yt = P.T @ Y
     Bt = P.T @ lin.B
     T = detector_operator(X, Yt, Bt)
@@ -569,7 +568,7 @@ def recover_symmetric(
     W, c = weights_from_detectors(R, Yt, Bt)
     A = _output_layer(X, Y, W)
     net = TwoLayerNetwork(A, W)
-    residual = float(np.linalg.norm(Y - net(X)) / max(np.linalg.norm(Y), np.finfo(float).tiny))
+    residual = relative_residual(X, Y, A, W)
     Z3 = (W @ X) ** 3
     skew_z = Z3.mean(axis=1) / np.maximum(Z3.std(axis=1) / np.sqrt(n), np.finfo(float).tiny)
     reasons = []
