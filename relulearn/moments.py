@@ -36,6 +36,7 @@ __all__ = [
     "first_moment",
     "fourth_moment_contraction",
     "hermite_coefficient",
+    "low_order_residuals",
     "population_first_moment",
     "population_fourth_moment_contraction",
     "population_second_moment_contraction",
@@ -393,6 +394,51 @@ def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
     m = Z @ yv / n
     T -= np.einsum("a,bc->abc", m, eye) + np.einsum("b,ac->abc", m, eye) + np.einsum("c,ab->abc", m, eye)
     return T
+
+
+def low_order_residuals(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Labels with their degree-0, 1 and 2 Hermite components removed (control variates).
+
+    Parameters
+    ----------
+    X : array_like, shape (d, n)
+        Gaussian inputs.
+    y : array_like, shape (n,) or (1, n)
+        Scalar labels.
+
+    Returns
+    -------
+    y1 : ndarray, shape (n,)
+        ``y - mean(y) - M1 . x``, with ``M1 = E_n[(y - mean y) x]``.
+    y2 : ndarray, shape (n,)
+        ``y1 - (x^T M2 x - tr M2) / 2``, with ``M2 = E_n[y1 (x x^T - I)]``.
+    M1 : ndarray, shape (d,)
+    M2 : ndarray, shape (d, d)
+
+    Notes
+    -----
+    Under N(0, I) the Hermite tensor ``He_j(x)`` is orthogonal to every polynomial of degree
+    below j, so ``E[y He_j(x)] = E[(y - q(x)) He_j(x)]`` for any q of degree < j: the moment
+    estimators keep their mean (up to an O(1/n) bias from estimating q on the same samples) while
+    their variance drops to that of the label's high-degree part.  For ReLU the degree <= 2 part
+    carries about 98% of ``E[y^2]``, which shrinks the standard error of the M_4 estimate about
+    seven-fold.  Cost O(n d^2).
+
+    References
+    ----------
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for one-hidden-layer neural
+    networks", ICML 2017, PMLR 70:4140-4149, §5 (the moments M_j).
+    """
+    X, Y = check_samples(X, y)
+    if Y.shape[0] != 1:
+        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
+    n = X.shape[1]
+    y0 = Y[0] - np.mean(Y[0])
+    M1 = X @ y0 / n
+    y1 = y0 - M1 @ X
+    M2 = second_moment_contraction(X, y1, np.ones(1))
+    quad = 0.5 * (np.einsum("an,ab,bn->n", X, M2, X, optimize=True) - np.trace(M2))
+    return y1, y1 - quad, M1, M2
 
 
 def _hermite4(X: np.ndarray, y: np.ndarray, P: np.ndarray, w: np.ndarray | None) -> np.ndarray:

@@ -32,7 +32,7 @@ from .activations import Activation, get_activation
 from .convexity import _breaks, _gaussian_expectation
 from .descent import train
 from .metrics import _check_pair
-from .moments import projected_moment, second_moment_contraction
+from .moments import low_order_residuals, projected_moment, second_moment_contraction
 from .multistart import best_of_starts
 from .network import TwoLayerNetwork
 from .recovery import Recovery
@@ -42,7 +42,6 @@ __all__ = [
     "TensorInit",
     "WeightError",
     "decompose_symmetric_tensor",
-    "low_order_residuals",
     "magnitudes_and_signs",
     "moment_constants",
     "recover_tensor_gd",
@@ -133,51 +132,6 @@ class TensorInit:
     def __repr__(self) -> str:
         k, d = self.network.V.shape
         return f"TensorInit(d={d}, k={k}, third_order=M{self.third_order}, gap={self.gap:.2g})"
-
-
-def low_order_residuals(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Labels with their degree-0, 1 and 2 Hermite components removed (control variates).
-
-    Parameters
-    ----------
-    X : array_like, shape (d, n)
-        Gaussian inputs.
-    y : array_like, shape (n,) or (1, n)
-        Scalar labels.
-
-    Returns
-    -------
-    y1 : ndarray, shape (n,)
-        ``y - mean(y) - M1 . x``, with ``M1 = E_n[(y - mean y) x]``.
-    y2 : ndarray, shape (n,)
-        ``y1 - (x^T M2 x - tr M2) / 2``, with ``M2 = E_n[y1 (x x^T - I)]``.
-    M1 : ndarray, shape (d,)
-    M2 : ndarray, shape (d, d)
-
-    Notes
-    -----
-    Under N(0, I) the Hermite tensor ``He_j(x)`` is orthogonal to every polynomial of degree
-    below j, so ``E[y He_j(x)] = E[(y - q(x)) He_j(x)]`` for any q of degree < j: the moment
-    estimators keep their mean (up to an O(1/n) bias from estimating q on the same samples) while
-    their variance drops to that of the label's high-degree part.  For ReLU the degree <= 2 part
-    carries about 98% of ``E[y^2]``, which shrinks the standard error of the M_4 estimate about
-    seven-fold.  Cost O(n d^2).
-
-    References
-    ----------
-    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for one-hidden-layer neural
-    networks", ICML 2017, PMLR 70:4140-4149, §5 (the moments M_j).
-    """
-    X, Y = check_samples(X, y)
-    if Y.shape[0] != 1:
-        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
-    n = X.shape[1]
-    y0 = Y[0] - np.mean(Y[0])
-    M1 = X @ y0 / n
-    y1 = y0 - M1 @ X
-    M2 = second_moment_contraction(X, y1, np.ones(1))
-    quad = 0.5 * (np.einsum("an,ab,bn->n", X, M2, X, optimize=True) - np.trace(M2))
-    return y1, y1 - quad, M1, M2
 
 
 def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -389,7 +343,7 @@ def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu"
     Notes
     -----
     All moments use all samples (no sample splitting, as in the paper's experiments).  M_2 and
-    the third-order moment are estimated from :func:`low_order_residuals` (control variates that
+    the third-order moment are estimated from :func:`relulearn.low_order_residuals` (control variates that
     keep their means and cut their variance).
     Cost O(n d^2 + n k^3 + d^3).
 
