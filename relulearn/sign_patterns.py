@@ -5,7 +5,8 @@ blocks ``W_i = u_i v_i^T``: ``y_j = sum_i D_ij W_i x_j``. :func:`sign_pattern_re
 squares on the samples where every unit is confidently signed and takes the rank-one factors of the blocks;
 a few rounds correct the remaining wrong signs (noiseless and with correct patterns it is exact to round-off).
 :func:`alternating_refinement` solves for V given U with the patterns frozen, then for U (a Gauss-Newton step
-of the squared loss with the kinks frozen).
+of the squared loss with the kinks frozen); its U step, :func:`fit_output_layer` (least-squares output weights
+for given hidden weights), is the one public output-layer fit of the package.
 
 The learners :func:`relulearn.recover_low_rank` and :func:`relulearn.recover_noisy` call the trusted inner
 steps :func:`regress_sign_patterns` and :func:`refine_alternating` (no input checks) after checking their own
