@@ -20,6 +20,7 @@ from .activations import (
     step,
     tanh,
 )
+from .certificates import cross_fit_certificate, exact_fit_status, signal_pvalues, specification_pvalue
 from .convexity import (
     ActivationProperties,
     activation_properties,
@@ -38,17 +39,14 @@ from .deep import (
 )
 from .descent import loss_gradients, squared_loss, train
 from .exact import (
-    MomentEstimate,
     UnitRows,
     ZeroSetCertificate,
     candidate_zero_sets,
     certify_zero_set,
     find_unit_rows,
     label_row_space,
-    moment_estimate,
     recover_exact,
     solve_input_weights,
-    solve_output_weights,
 )
 from .hardness import (
     FitSearch,
@@ -71,6 +69,14 @@ from .hermite import (
     second_moment,
     truncated_activation,
 )
+from .initialisation import (
+    LowRankEstimate,
+    MomentEstimate,
+    decompose_moment_pair,
+    hidden_span,
+    low_rank_moment_estimate,
+    moment_estimate,
+)
 from .inputs import (
     SYMMETRIC_LAWS,
     CenteredExponential,
@@ -85,16 +91,8 @@ from .inputs import (
     UniformSphere,
     sample,
 )
-from .lowrank import (
-    LowRankEstimate,
-    RegressionResult,
-    decompose_projected_moments,
-    hidden_span,
-    low_rank_moment_estimate,
-    projected_hermite4,
-    recover_low_rank,
-    sign_pattern_regression,
-)
+from .learners import LEARNERS, LearnerSpec, get_learner
+from .lowrank import recover_low_rank
 from .metrics import (
     BottleneckWeightError,
     RecoveryError,
@@ -112,19 +110,21 @@ from .moments import (
     fourth_moment_contraction,
     gaussian_expectation,
     gaussian_rule,
+    low_order_residuals,
     moment_coefficient,
     population_first_moment,
     population_fourth_moment_contraction,
     population_second_moment_contraction,
+    projected_moment,
     projected_second_moment,
     second_moment_contraction,
+    second_order_moments,
 )
 from .multistart import StartsResult, best_of_starts, choose_with_margin
 from .network import TwoLayerNetwork, planted_network
-from .noisy import alternating_refinement, fit_output_layer, recover_noisy
+from .noisy import recover_noisy
 from .plotting import plot_success_vs_n, series_text, use_style
-from .certificates import cross_fit_certificate, exact_fit_status, signal_pvalues, specification_pvalue
-from .learners import LEARNERS, LearnerSpec, get_learner
+from .polynomial import PolynomialFit, fit_polynomial, monomial_features
 from .recovery import (
     STATUSES,
     Certificate,
@@ -135,7 +135,7 @@ from .recovery import (
     RelulearnWarning,
     StatisticalCertificate,
 )
-from .polynomial import PolynomialFit, fit_polynomial, monomial_features
+from .sign_patterns import RegressionResult, alternating_refinement, fit_output_layer, sign_pattern_regression
 from .symmetric import (
     DetectorNullSpace,
     LinearPart,
@@ -149,10 +149,8 @@ from .symmetric import (
 )
 from .tensor_init import (
     TensorInit,
-    decompose_projected_moment,
-    low_order_residuals,
+    decompose_symmetric_tensor,
     magnitudes_and_signs,
-    projected_moment,
     recover_tensor_gd,
     second_moment_subspace,
     tensor_initialization,
@@ -164,27 +162,18 @@ __version__ = "0.2.0"
 # the public names: everything imported above (one list, so that `from relulearn import *` and
 # linters see the re-exports)
 __all__ = [
-    "STATUSES",
-    "ConvergenceWarning",
-    "NumericalWarning",
-    "RelulearnWarning",
-    "StatisticalCertificate",
-    "LEARNERS",
-    "LearnerSpec",
-    "get_learner",
-    "cross_fit_certificate",
-    "exact_fit_status",
-    "signal_pvalues",
-    "specification_pvalue",
     "ACTIVATION_NAMES",
+    "LEARNERS",
     "PHI0",
     "RELU_TAIL_CONSTANT",
+    "STATUSES",
     "SYMMETRIC_LAWS",
     "Activation",
     "ActivationProperties",
     "BottleneckWeightError",
     "CenteredExponential",
     "Certificate",
+    "ConvergenceWarning",
     "DetectorNullSpace",
     "FitSearch",
     "Gaussian",
@@ -192,18 +181,22 @@ __all__ = [
     "InputLaw",
     "JennrichResult",
     "Laplace",
+    "LearnerSpec",
     "LinearPart",
     "LowRankEstimate",
     "MomentEstimate",
     "NormalizedActivation",
+    "NumericalWarning",
     "PolynomialFit",
     "RandomDeepNetwork",
     "Recovery",
     "RecoveryError",
     "RecoveryFailed",
     "RegressionResult",
+    "RelulearnWarning",
     "Samples",
     "StartsResult",
+    "StatisticalCertificate",
     "StudentT",
     "TensorInit",
     "TwoLayerNetwork",
@@ -224,14 +217,16 @@ __all__ = [
     "canonical_form",
     "certify_zero_set",
     "choose_with_margin",
-    "decompose_projected_moment",
-    "decompose_projected_moments",
+    "cross_fit_certificate",
+    "decompose_moment_pair",
+    "decompose_symmetric_tensor",
     "detector_null_space",
     "detector_operator",
     "dual_activation",
     "erf",
     "even_odd_split",
     "exact_fit_search",
+    "exact_fit_status",
     "find_exact_fit",
     "find_unit_rows",
     "first_moment",
@@ -241,6 +236,7 @@ __all__ = [
     "gaussian_expectation",
     "gaussian_rule",
     "get_activation",
+    "get_learner",
     "hermite_coefficients",
     "hermite_functions",
     "hermite_tail",
@@ -270,7 +266,6 @@ __all__ = [
     "population_fourth_moment_contraction",
     "population_hessian",
     "population_second_moment_contraction",
-    "projected_hermite4",
     "projected_moment",
     "projected_second_moment",
     "pure_neuron_detectors",
@@ -289,17 +284,19 @@ __all__ = [
     "second_moment",
     "second_moment_contraction",
     "second_moment_subspace",
+    "second_order_moments",
     "series_text",
     "set_splitting_instance",
     "shadow_gap",
     "shadow_gap_infinite_width",
     "sigmoid",
     "sign_pattern_regression",
+    "signal_pvalues",
     "simultaneous_diagonalization",
     "smallest_hessian_eigenvalue",
     "softplus",
     "solve_input_weights",
-    "solve_output_weights",
+    "specification_pvalue",
     "splitting_witness",
     "squared_loss",
     "squared_relu",

@@ -18,11 +18,11 @@ import numpy as np
 
 from ._validation import check_int
 from .descent import train
-from .polynomial import fit_polynomial
 from .inputs import Gaussian, InputLaw, sample
 from .learners import LEARNERS, LearnerSpec
 from .metrics import recovery_error
 from .network import TwoLayerNetwork, planted_network
+from .polynomial import fit_polynomial
 from .recovery import Recovery, RelulearnWarning
 
 __all__ = [

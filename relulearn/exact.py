@@ -1,19 +1,19 @@
 """Exact recovery of a noiseless two-layer rectified network (Gaussian inputs, rank(U*) = k).
 
-The algorithm of Bakshi, Jayaram and Woodruff (COLT 2019), one public function per step, plus the
-sample-efficient certificate search of spec §11:
+The algorithm of Bakshi, Jayaram and Woodruff (COLT 2019), one public function per step, plus a
+sample-efficient certificate search (candidate zero sets verified one by one; not in the paper):
 
-1. :func:`moment_estimate`: Gaussian moments (M1, projected T2) -> Jennrich -> approximate
-   directions, output weights and signs (spec §3, Steps 1-3).
+1. :func:`relulearn.moment_estimate` (in :mod:`relulearn.initialisation`): Gaussian moments (M1, projected
+   T2) -> Jennrich -> approximate directions, output weights and signs.
 2. :func:`label_row_space`: the top-k right singular vectors of Y; when rank(U*) = k, the row span
-   of Y is exactly the row span of f(V* X) (spec §3, Step 4).
+   of Y is exactly the row span of f(V* X).
 3. :func:`certify_zero_set`: the null vector of Q[S, :] for a candidate zero set S, with the
    smallest and next singular values (the certificate).
 4. :func:`candidate_zero_sets` / :func:`find_unit_rows`: candidate zero sets from the moment
    estimate (most confident negatives), random subsets, or the vertices of a small linear programme,
    each verified by :func:`certify_zero_set`; the result is F = Lambda Pi f(V* X) exactly.
-5. :func:`solve_output_weights`: U = Y F^+ (Step 5).
-6. :func:`solve_input_weights`: V from the active samples of each row of F (Step 6).
+5. :func:`solve_input_weights`: V from the active samples of each row of F.
+6. U = Y f(V X)^+ by least squares (:func:`relulearn.fit_output_layer`).
 7. :func:`recover_exact`: everything, with a final residual check on all the data.
 
 How failure is reported: :func:`recover_exact` raises :class:`~relulearn.RecoveryFailed` when a step
@@ -21,6 +21,11 @@ cannot be completed (labels of rank < k, no certified zero set for some unit, to
 samples); with ``on_failure="certificate"`` it returns instead the moment estimate with
 ``certificate.ok == False`` and the reason.  A network is returned with ``certificate.ok == True``
 only when every unit's zero set is certified and the residual on all samples is below ``tol``.
+
+References
+----------
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
+   time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019.
 """
 
 from __future__ import annotations
@@ -28,162 +33,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor as _cho_factor
-from scipy.linalg import cho_solve as _cho_solve
 from scipy.linalg import lstsq as _lstsq
 from scipy.optimize import linprog
 
-from ._linalg import canonical_signs
+from ._linalg import lstsq, output_layer, relative_residual, solve_normal_equations
 from ._progress import progress_bar
-from ._validation import as_matrix, check_int, check_k, check_learner_input, check_samples, precision_tol, rng_from
+from ._validation import as_matrix, check_int, check_learner_input, precision_tol, rng_from
 from .activations import Activation, get_activation
+from .initialisation import moment_estimate
 from .lowrank import recover_low_rank
-from .moments import first_moment, moment_coefficient, projected_second_moment
 from .network import TwoLayerNetwork
 from .recovery import Certificate, Recovery, RecoveryFailed, learner_contract
-from .tensors import jennrich, top_subspace
 
 __all__ = [
-    "MomentEstimate",
     "UnitRows",
     "ZeroSetCertificate",
     "candidate_zero_sets",
     "certify_zero_set",
     "find_unit_rows",
     "label_row_space",
-    "moment_estimate",
     "recover_exact",
     "solve_input_weights",
-    "solve_output_weights",
 ]
 
 _REFS = "Bakshi, Jayaram, Woodruff, COLT 2019"
-
-
-# ----------------------------------------------------------------------------------------------
-# Step 1-3: moments and Jennrich
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class MomentEstimate:
-    """Approximate network from the moment route (spec §3, Steps 1-3).
-
-    Attributes
-    ----------
-    directions : ndarray, shape (k, d)
-        Unit rows, estimates of vbar_i = V*_i / ||V*_i|| (signs from M1).
-    U : ndarray, shape (m, k)
-        Estimated canonical output weights c_2-scaled back (exact in the population for ReLU).
-    subspace : ndarray, shape (d, k)
-        Orthonormal basis of the estimated span of the rows of V* (top-k of M1).
-    gap : float
-        Eigen-gap of Jennrich's kept draw.
-    """
-
-    directions: np.ndarray
-    U: np.ndarray
-    subspace: np.ndarray
-    gap: float
-
-    @property
-    def network(self) -> TwoLayerNetwork:
-        """The approximate network (U, directions) with a ReLU activation."""
-        return TwoLayerNetwork(self.U, self.directions, "relu")
-
-    def __repr__(self) -> str:
-        k, d = self.directions.shape
-        return f"MomentEstimate(d={d}, k={k}, m={self.U.shape[0]}, gap={self.gap:.2e})"
-
-
-def moment_estimate(
-    X, Y, k: int, *, activation: str | Activation = "relu", rng=None, n_draws: int = 8
-) -> MomentEstimate:
-    """Approximate directions and output weights from Gaussian moments (spec §3 Steps 1-3).
-
-    Parameters
-    ----------
-    X : array_like, shape (d, n)
-        Gaussian inputs N(0, I_d).
-    Y : array_like, shape (m, n) or (n,)
-        Labels ``U* f(V* X) (+ mean-zero noise)``.
-    k : int
-        Number of hidden units, ``k <= d``.
-    activation : str or Activation
-        Used only for the moment coefficients c_1(1), c_2(1) (signs and scale of U).
-    rng : int or Generator
-        Randomness of Jennrich's contractions.
-    n_draws : int
-        Jennrich draws, the best separated one is kept.
-
-    Returns
-    -------
-    MomentEstimate
-
-    Raises
-    ------
-    ValueError, TypeError
-        Invalid inputs.
-
-    Notes
-    -----
-    M1 = Y X^T / n gives the span P (d x k) of the rows of V* (needs rank(U*) = k; with m < k the
-    span of M1 has dimension m only, see spec §4).  When m > k the labels are first projected on
-    their top-k left singular space E (m x k).  T2 projected on P (k x k x k) is decomposed by
-    Jennrich over the label mode, keeping the draw whose components fit T2 best (least squares);
-    U follows by least squares on the unfolding of T2 and the signs
-    by least squares on M1 P.  Cost O(n m d + n m^2 + n d k + n k^3) for the moments plus
-    O(n_draws k^5) for the small least-squares fits.
-
-    References
-    ----------
-    Bakshi, Jayaram, Woodruff, COLT 2019; spec recovery_gaussian.md §2, §3 (Steps 1-3), §10.
-    """
-    X, Y = check_samples(X, Y, min_samples=2)
-    d = X.shape[0]
-    m = Y.shape[0]
-    k = check_k(k, d)
-    act = get_activation(activation)
-    gen = rng_from(rng)
-    M1 = first_moment(X, Y)
-    E = None
-    if m > k:  # the labels live in a k-dimensional space (rank(U*) = k): work with E^T Y
-        E = top_subspace(Y @ Y.T, k)  # (m, k), cost O(n m^2)
-        Y, M1, m = E.T @ Y, E.T @ M1, k
-    r = min(k, m)
-    P = top_subspace(M1.T, r)  # d x r, span of the rows of V* when m >= k
-    if r < k:  # fill up with the next directions of M1^T M1 and T2 (best effort, spec §4)
-        P = np.linalg.qr(np.hstack([P, gen.standard_normal((d, k - r))]))[0]
-    T = projected_second_moment(X, Y, P)  # m x k x k
-    if m >= 2 or k == 1:
-        T1 = T.reshape(m, k * k)
-
-        def fit(B):  # minus the relative residual of T ~ sum_i w_i (x) b_i (x) b_i, W by least squares
-            B2 = np.stack([np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
-            W = np.linalg.lstsq(B2, T1.T, rcond=None)[0]
-            return -float(np.linalg.norm(B2 @ W - T1.T) / max(np.linalg.norm(T1), np.finfo(float).tiny))
-
-        res = jennrich(lambda g: np.tensordot(g, T, axes=1), m, k, rng=gen, n_draws=n_draws, score=fit)
-        B, gap = res.components, res.gap
-    else:  # scalar labels: eigenvectors of the single k x k slice (needs a simple spectrum)
-        _, evecs = np.linalg.eigh((T[0] + T[0].T) / 2)
-        B, gap = canonical_signs(evecs), 0.0
-    # output weights: T_(1) (m x k^2) ~ W (m x k) [vec(b_i b_i^T)]^T
-    B2 = np.stack([np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
-    W = T.reshape(m, k * k) @ np.linalg.pinv(B2.T)
-    c1, c2 = moment_coefficient(act, 1), moment_coefficient(act, 2)
-    # signs: M1 P (m x k) ~ sum_i alpha_i W_i b_i^T, alpha_i = sigma_i c1 / c2
-    A = np.stack([np.outer(W[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
-    alpha = np.linalg.lstsq(A, (M1 @ P).ravel(), rcond=None)[0]
-    ratio = c1 / c2 if c2 != 0 else 1.0
-    sigma = np.sign(alpha * np.sign(ratio))
-    sigma[sigma == 0] = 1.0
-    directions = (P @ B * sigma).T
-    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    U = W / c2 if c2 != 0 else W
-    if E is not None:
-        U = E @ U
-    return MomentEstimate(directions=directions, U=U, subspace=P, gap=float(gap))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -220,7 +93,9 @@ def label_row_space(Y, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    Bakshi, Jayaram, Woodruff, COLT 2019; spec recovery_gaussian.md §3 Step 4.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
+    COLT 2019, PMLR 99:195-268 (the row span
+    of the labels in the exact algorithm).
     """
     Yarr = np.asarray(Y, dtype=float) if not isinstance(Y, (str, bytes)) else Y
     if isinstance(Yarr, np.ndarray) and Yarr.ndim == 1:
@@ -301,7 +176,9 @@ def certify_zero_set(Q, S, *, tol: float = 1e-9) -> ZeroSetCertificate:
 
     References
     ----------
-    Bakshi, Jayaram, Woodruff, COLT 2019; spec recovery_gaussian.md §3 Step 4 and §11.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
+    COLT 2019, PMLR 99:195-268 (zero sets
+    in the row span; the singular-value certificate is ours).
     """
     Q = as_matrix("Q", Q)
     n, k = Q.shape
@@ -362,11 +239,13 @@ def candidate_zero_sets(
 
     Notes
     -----
-    Ranking by cosine (v.x_j / ||x_j||) rather than thresholding (spec §10).  Cost O(n d k) once.
+    Ranking by cosine (v.x_j / ||x_j||) rather than thresholding (robust to the scale of the moment estimate).  Cost O(n d k) once.
 
     References
     ----------
-    Spec recovery_gaussian.md §3 Step 4, §10, §11.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
+    COLT 2019, PMLR 99:195-268 (zero sets
+    from approximate directions).
     """
     X = as_matrix("X", X)
     D = as_matrix("directions", directions)
@@ -415,25 +294,6 @@ class UnitRows:
 
     def __repr__(self) -> str:
         return f"UnitRows(found={self.n_found}, n={self.F.shape[1]}, n_candidates={self.n_candidates})"
-
-
-def _normal_lstsq(Xa: np.ndarray, t: np.ndarray, refine: bool = True) -> np.ndarray:
-    """Least-squares v with Xa v ~ t (t a vector or a matrix of right-hand sides), by the normal
-    equations (Cholesky), O(|P| d^2).
-
-    For the active samples of a unit (Gaussian restricted to a half-space) Xa^T Xa is well
-    conditioned; one step of iterative refinement (``refine``) then brings an exactly consistent
-    system back to round-off. Several times faster than a pivoted QR at these sizes. Falls back to
-    QR with pivoting if the Gram matrix is not numerically positive definite."""
-    G = Xa.T @ Xa
-    try:
-        c = _cho_factor(G, check_finite=False)
-    except np.linalg.LinAlgError:
-        return _lstsq(Xa, t, lapack_driver="gelsy", check_finite=False)[0]
-    v = _cho_solve(c, Xa.T @ t, check_finite=False)
-    if refine:
-        v += _cho_solve(c, Xa.T @ (t - Xa @ v), check_finite=False)
-    return v
 
 
 class _Collector:
@@ -485,7 +345,10 @@ class _Collector:
             return True
         P = P[: 4 * d]  # fit on (at most) 4d active samples, then check the fit on all samples:
         # an exact row is fitted exactly by any d samples in general position
-        v = _normal_lstsq(self.X[:, P].T, row[P] ** (1.0 / self.degree), refine=False)  # tolerance sqrt(tol)
+        A, t = self.X[:, P].T, row[P] ** (1.0 / self.degree)
+        v = solve_normal_equations(A.T @ A, A.T @ t)  # no refinement: the tolerance below is sqrt(tol)
+        if v is None:
+            v = lstsq(A, t)
         z = v @ self.X  # the fitted pre-activation on every sample (one pass, no gathers)
         t = np.maximum(row, 0.0) ** (1.0 / self.degree)
         active = row > 0
@@ -510,7 +373,7 @@ def find_unit_rows(
     tol: float = 1e-9,
     activation: str | Activation | None = None,
 ) -> UnitRows:
-    """Find the k rows of f(V* X) in the row span Q by certified candidate zero sets (spec §11).
+    """Find the k rows of f(V* X) in the row span Q by certified candidate zero sets.
 
     Parameters
     ----------
@@ -523,7 +386,7 @@ def find_unit_rows(
         candidates.  Both signs are tried.
     strategy : {"auto", "moments", "random", "lp"}
         * "moments": the paper's route only: for each direction (both signs) its n/4 most
-          negative samples (spec §3 Step 4, frac = 1/4).
+          negative samples (the paper's route, frac = 1/4).
         * "random": uniformly random subsets of size k + 1 (good when k is small: each draw is a
           zero set of some unit with probability about k 2^-(k+1)).
         * "lp": vertices of the cone {c : Q c >= 0}, from linear programmes
@@ -568,7 +431,9 @@ def find_unit_rows(
 
     References
     ----------
-    Spec recovery_gaussian.md §3 Step 4 and §11 (beyond the paper).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
+    COLT 2019, PMLR 99:195-268 (the zero-set
+    step; the random and LP candidates go beyond the paper).
     """
     Q = as_matrix("Q", Q)
     n, k = Q.shape
@@ -646,7 +511,7 @@ def _moment_candidates(X, directions, col, gen, budget, n_random=3):
 
 
 def _lp_search(Q, X, directions, col, gen, budget):
-    """Vertices of the cone {c : Q c >= 0} from random linear objectives (spec §11, beyond the paper).
+    """Vertices of the cone {c : Q c >= 0} from random linear objectives (beyond the paper).
 
     Every row f(V*_i X) = Q c_i is an extreme ray of the cone (its ~n/2 zeros pin it down); the
     other extreme rays have only k - 1 zeros.  Minimising a random positive weighting of Q c over
@@ -698,38 +563,6 @@ def _lp_search(Q, X, directions, col, gen, budget):
 # ----------------------------------------------------------------------------------------------
 
 
-def solve_output_weights(Y, F) -> np.ndarray:
-    """Step 5: U = Y F^+ (exact when Y = U' F with F of full row rank).
-
-    Parameters
-    ----------
-    Y : array_like, shape (m, n) or (n,)
-    F : array_like, shape (k, n)
-
-    Returns
-    -------
-    ndarray, shape (m, k)
-
-    Notes
-    -----
-    Least squares by the normal equations with one refinement step, falling back to pivoted QR
-    (LAPACK gelsy) when the fit is not at round-off: cost O(n k (m + k)).
-
-    References
-    ----------
-    Spec recovery_gaussian.md §3 Step 5.
-    """
-    F = as_matrix("F", F)
-    _, Y = check_samples(np.zeros((1, F.shape[1])), Y)
-    # normal equations + one refinement step (fast); pivoted QR when that is not at round-off,
-    # e.g. for nearly parallel units whose Gram matrix squares a large condition number
-    U = _normal_lstsq(F.T, Y.T).T
-    scale = max(float(np.linalg.norm(Y)), np.finfo(float).tiny)
-    if not np.linalg.norm(Y - U @ F) <= 1e-12 * scale:
-        U = _lstsq(F.T, Y.T, lapack_driver="gelsy", check_finite=False)[0].T
-    return U
-
-
 def solve_input_weights(X, F, activation: str | Activation = "relu") -> tuple[np.ndarray, np.ndarray]:
     """Step 6: V from the active samples of each certified row (F_i = lambda_i f(V_i X)).
 
@@ -764,7 +597,9 @@ def solve_input_weights(X, F, activation: str | Activation = "relu") -> tuple[np
 
     References
     ----------
-    Bakshi, Jayaram, Woodruff, COLT 2019; spec recovery_gaussian.md §3 Step 6.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
+    COLT 2019, PMLR 99:195-268 (the input
+    weights from the active samples).
     """
     X = as_matrix("X", X)
     F = as_matrix("F", F)
@@ -784,7 +619,7 @@ def solve_input_weights(X, F, activation: str | Activation = "relu") -> tuple[np
         Xa = X[:, P].T
         if act.degree is not None:
             t = row[P] ** (1.0 / act.degree)
-            v = _normal_lstsq(Xa, t)
+            v = lstsq(Xa, t)
             fit[i] = np.linalg.norm(Xa @ v - t) / np.linalg.norm(t)
         else:
             v, fit[i] = _scale_search(Xa, row[P], act)
@@ -825,19 +660,6 @@ def _scale_search(Xa, f_vals, act):
 # ----------------------------------------------------------------------------------------------
 # Everything
 # ----------------------------------------------------------------------------------------------
-
-
-def _residual(net: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray) -> float:
-    """||Y - U f(V X)||_F / ||Y||_F on all samples, in blocks and in place (O(n k (d + m)))."""
-    U, V, f = np.asarray(net.U), np.asarray(net.V), net.activation
-    num = 0.0
-    block = 16_384  # blocks that stay in cache make the elementwise passes cheap
-    for j in range(0, X.shape[1], block):
-        R = U @ f(V @ X[:, j : j + block])
-        R -= Y[:, j : j + block]
-        num += float(np.vdot(R, R))
-    den = float(np.vdot(Y, Y))
-    return float(np.sqrt(num / max(den, np.finfo(float).tiny)))
 
 
 @learner_contract
@@ -919,7 +741,7 @@ def recover_exact(
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-    polynomial time", COLT 2019.  Spec recovery_gaussian.md §3 and §11.
+    polynomial time", COLT 2019, PMLR 99:195-268 (the exact algorithm; the certificate search is ours).
     """
     data = check_learner_input(X, Y, k, who="recover_exact", min_samples=2)
     X, Y, k = data.X, data.Y, data.k
@@ -954,7 +776,7 @@ def recover_exact(
     def fail(reason, sv=None, rows=None):
         bar.close()
         net = None if mom is None else TwoLayerNetwork(mom.U, mom.directions, act)
-        res = np.inf if net is None else _residual(net, X, Y)
+        res = np.inf if net is None else relative_residual(X, Y, np.asarray(net.U), np.asarray(net.V), act)
         cert = Certificate(
             False, np.asarray(rows.smallest if rows else []), np.asarray(rows.next if rows else []), reason
         )
@@ -964,7 +786,7 @@ def recover_exact(
         )
 
     def low_rank(reason, sv=None):
-        # rank(U*) < k: the row-span step cannot work; for ReLU try the route of spec §4
+        # rank(U*) < k: the row-span step cannot work; for ReLU try the low-rank route
         # (relulearn.lowrank), which certifies its own answer by the residual
         if act.name == "relu" and n >= 2 * k * d:
             rec = recover_low_rank(X, Y, k, rng=gen, tol=tol, on_failure="return")
@@ -1005,12 +827,13 @@ def recover_exact(
         V, fit = solve_input_weights(Xw, rows.F, act)
     except RecoveryFailed as exc:
         return fail(str(exc), sv, rows)
-    H = act(V @ Xw)
-    U = solve_output_weights(Yw, H)
+    U = output_layer(Xw, Yw, V, act, exact=True)
+    if U is None:
+        return fail("the output layer is singular: f(V X) has dependent rows on the working samples", sv, rows)
     net = TwoLayerNetwork(U, V, act)
     if act.positively_homogeneous:
         net = net.canonical()
-    residual = _residual(net, X, Y)
+    residual = relative_residual(X, Y, np.asarray(net.U), np.asarray(net.V), net.activation)
     details = {"moments": mom, "rows": rows, "singular_values": sv, "fit": fit, "n_work": n_work}
     bar.update(1)
     bar.close()

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._linalg import canonical_signs
+from ._linalg import lstsq, output_layer, relative_residual, top_subspace
 from ._progress import progress_bar
 from ._validation import as_matrix, check_int, check_learner_input, check_samples, rng_from
-from .network import TwoLayerNetwork
 from .certificates import cross_fit_certificate
+from .network import TwoLayerNetwork
 from .recovery import Certificate, Recovery, learner_contract
 from .tensors import jennrich
 
@@ -481,16 +481,15 @@ def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _output_layer(X, Y, W):
-    H = np.maximum(W @ X, 0.0)
-    sol, *_ = np.linalg.lstsq(H.T, Y.T, rcond=None)
-    return sol.T
+    """Least-squares output weights for the recovered rows W (pivoted QR if relu(W X) has dependent rows)."""
+    A = output_layer(X, Y, W)
+    return lstsq(np.maximum(W @ X, 0.0).T, Y.T).T if A is None else A
 
 
 def _fit_symmetric(X, Y, k, gen, n_draws):
     """Steps 1-8 on validated data: ``(network, (lin, P, null_space, R, off, W, scales))``."""
     lin = linear_part(X, Y)
-    Pfull, _, _ = np.linalg.svd(lin.B, full_matrices=False)
-    P = canonical_signs(Pfull[:, :k])
+    P = top_subspace(lin.B, k)
     Yt = P.T @ Y
     Bt = P.T @ lin.B
     T = detector_operator(X, Yt, Bt)
@@ -605,7 +604,7 @@ def recover_symmetric(
     net, parts = _fit_symmetric(X, Y, k, gen, n_draws)
     lin, P, ns, R, off, W, c = parts
     bar.update(1)
-    residual = float(np.linalg.norm(Y - net(X)) / max(np.linalg.norm(Y), np.finfo(float).tiny))
+    residual = relative_residual(X, Y, net.U, net.V)
     Z3 = (W @ X) ** 3
     skew_z = Z3.mean(axis=1) / np.maximum(Z3.std(axis=1) / np.sqrt(n), np.finfo(float).tiny)
     reasons = []

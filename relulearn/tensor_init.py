@@ -8,10 +8,10 @@ activation of degree p (ReLU, leaky ReLU, squared ReLU), the Hermite moments
 determine the directions ``wbar_i``, the norms ``||w_i||`` and the signs ``v_i``.  The steps:
 
 1. :func:`second_moment_subspace`: ``P_2 = M_2``, its top-k eigenvectors (by |eigenvalue|) span the w_i;
-2. :func:`projected_moment`: ``M_3(V, V, V)`` when m_3 != 0 (squared ReLU), ``M_4(V, V, V, V)`` when
+2. :func:`relulearn.projected_moment`: ``M_3(V, V, V)`` when m_3 != 0 (squared ReLU), ``M_4(V, V, V, V)`` when
    m_3 = 0 (ReLU), estimated in O(n k^4) from the projected samples ``z = V^T x`` (the paper's
    ``P_3 = M_4(I, I, I, a)`` is one contraction of the latter);
-3. :func:`decompose_projected_moment`: the non-orthogonal decomposition ``sum_i c_i u_i^{(x) j}`` by
+3. :func:`decompose_symmetric_tensor`: the non-orthogonal decomposition ``sum_i c_i u_i^{(x) j}`` by
    simultaneous diagonalisation (Jennrich), ``u_i = +- V^T wbar_i``;
 4. :func:`magnitudes_and_signs`: least squares of ``M_1`` and ``V^T M_2 V`` on the found directions give
    ``||w_i||`` and ``v_i``;
@@ -26,13 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._linalg import canonical_signs
+from ._linalg import top_subspace
 from ._progress import progress_bar
 from ._validation import check_int, check_k, check_learner_input, check_samples, precision_tol, rng_from
 from .activations import Activation, get_activation
 from .certificates import exact_fit_status
 from .descent import train
-from .moments import moment_coefficient
+from .moments import low_order_residuals, moment_coefficient, projected_moment, second_moment_contraction
 from .multistart import best_of_starts
 from .network import TwoLayerNetwork
 from .recovery import ConvergenceWarning, Recovery, learner_contract
@@ -40,10 +40,8 @@ from .tensors import jennrich
 
 __all__ = [
     "TensorInit",
-    "decompose_projected_moment",
-    "low_order_residuals",
+    "decompose_symmetric_tensor",
     "magnitudes_and_signs",
-    "projected_moment",
     "recover_tensor_gd",
     "second_moment_subspace",
     "tensor_initialization",
@@ -104,50 +102,6 @@ class TensorInit:
         return f"TensorInit(d={d}, k={k}, third_order=M{self.third_order}, gap={self.gap:.2g})"
 
 
-def low_order_residuals(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Labels with their degree-0, 1 and 2 Hermite components removed (control variates).
-
-    Parameters
-    ----------
-    X : array_like, shape (d, n)
-        Gaussian inputs.
-    y : array_like, shape (n,) or (1, n)
-        Scalar labels.
-
-    Returns
-    -------
-    y1 : ndarray, shape (n,)
-        ``y - mean(y) - M1 . x``, with ``M1 = E_n[(y - mean y) x]``.
-    y2 : ndarray, shape (n,)
-        ``y1 - (x^T M2 x - tr M2) / 2``, with ``M2 = E_n[y1 (x x^T - I)]``.
-    M1 : ndarray, shape (d,)
-    M2 : ndarray, shape (d, d)
-
-    Notes
-    -----
-    Under N(0, I) the Hermite tensor ``He_j(x)`` is orthogonal to every polynomial of degree
-    below j, so ``E[y He_j(x)] = E[(y - q(x)) He_j(x)]`` for any q of degree < j: the moment
-    estimators keep their mean (up to an O(1/n) bias from estimating q on the same samples) while
-    their variance drops to that of the label's high-degree part.  For ReLU the degree <= 2 part
-    carries about 98% of ``E[y^2]``, which shrinks the standard error of the M_4 estimate about
-    seven-fold.  Cost O(n d^2).
-
-    References
-    ----------
-    Zhong et al., ICML 2017, §5 (the moments M_j).  Spec local_convexity.md §A.3.
-    """
-    X, Y = check_samples(X, y)
-    if Y.shape[0] != 1:
-        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
-    n = X.shape[1]
-    y0 = Y[0] - np.mean(Y[0])
-    M1 = X @ y0 / n
-    y1 = y0 - M1 @ X
-    M2 = (X * y1) @ X.T / n - np.mean(y1) * np.eye(X.shape[0])
-    quad = 0.5 * (np.einsum("an,ab,bn->n", X, M2, X, optimize=True) - np.trace(M2))
-    return y1, y1 - quad, M1, M2
-
-
 def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k eigenvectors (by |eigenvalue|) of ``P_2 = M_2 = E[y (x x^T - I)]``.
 
@@ -179,87 +133,20 @@ def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    Zhong et al., ICML 2017, Algorithm 1 and §5.  Spec local_convexity.md §A.3-A.4.
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for one-hidden-layer neural
+    networks", ICML 2017, PMLR 70:4140-4149, Algorithm 1 and §5.
     """
     X, Y = check_samples(X, y)
     if Y.shape[0] != 1:
         raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
     k = check_k(k, X.shape[0])
-    yv = Y[0]
-    n = X.shape[1]
-    P2 = (X * yv) @ X.T / n - np.mean(yv) * np.eye(X.shape[0])
-    evals, evecs = np.linalg.eigh(P2)
+    P2 = second_moment_contraction(X, Y, np.ones(1))
+    evals = np.linalg.eigvalsh(P2)
     order = np.argsort(-np.abs(evals), kind="stable")
-    return canonical_signs(evecs[:, order[:k]]), evals[order]
+    return top_subspace(P2, k), evals[order]
 
 
-def projected_moment(X, y, V, order: int) -> np.ndarray:
-    """The Hermite moment ``M_j(V, ..., V)`` (j = order, a k^j tensor) from ``z = V^T x``.
-
-    Parameters
-    ----------
-    X : array_like, shape (d, n)
-        Gaussian inputs.
-    y : array_like, shape (n,) or (1, n)
-        Scalar labels (or the residual labels of :func:`low_order_residuals`).
-    V : array_like, shape (d, k)
-        Orthonormal basis of the subspace.
-    order : {3, 4}
-        3: ``E[y (z^{(x)3} - z (x)~ I_k)]``;
-        4: ``E[y (z^{(x)4} - (z (x) z) (x)~ I_k + I_k (x)~ I_k)]``.
-
-    Returns
-    -------
-    ndarray, shape (k,) * order
-        Symmetric; in expectation ``sum_i v_i m_j(||w_i||) u_i^{(x) j}`` with ``u_i = V^T wbar_i``
-        when the w_i lie in span(V).  Contracting the order-4 tensor with ``b`` in its last mode
-        gives the paper's ``P_3(V, V, V) = M_4(V, V, V, a)`` for ``a = V b``.
-
-    Raises
-    ------
-    ValueError, TypeError
-        Bad shapes, order not 3 or 4.
-
-    Notes
-    -----
-    ``v (x)~ I`` is the sum over the 3 placements of v among 3 modes (I in the other two);
-    ``(z (x) z) (x)~ I`` over the 6 placements of the pair among 4 modes; ``I (x)~ I`` the 3
-    pairings.  Cost O(n k^j + n d k); no d^3 or d^4 tensor is formed.
-
-    References
-    ----------
-    Zhong et al., ICML 2017, §5 (M_3, M_4, P_3).  Spec local_convexity.md §A.3.
-    """
-    X, Y = check_samples(X, y)
-    if Y.shape[0] != 1:
-        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
-    d, n = X.shape
-    V = np.asarray(V, dtype=float)
-    if V.ndim != 2 or V.shape[0] != d:
-        raise ValueError(f"V must have shape (d, k) with d={d}, got {V.shape}")
-    if order not in (3, 4):
-        raise ValueError(f"order must be 3 or 4, got {order!r}")
-    yv = Y[0]
-    k = V.shape[1]
-    Z = V.T @ X  # (k, n)
-    eye = np.eye(k)
-    if order == 3:
-        T = np.einsum("n,an,bn,cn->abc", yv, Z, Z, Z, optimize=True) / n
-        m = Z @ yv / n
-        T -= np.einsum("a,bc->abc", m, eye) + np.einsum("b,ac->abc", m, eye) + np.einsum("c,ab->abc", m, eye)
-        return T
-    Zy = Z * yv
-    T = np.einsum("an,bn,cn,dn->abcd", Zy, Z, Z, Z, optimize=True) / n
-    C = Zy @ Z.T / n
-    for pair, rest in (("ab", "cd"), ("ac", "bd"), ("ad", "bc"), ("bc", "ad"), ("bd", "ac"), ("cd", "ab")):
-        T -= np.einsum(f"{pair},{rest}->abcd", C, eye)
-    T += np.mean(yv) * (
-        np.einsum("ab,cd->abcd", eye, eye) + np.einsum("ac,bd->abcd", eye, eye) + np.einsum("ad,bc->abcd", eye, eye)
-    )
-    return T
-
-
-def decompose_projected_moment(T, k: int, *, rng=None, n_draws: int = 20) -> tuple[np.ndarray, float]:
+def decompose_symmetric_tensor(T, k: int, *, rng=None, n_draws: int = 20) -> tuple[np.ndarray, float]:
     """Non-orthogonal decomposition ``T ~ sum_i c_i u_i^{(x) j}`` (j = 3 or 4) by simultaneous diagonalisation.
 
     Parameters
@@ -297,7 +184,8 @@ def decompose_projected_moment(T, k: int, *, rng=None, n_draws: int = 20) -> tup
     References
     ----------
     V. Kuleshov, A. Chaganty, P. Liang, "Tensor factorization via matrix factorization", AISTATS 2015.
-    Zhong et al., ICML 2017, Algorithm 1.  Spec local_convexity.md §A.4.
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for one-hidden-layer neural
+    networks", ICML 2017, PMLR 70:4140-4149, Algorithm 1.
     """
     T = np.asarray(T, dtype=float)
     k = check_int("k", k)
@@ -363,7 +251,8 @@ def magnitudes_and_signs(X, y, V, U, activation) -> tuple[np.ndarray, np.ndarray
 
     References
     ----------
-    Zhong et al., ICML 2017, Algorithm 1 (RecMagSign).  Spec local_convexity.md §A.4.
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for one-hidden-layer neural
+    networks", ICML 2017, PMLR 70:4140-4149, Algorithm 1 (RecMagSign).
     """
     act = _homogeneous(activation)
     X, Y = check_samples(X, y)
@@ -422,14 +311,14 @@ def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu"
     Notes
     -----
     All moments use all samples (no sample splitting, as in the paper's experiments).  M_2 and
-    the third-order moment are estimated from :func:`low_order_residuals` (control variates that
+    the third-order moment are estimated from :func:`relulearn.low_order_residuals` (control variates that
     keep their means and cut their variance).
     Cost O(n d^2 + n k^3 + d^3).
 
     References
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, Algorithm 1.  Spec local_convexity.md §A.3-A.4.
+    one-hidden-layer neural networks", ICML 2017, Algorithm 1.
     """
     act = _homogeneous(activation)
     X, Y = check_samples(X, y)
@@ -448,7 +337,7 @@ def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu"
     y1, y2, _, _ = low_order_residuals(X, Y)
     V, _ = second_moment_subspace(X, y1, k)
     T = projected_moment(X, y2, V, order)
-    U, gap = decompose_projected_moment(T, k, rng=gen)
+    U, gap = decompose_symmetric_tensor(T, k, rng=gen)
     W0, v0, z, r = magnitudes_and_signs(X, Y, V, U, act)
     net = TwoLayerNetwork(v0[None, :], W0, act)
     return TensorInit(network=net, subspace=V, directions=U, z=z, r=r, gap=gap, third_order=order)
@@ -528,7 +417,7 @@ def recover_tensor_gd(
     References
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, Algorithms 1-2 and §7.  Spec local_convexity.md §A.4.
+    one-hidden-layer neural networks", ICML 2017, Algorithms 1-2 and §7.
     """
     data = check_learner_input(X, y, k, who="recover_tensor_gd")
     X, Y, k = data.X, data.Y, data.k

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._linalg import canonical_signs
+from ._linalg import top_subspace as _top_subspace
 from ._validation import as_matrix, check_int, rng_from
 from .multistart import choose_with_margin
 
@@ -216,6 +217,14 @@ def jennrich(
 def top_subspace(M, k: int) -> np.ndarray:
     """Orthonormal basis (p x k) of the top-k left singular subspace of M (p x q).
 
+    Columns have the sign convention of scikit-learn's ``svd_flip`` (largest entry positive), so the basis
+    does not depend on the BLAS kernel. For a symmetric M it spans the k eigenvectors of largest |eigenvalue|.
+
+    Raises
+    ------
+    ValueError, TypeError
+        M not a finite matrix, or k not an int in [1, min(p, q)].
+
     Notes
     -----
     Cost O(p q min(p, q)).
@@ -224,8 +233,7 @@ def top_subspace(M, k: int) -> np.ndarray:
     k = check_int("k", k, minimum=1)
     if k > min(M.shape):
         raise ValueError(f"k={k} exceeds the matrix size {M.shape}; this needs k <= {min(M.shape)}")
-    P, _, _ = np.linalg.svd(M, full_matrices=False)
-    return canonical_signs(P[:, :k])
+    return _top_subspace(M, k)
 
 
 def whitening(M, k: int) -> np.ndarray:

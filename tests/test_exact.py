@@ -10,10 +10,8 @@ from relulearn.exact import (
     certify_zero_set,
     find_unit_rows,
     label_row_space,
-    moment_estimate,
     recover_exact,
     solve_input_weights,
-    solve_output_weights,
 )
 
 EXACT = 1e-8  # "exact" = all three errors at round-off (spec §1: 1e-16 .. 1e-14 observed)
@@ -51,25 +49,13 @@ def test_certificate_accepts_true_zero_set_and_rejects_corrupted_one():
         certify_zero_set(Q, [0, 1])
 
 
-def test_moment_estimate_approximates_directions_at_large_n():
-    net, X, Y = _instance(8, 3, 5, 100_000, 2)
-    est = moment_estimate(X, Y, 3, rng=0)
-    Vb = net.V / np.linalg.norm(net.V, axis=1, keepdims=True)
-    C = est.directions @ Vb.T
-    # each estimated direction is close (with its sign) to a distinct true one; the estimation
-    # error is O(sqrt(d/n)) ~ 0.01 here, 0.1 leaves room for Jennrich's conditioning
-    assert np.all(np.max(C, axis=1) > 0.9)
-    assert len(set(np.argmax(C, axis=1))) == 3
-    assert "MomentEstimate(d=8" in repr(est)
-
-
 def test_steps_5_and_6_are_exact_given_the_rows():
     net, X, Y = _instance(12, 4, 6, 100, 3)
     H = net.hidden(X)
     F = H * np.array([0.5, 2.0, 1.0, 3.0])[:, None]  # positive scales are allowed
     V, fit = solve_input_weights(X, F)
     assert np.all(fit < 1e-12)
-    U = solve_output_weights(Y, np.maximum(V @ X, 0))
+    U = rl.fit_output_layer(X, Y, V)
     assert np.linalg.norm(U @ np.maximum(V @ X, 0) - Y) < 1e-10 * np.linalg.norm(Y)
     with pytest.raises(rl.RecoveryFailed, match="active on"):
         solve_input_weights(X[:, :20], F[:, :20])

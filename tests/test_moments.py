@@ -185,3 +185,72 @@ def test_the_two_gaussian_rules_agree_with_each_other_and_with_hermite_coefficie
         a = rl.hermite_coefficients(name, 6)
         c = np.array([moment_coefficient(name, n, 1.0) / math.sqrt(math.factorial(n)) for n in range(7)])
         assert np.max(np.abs(a - c)) < 1e-12, name
+
+
+def _planted_low_rank(d, k, m, seed, rank=None):
+    net = rl.planted_network(d, k, m, rng=seed)
+    if rank is not None:  # an output layer of the given rank
+        g = np.random.default_rng(seed + 1000)
+        net = rl.TwoLayerNetwork(g.standard_normal((m, rank)) @ g.standard_normal((rank, k)), net.V)
+    return net
+
+
+def _he4_per_sample(Z):
+    """He4(z) for each column of Z (k, n), as an (n, k, k, k, k) array (small k only; test reference)."""
+    k = Z.shape[0]
+    eye = np.eye(k)
+    z = Z.T
+    z4 = np.einsum("na,nb,nc,nd->nabcd", z, z, z, z)
+    zz = np.einsum("na,nb->nab", z, z)
+    two = sum(
+        np.einsum(spec, zz, eye)
+        for spec in (
+            "nab,cd->nabcd",
+            "nac,bd->nabcd",
+            "nad,bc->nabcd",
+            "nbc,ad->nabcd",
+            "nbd,ac->nabcd",
+            "ncd,ab->nabcd",
+        )
+    )
+    zero = np.einsum("ab,cd->abcd", eye, eye) + np.einsum("ac,bd->abcd", eye, eye) + np.einsum("ad,bc->abcd", eye, eye)
+    return z4 - two + zero[None]
+
+
+def test_projected_moment_order_4_matches_closed_form():
+    # E[y He4(z)] = -phi0 sum_i u~_i b_i^(x)4 for z = P^T x, P an orthonormal basis of the span of V*.
+    net = _planted_low_rank(6, 2, 1, seed=1)
+    c = net.canonical()
+    P = np.linalg.qr(c.V.T)[0]
+    X, Y = rl.sample(net, 200_000, rng=2)
+    Z = P.T @ X
+    est = rl.projected_moment(Z, Y[0], np.eye(2), 4)
+    # the same moment from the unprojected inputs, streamed, is the same estimate
+    np.testing.assert_allclose(rl.projected_moment(X, Y, P, 4), est, atol=1e-12)
+    B = P.T @ c.V.T
+    pop = -rl.PHI0 * np.einsum("i,ai,bi,ci,di->abcd", c.U[0], B, B, B, B)
+    # tolerance: 5 standard errors of the mean, per entry, estimated from the per-sample values y_j He4(z_j)
+    per = Y[0][:, None, None, None, None] * _he4_per_sample(Z)
+    se = per.std(axis=0) / np.sqrt(Z.shape[1])
+    assert np.all(np.abs(est - pop) <= 5 * se)
+    # and the estimator is the mean of the per-sample values to round-off
+    np.testing.assert_allclose(est, per.mean(axis=0), atol=1e-12)
+
+
+def test_projected_moment_validation():
+    X = np.random.default_rng(0).standard_normal((3, 50))
+    Y = np.ones((2, 50))
+    with pytest.raises(ValueError, match="y must be scalar"):
+        rl.projected_moment(X, Y, np.eye(3, 2), 4)
+    with pytest.raises(ValueError, match="w must have length"):
+        rl.projected_moment(X, Y, np.eye(3, 2), 4, w=np.ones(3))
+
+
+def test_second_order_moments_match_the_contractions():
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((5, 3000)), rng.standard_normal((2, 3000))
+    ybar, M1, T2 = rl.second_order_moments(X, Y)
+    np.testing.assert_allclose(ybar, Y.mean(axis=1), atol=1e-14)
+    np.testing.assert_allclose(M1, rl.first_moment(X, Y), atol=1e-13)
+    g = np.array([0.3, -1.2])
+    np.testing.assert_allclose(np.einsum("r,rab->ab", g, T2), rl.second_moment_contraction(X, Y, g), atol=1e-12)

@@ -104,7 +104,7 @@ def test_decomposition_exact(order):
     c = np.array([1.0, -0.7, 0.5, -1.3])
     sub = "abcd"[:order]
     T = np.einsum(",".join(f"{s}i" for s in sub) + ",i->" + sub, *([U] * order), c)
-    B, gap = rl.decompose_projected_moment(T, k, rng=0)
+    B, gap = rl.decompose_symmetric_tensor(T, k, rng=0)
     M = np.abs(B.T @ U)
     assert gap > 0
     assert np.allclose(np.sort(M.max(axis=0)), 1.0, atol=1e-8)
@@ -135,7 +135,7 @@ def test_validation():
     with pytest.raises(ValueError, match="order"):
         rl.projected_moment(X, y, np.eye(5, 2), 5)
     with pytest.raises(ValueError, match="T must have shape"):
-        rl.decompose_projected_moment(np.zeros((2, 3, 2)), 2)
+        rl.decompose_symmetric_tensor(np.zeros((2, 3, 2)), 2)
     with pytest.raises(ValueError, match="scale"):
         rl.moment_coefficient("relu", 1, -1.0)
 

@@ -1,0 +1,42 @@
+"""Chunked passes over the samples (private module): bounded memory for large n.
+
+Every learner that streams over the columns of ``X`` (d, n) and ``Y`` (m, n) walks them in slices from
+:func:`chunks`, sized so that the scratch arrays of one chunk stay below :data:`CHUNK_BYTES`: the memory beyond
+X and Y then does not grow with n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = ["CHUNK_BYTES", "chunks", "column_norms"]
+
+# Bytes of scratch per chunk of samples: the streaming loops work on chunks this large, so the memory beyond
+# X and Y does not grow with n.
+CHUNK_BYTES = 32 * 2**20
+
+
+def chunks(n: int, row_floats: int) -> Iterator[slice]:
+    """Slices of ``range(n)`` so that a (row_floats x chunk) float64 array stays below ``CHUNK_BYTES``.
+
+    Chunks hold at least 1024 samples. Cost O(n / chunk).
+    """
+    size = max(1024, CHUNK_BYTES // (8 * max(1, row_floats)))
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+def column_norms(X: np.ndarray) -> np.ndarray:
+    """||x_j|| for every column (zeros replaced by 1), streamed so that no d x n temporary is made.
+
+    Cost O(n d) time, O(n) memory.
+    """
+    n = X.shape[1]
+    out = np.empty(n)
+    for sl in chunks(n, 2 * X.shape[0]):
+        out[sl] = np.sqrt(np.einsum("ij,ij->j", X[:, sl], X[:, sl]))
+    out[out == 0] = 1.0
+    return out
+
