@@ -7,6 +7,7 @@ Every public function of :mod:`relulearn` validates its arguments at the boundar
 from __future__ import annotations
 
 import numbers
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +23,43 @@ def as_matrix(name: str, A, *, ndim: int = 2) -> np.ndarray:
     return _as_real(name, A, ndim=ndim)[0]
 
 
+# Arrays a learner's boundary check has accepted, for the duration of that learner's call (set by
+# check_learner_input, scoped by recovery.learner_contract). The steps a learner calls are public functions
+# that check their own arguments when a user calls them; inside a learner they trust views of these arrays
+# instead of re-checking the same data (the input check runs once per learner call).
+_CHECKED: ContextVar[tuple | None] = ContextVar("relulearn_checked", default=None)  # None: not inside a learner
+
+
+def _is_checked(A) -> bool:
+    roots = _CHECKED.get()
+    b = A
+    while roots and isinstance(b, np.ndarray):
+        if any(b is r for r in roots):
+            return True
+        b = b.base
+    return False
+
+
+def mark_checked(*arrays: np.ndarray) -> None:
+    """Register arrays made from checked data (e.g. subsets of samples) as checked, inside a learner's scope."""
+    if _CHECKED.get() is not None:  # outside a learner's scope nothing is remembered
+        _CHECKED.set(_CHECKED.get() + tuple(a for a in arrays if isinstance(a, np.ndarray)))
+
+
+def trust_scope():
+    """Open a scope for :func:`check_learner_input`'s registrations; pass the token to ``_CHECKED.reset``."""
+    return _CHECKED.set(_CHECKED.get() or ())
+
+
+def end_trust_scope(token) -> None:
+    """Close the scope opened by :func:`trust_scope`."""
+    _CHECKED.reset(token)
+
+
 def _as_real(name: str, A, *, ndim: int = 2) -> tuple[np.ndarray, float]:
     """``as_matrix`` that also returns the machine epsilon of the input's precision."""
+    if isinstance(A, np.ndarray) and A.dtype == np.float64 and A.ndim == ndim and _is_checked(A):
+        return A, float(np.finfo(float).eps)
     if isinstance(A, (str, bytes)) or A is None:
         raise TypeError(f"{name} must be a numeric array, got {type(A).__name__}")
     try:
@@ -157,14 +193,14 @@ def check_learner_input(X, Y, k, *, who: str, min_samples=1, min_samples_text: s
     """
     if Y is None:
         raise TypeError("Y must be a numeric array of labels, shape (m, n) or (n,), got None")
-    X, Y, eps = _check_samples(X, Y)
+    X, Y, eps = _check_samples(X, Y)  # full checks, except of data an enclosing learner already checked
     d, n = X.shape
     k = check_k(k, d)
     if callable(min_samples):
         min_samples = int(min_samples(d, k, Y.shape[0]))
     if n < min_samples:
-        what = f" = {min_samples_text}" if min_samples_text else ""
-        raise ValueError(f"X has n={n} samples; {who} needs at least {min_samples}{what} (d={d}, k={k})")
+        what = f"{min_samples_text} = {min_samples}" if min_samples_text else f"{min_samples}"
+        raise ValueError(f"X has n={n} samples; {who} needs at least {what} samples (d={d}, k={k})")
     with np.errstate(all="ignore"):
         xmax = float(np.max(np.abs(X))) if X.size else 0.0
         ymax = float(np.max(np.abs(Y))) if Y.size else 0.0
@@ -176,7 +212,9 @@ def check_learner_input(X, Y, k, *, who: str, min_samples=1, min_samples_text: s
             f" up to {x_degree} input entries and {y_degree} labels over n={n} samples, which overflow float64;"
             " rescale X and Y (for a positively homogeneous activation, U f(V X) scales exactly with them)"
         )
-    return LearnerData(np.ascontiguousarray(X), np.ascontiguousarray(Y), k, eps)
+    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+    mark_checked(X, Y)
+    return LearnerData(X, Y, k, eps)
 
 
 def precision_tol(name: str, tol, eps: float, *, factor: float = 100.0) -> float:

@@ -11,7 +11,7 @@ theory needs to know:
 References
 ----------
 .. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-   polynomial time", COLT 2019, PMLR 99:195-268 (spec ``recovery_gaussian.md`` §1, §3 Step 6).
+   polynomial time", COLT 2019, PMLR 99:195-268.
 """
 
 from __future__ import annotations

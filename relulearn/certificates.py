@@ -40,6 +40,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
+from ._validation import mark_checked
 from .network import TwoLayerNetwork
 from .recovery import StatisticalCertificate
 
@@ -162,12 +163,14 @@ def cross_fit_certificate(
     sig, spec, dofs = [], [], []
     for f in range(2):
         train_idx, test_idx = halves[1 - f], halves[f]
+        Xf, Yf = X[:, train_idx], Y[:, train_idx]
+        mark_checked(Xf, Yf)  # subsets of data the caller checked
         try:
-            net = fit(X[:, train_idx], Y[:, train_idx])
+            net = fit(Xf, Yf)
         except Exception as exc:  # noqa: BLE001 - any failure of the fold fit makes the certificate unavailable
             return None, f"the fit on half of the samples failed ({type(exc).__name__}: {exc})"
         Xt, Yt = X[:, test_idx], Y[:, test_idx]
-        sig.append(signal_pvalues(net, Xt, Yt, X[:, train_idx], Y[:, train_idx]))
+        sig.append(signal_pvalues(net, Xt, Yt, Xf, Yf))
         p, dof = specification_pvalue(net, Xt, Yt)
         spec.append(p)
         dofs.append(dof)

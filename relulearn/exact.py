@@ -719,7 +719,7 @@ def recover_exact(
         all samples, ``certificate`` (per unit: smallest and next relative singular values of
         Q[S_i, :]; ``ok`` iff every unit is certified and the residual is below ``tol``), ``status``
         certified when ``certificate.ok``, otherwise failed with the reason, and
-        ``details`` (``moments``: MomentEstimate, ``rows``: UnitRows, ``singular_values`` of the
+        ``details`` (``moment_estimate``: its network or None, ``moments``: the MomentEstimate, ``rows``: UnitRows, ``singular_values`` of the
         working labels, ``fit`` of Step 6, ``n_work``).
 
     Raises
@@ -782,7 +782,7 @@ def recover_exact(
         )
         return Recovery(
             net, res, status="failed", reason=reason, certificate=cert, n_samples_used=n,
-            details={"moments": mom, "rows": rows, "singular_values": sv, "n_work": n_work},
+            details={"moment_estimate": net, "moments": mom, "rows": rows, "singular_values": sv, "n_work": n_work},
         )
 
     def low_rank(reason, sv=None):
@@ -834,7 +834,9 @@ def recover_exact(
     if act.positively_homogeneous:
         net = net.canonical()
     residual = relative_residual(X, Y, np.asarray(net.U), np.asarray(net.V), net.activation)
-    details = {"moments": mom, "rows": rows, "singular_values": sv, "fit": fit, "n_work": n_work}
+    details = {"moment_estimate": None if mom is None else TwoLayerNetwork(mom.U, mom.directions, act), "moments": mom,
+               "rows": rows,
+               "singular_values": sv, "fit": fit, "n_work": n_work}
     bar.update(1)
     bar.close()
     if not residual <= tol:

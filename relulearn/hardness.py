@@ -16,7 +16,7 @@ References
 A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning Two Layer Rectified Neural Networks in Polynomial
 Time", COLT 2019, PMLR 99:195-268 (the problem is NP-hard already for k = 2). A. L. Blum and
 R. L. Rivest, "Training a 3-Node Neural Network is NP-Complete", Neural Networks 5(1), 1992 (the
-Set Splitting reduction). Spec recovery_gaussian.md §6.
+Set Splitting reduction).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def set_splitting_instance(n_elements: int, sets, *, gadget: bool = True) -> tup
     ----------
     A. L. Blum, R. L. Rivest, "Training a 3-Node Neural Network is NP-Complete", Neural Networks
     5(1), 1992 (the Set Splitting points). A. Bakshi, R. Jayaram, D. P. Woodruff, COLT 2019 (NP-hard
-    for k = 2). The gadget: spec recovery_gaussian.md §6.
+    for k = 2).
     """
     N, sets = _check_set_system(n_elements, sets)
     cols = [np.zeros(N)]
@@ -181,7 +181,7 @@ def is_splittable(n_elements: int, sets) -> tuple[int, ...] | None:
     References
     ----------
     M. R. Garey, D. S. Johnson, "Computers and Intractability", 1979 (Set Splitting, [SP4]).
-    Spec recovery_gaussian.md §6.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time", COLT 2019 (NP-hardness of exact fitting for k = 2, by reduction from Set Splitting).
     """
     N, sets = _check_set_system(n_elements, sets)
     if any(len(C) < 2 for C in sets):
@@ -228,7 +228,7 @@ def splitting_witness(n_elements: int, sets, colouring) -> TwoLayerNetwork:
 
     References
     ----------
-    Spec recovery_gaussian.md §6 (after Blum and Rivest, Neural Networks 5(1), 1992).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time", COLT 2019 (NP-hardness of exact fitting for k = 2, by reduction from Set Splitting); after A. Blum and R. L. Rivest, Neural Networks 5(1), 1992.
     """
     N, sets = _check_set_system(n_elements, sets)
     c = np.asarray(colouring)
@@ -517,7 +517,7 @@ def exact_fit_search(X, Y, k: int, *, all_signs: bool = False) -> FitSearch:
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning Two Layer Rectified Neural Networks in
     Polynomial Time", COLT 2019. T. M. Cover, "Geometrical and Statistical Properties of Systems of
-    Linear Inequalities", IEEE Trans. Electronic Computers, 1965. Spec recovery_gaussian.md §6.
+    Linear Inequalities", IEEE Trans. Electronic Computers, 1965.
     """
     X, Y = check_samples(X, Y)
     if Y.shape[0] != 1:
@@ -586,6 +586,6 @@ def find_exact_fit(X, Y, k: int) -> TwoLayerNetwork | None:
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, COLT 2019; spec recovery_gaussian.md §6.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, COLT 2019.
     """
     return exact_fit_search(X, Y, k).network

@@ -123,7 +123,8 @@ def recover_low_rank(
         ``||u_i relu(v_i X)|| / ||Y||`` of the labels, ``ok`` when the residual is at most ``tol``, every
         share exceeds ``max(1e3 tol, 1e-6)`` and no two rows of V are parallel (an exact fit on n >> k (d + m)
         Gaussian samples by identifiable units is the planted network), and ``reason`` when not ok;
-        ``details`` with ``moment_estimate`` (:class:`relulearn.LowRankEstimate`), ``regression``
+        ``details`` with ``moment_estimate`` (its network), ``low_rank_estimate`` (the
+        :class:`relulearn.LowRankEstimate`), ``regression``
         (:class:`relulearn.RegressionResult` of the kept start), ``starts_tried`` and ``rank_Y`` (number of singular
         values of Y above 1e-6 times the largest).
 
@@ -214,7 +215,8 @@ def recover_low_rank(
         certificate=Certificate(ok, act_res, share, reason),
         n_samples_used=n,
         details={
-            "moment_estimate": est,
+            "moment_estimate": est.network,
+            "low_rank_estimate": est,
             "regression": reg,
             "starts_tried": len(tried),
             "rank_Y": _numerical_rank(Y),

@@ -3,7 +3,7 @@
 References
 ----------
 .. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-   polynomial time", COLT 2019, PMLR 99:195-268 (spec ``recovery_gaussian.md`` §1).
+   polynomial time", COLT 2019, PMLR 99:195-268.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import end_trust_scope, trust_scope
 from .network import TwoLayerNetwork
 
 __all__ = [
@@ -228,6 +229,8 @@ def learner_contract(func: Callable[..., Recovery]) -> Callable[..., Recovery]:
     * turns such a :class:`RecoveryFailed` into a result with status failed (its ``network`` is the
       estimate the exception carries, or None);
     * raises :class:`RecoveryFailed` for a failed result when ``on_failure="raise"``;
+    * lets the steps the learner calls trust the data its boundary check accepted (the input check runs
+      once per call, see :func:`relulearn._validation.check_learner_input`);
     * silences numpy's floating-point warnings inside the learner (the learner checks its results
       for non-finite values itself) and re-emits any other foreign warning as
       :class:`NumericalWarning`, so only relulearn's warning classes reach the caller.
@@ -236,6 +239,7 @@ def learner_contract(func: Callable[..., Recovery]) -> Callable[..., Recovery]:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         on_failure = check_on_failure(kwargs.get("on_failure", "raise"))
+        token = trust_scope()
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
             warnings.simplefilter("always")
             try:
@@ -244,6 +248,8 @@ def learner_contract(func: Callable[..., Recovery]) -> Callable[..., Recovery]:
                 res = exc.result
                 if res is None:
                     res = Recovery(exc.network, np.inf, status="failed", reason=exc.reason)
+            finally:
+                end_trust_scope(token)
         for w in caught:
             if issubclass(w.category, (RelulearnWarning, *_PASSED_THROUGH)):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

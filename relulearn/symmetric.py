@@ -19,7 +19,7 @@ After projecting out ``Sigma`` (the noise term), the null space of ``T`` is
 References
 ----------
 R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs",
-ICLR 2019 (arXiv 1810.06793).  Spec symmetric_inputs.md §B.2-B.3.
+ICLR 2019 (arXiv 1810.06793).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def svec(M) -> np.ndarray:
 
     References
     ----------
-    Spec symmetric_inputs.md §B.3 (step 3).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     M = as_matrix("M", M)
     p = M.shape[0]
@@ -114,7 +114,7 @@ def unsvec(v, p: int) -> np.ndarray:
 
     References
     ----------
-    Spec symmetric_inputs.md §B.3 (step 5).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     p = check_int("p", p)
     v = as_matrix("v", v, ndim=1)
@@ -148,7 +148,7 @@ def even_odd_split(z) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    Spec symmetric_inputs.md §B.2.
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     z = np.asarray(z, dtype=float)
     return 0.5 * z, 0.5 * np.abs(z)
@@ -198,7 +198,7 @@ def linear_part(X, Y) -> LinearPart:
 
     References
     ----------
-    Ge, Kuditipudi, Li, Wang, ICLR 2019.  Spec symmetric_inputs.md §B.2 (identity 1).
+    Ge, Kuditipudi, Li, Wang, ICLR 2019 (identity 1 of the method of moments).
     """
     X, Y = check_samples(X, Y, min_samples=2)
     d, n = X.shape
@@ -247,7 +247,7 @@ def detector_operator(X, Yt, Bt, *, batch: int = 50_000) -> np.ndarray:
     References
     ----------
     Ge, Kuditipudi, Li, Wang, ICLR 2019 (the pure neuron detector and its linearisation).
-    Spec symmetric_inputs.md §B.2 (identity 2), §B.3 (step 3).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     X, Yt = check_samples(X, Yt)
     Bt = as_matrix("Bt", Bt)
@@ -334,7 +334,7 @@ def detector_null_space(T, Sigma, k: int) -> DetectorNullSpace:
 
     References
     ----------
-    Spec symmetric_inputs.md §B.2 (identity 3), §B.3 (steps 4-5).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     T = as_matrix("T", T)
     Sigma = as_matrix("Sigma", Sigma)
@@ -410,7 +410,7 @@ def pure_neuron_detectors(null_space: DetectorNullSpace, *, rng=None, n_draws: i
 
     References
     ----------
-    Spec symmetric_inputs.md §B.3 (step 6); :func:`relulearn.tensors.jennrich`.
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     if not isinstance(null_space, DetectorNullSpace):
         raise TypeError(f"null_space must be a DetectorNullSpace, got {type(null_space).__name__}")
@@ -464,7 +464,7 @@ def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    Spec symmetric_inputs.md §B.2 (identity 4), §B.3 (step 7).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     R = as_matrix("R", R)
     Yt = as_matrix("Yt", Yt)
@@ -577,7 +577,7 @@ def recover_symmetric(
 
     Notes
     -----
-    Steps (spec §B.3): (1) ``B = 2 E^[y x^T] Sigma^-1``; (2) P = top-k left singular vectors of B,
+    Steps: (1) ``B = 2 E^[y x^T] Sigma^-1``; (2) P = top-k left singular vectors of B,
     ``y~ = P^T y``, ``B~ = P^T B``; (3) the detector operator; (4) project out ``svec(Sigma)``;
     (5) null space; (6) simultaneous diagonalisation; (7) ``W`` from ``R^T B~`` and the signs from
     the label means; (8) ``A`` by least squares.  Cost O(n d^2 k^2 + n d m) time, O(d^2 k^2 + n (d + m))
@@ -586,7 +586,7 @@ def recover_symmetric(
     References
     ----------
     R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs",
-    ICLR 2019 (arXiv 1810.06793), Algorithm 2.  Spec symmetric_inputs.md §B.3.
+    ICLR 2019 (arXiv 1810.06793), Algorithm 2.
     """
     data = check_learner_input(X, Y, k, who="recover_symmetric", min_samples=lambda d, k, m: max(2, d * (d + 1) // 2),
                                min_samples_text="d (d + 1) / 2")

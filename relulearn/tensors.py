@@ -86,7 +86,7 @@ def simultaneous_diagonalization(M1, M2, k: int) -> tuple[np.ndarray, np.ndarray
     ----------
     R. A. Harshman, "Foundations of the PARAFAC procedure", UCLA Working Papers in Phonetics, 1970.
     S. E. Leurgans, R. T. Ross, R. B. Abel, "A decomposition for three-way arrays",
-    SIAM J. Matrix Anal. Appl., 1993.  Spec recovery_gaussian.md §3 (Step 3).
+    SIAM J. Matrix Anal. Appl., 1993.
     """
     M1 = as_matrix("M1", M1)
     M2 = as_matrix("M2", M2)
@@ -189,7 +189,7 @@ def jennrich(
     ----------
     S. E. Leurgans, R. T. Ross, R. B. Abel, "A decomposition for three-way arrays",
     SIAM J. Matrix Anal. Appl., 1993.  A. Moitra, "Algorithmic Aspects of Machine Learning",
-    Cambridge University Press, 2018, ch. 3.  Spec recovery_gaussian.md §3 (Step 3), §10.
+    Cambridge University Press, 2018, ch. 3.
     """
     if not callable(contract):
         raise TypeError(f"contract must be callable, got {type(contract).__name__}")

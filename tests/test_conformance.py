@@ -206,6 +206,28 @@ def check_progress_changes_nothing(spec):
         np.testing.assert_array_equal(res.network.V, base.network.V)
 
 
+def check_input_checked_once(spec):
+    """The full check of X (finiteness, dtype) runs once per call; the steps inside trust it."""
+    import relulearn._validation as validation
+
+    _, X, Y = _planted(spec.name)
+    seen = []
+    original = validation._as_real
+
+    def counting(name, A, *, ndim=2):
+        if isinstance(A, np.ndarray) and A.shape == X.shape and not validation._is_checked(A):
+            seen.append(name)
+        return original(name, A, ndim=ndim)
+
+    validation._as_real = counting
+    try:
+        _run(spec, X, Y, on_failure="return")
+    finally:
+        validation._as_real = original
+    assert seen == ["X"], seen
+    assert validation._CHECKED.get() is None  # nothing is remembered after the call
+
+
 def check_signature(spec):
     """The contract's signature: X, Y, k, then keyword-only rng, on_failure, progress with their defaults."""
     import inspect
@@ -222,6 +244,7 @@ def check_signature(spec):
 
 CHECKS = [
     check_signature,
+    check_input_checked_once,
     check_rejects_malformed_input,
     check_status_semantics,
     check_unexplainable_data,

@@ -90,7 +90,7 @@ def test_sample_floor_large_k_smaller_size():
     exact = 0
     for seed in range(5):
         net, X, Y = _instance(30, 10, 15, 300, seed)
-        r = recover_exact(X, Y, 10, rng=seed, on_failure="certificate")
+        r = recover_exact(X, Y, 10, rng=seed, on_failure="return")
         if r.ok:
             exact += rl.is_exact(rl.recovery_error(r, net), EXACT)
     assert exact >= 5
@@ -165,14 +165,14 @@ def test_rank_deficient_U_with_too_few_samples_raises_or_returns_failed_certific
     _, (X, Y) = _rank_deficient(60)
     with pytest.raises(rl.RecoveryFailed, match="rank"):
         recover_exact(X, Y, 4, rng=0)
-    r = recover_exact(X, Y, 4, rng=0, on_failure="certificate")
+    r = recover_exact(X, Y, 4, rng=0, on_failure="return")
     assert not r.ok and "rank" in r.certificate.reason
 
 
 def test_scalar_output_is_recovered_or_refused_never_wrong():
     net = rl.planted_network(10, 3, 1, rng=13)
-    X, Y = rl.sample(net, 50, rng=14)  # n < 2 k d = 60: refused
-    with pytest.raises(rl.RecoveryFailed, match="k=3 > m=1"):
+    X, Y = rl.sample(net, 50, rng=14)  # n < 2 k d = 60: the shapes rule it out before any work
+    with pytest.raises(ValueError, match="k=3 > m=1"):
         recover_exact(X, Y, 3, rng=0)
     X, Y = rl.sample(net, 5000, rng=14)
     r = recover_exact(X, Y, 3, rng=0)
@@ -184,7 +184,7 @@ def test_noisy_labels_raise_or_return_failed_certificate():
     X, Y = rl.sample(net, 500, rng=16, noise=1e-3)
     with pytest.raises(rl.RecoveryFailed, match="noisy"):
         recover_exact(X, Y, 3, rng=0)
-    r = recover_exact(X, Y, 3, rng=0, on_failure="certificate")
+    r = recover_exact(X, Y, 3, rng=0, on_failure="return")
     assert not r.ok and r.certificate.reason
     assert r.residual > 1e-6  # the returned (moment) estimate is visibly not exact
 
@@ -195,13 +195,13 @@ def test_wrong_k_fails_honestly(k_wrong):
     X, Y = rl.sample(net, 300, rng=18)
     with pytest.raises(rl.RecoveryFailed):
         recover_exact(X, Y, k_wrong, rng=0)
-    r = recover_exact(X, Y, k_wrong, rng=0, on_failure="certificate")
+    r = recover_exact(X, Y, k_wrong, rng=0, on_failure="return")
     assert not r.ok
 
 
 def test_no_certified_zero_set_means_failure_not_a_wrong_answer():
     _, X, Y = _instance(20, 5, 10, 80, 0)
-    r = recover_exact(X, Y, 5, rng=0, strategy="random", max_candidates=1, on_failure="certificate")
+    r = recover_exact(X, Y, 5, rng=0, strategy="random", max_candidates=1, on_failure="return")
     assert not r.ok and "certified" in r.certificate.reason
     rows = find_unit_rows(label_row_space(Y, 5)[0], strategy="random", rng=0, max_candidates=1)
     assert rows.n_found <= 1

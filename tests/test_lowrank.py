@@ -51,12 +51,14 @@ def test_recover_low_rank_reports_failure_honestly():
     X, Y = rl.sample(net, 30_000, rng=12)
     noisy = Y + 0.01 * np.random.default_rng(13).standard_normal(Y.shape)
     for labels, k, what in [(noisy, 3, "residual"), (Y, 2, "residual"), (Y, 4, "is k too large")]:
-        rec = rl.recover_low_rank(X, labels, k, rng=0)
-        assert not rec.ok, (k, what)
-        assert what in rec.certificate.reason
+        rec = rl.recover_low_rank(X, labels, k, rng=0, on_failure="return")
+        assert rec.status == "failed", (k, what)
+        assert what in rec.certificate.reason and rec.reason == rec.certificate.reason
+        with pytest.raises(rl.RecoveryFailed, match=what):
+            rl.recover_low_rank(X, labels, k, rng=0)
     sq = rl.TwoLayerNetwork(net.U, net.V, "squared_relu")
-    rec = rl.recover_low_rank(X, sq(X), 3, rng=0)
-    assert not rec.ok and "residual" in rec.certificate.reason
+    rec = rl.recover_low_rank(X, sq(X), 3, rng=0, on_failure="return")
+    assert rec.status == "failed" and "residual" in rec.reason
 
 
 def test_recover_low_rank_validation():
@@ -84,7 +86,7 @@ def test_reprs_are_short():
     net = _planted(D, K, M, seed=0)
     X, Y = rl.sample(net, 5_000, rng=0)
     rec = rl.recover_low_rank(X, Y, K, rng=0)
-    for obj in (rec, rec.details["moment_estimate"], rec.details["regression"]):
+    for obj in (rec, rec.details["low_rank_estimate"], rec.details["regression"]):
         text = repr(obj)
         assert "0x" not in text and "array" not in text and len(text) < 300
     empty = rl.RegressionResult(net.U, net.V, np.zeros(0, int), np.zeros(0), np.zeros(K))
