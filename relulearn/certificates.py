@@ -41,6 +41,7 @@ import numpy as np
 from scipy import stats
 
 from ._validation import mark_checked
+from .metrics import recovery_error
 from .network import TwoLayerNetwork
 from .recovery import StatisticalCertificate
 
@@ -144,6 +145,8 @@ def cross_fit_certificate(
     rng: np.random.Generator,
     level: float = 0.01,
     misfit_is_failure: bool = True,
+    network: TwoLayerNetwork | None = None,
+    agreement: float = 5.0,
 ) -> tuple[StatisticalCertificate | None, str]:
     """Run the signal and specification tests with two-fold cross-fitting.
 
@@ -154,13 +157,23 @@ def cross_fit_certificate(
     only the signal test could run. With ``misfit_is_failure=False`` (for an estimator that is not
     refined to its least-squares fit, whose estimation error the specification test also detects), a
     rejection of the specification test gives ``ok`` False with an empty reason and the finding in
-    ``note``. Cost: two fits on n/2 samples plus O(n (k d + k^2)^2).
+    ``note``.
+
+    With ``network`` (the answer fitted on all samples), a stability check also runs: the two half fits
+    and ``network`` must agree after matching units, their largest matched error
+    (:func:`relulearn.recovery_error`) at most ``agreement * (sigma / rms(Y)) * sqrt(k (d + m) / (n / 2))``
+    with ``sigma`` the residual RMS of ``network`` (the statistical error of a least-squares fit on n/2
+    samples is of that order). A disagreement leaves ``ok`` False with an empty reason and the finding
+    in ``note``: at least one of the fits is wrong, and nothing says which. This check has no proven
+    level; ``agreement = 5`` was set from the spread measured on planted instances
+    (``bench/certificates.py``). It catches a fit that landed at a wrong fixed point, whose systematic
+    residual the two tests cannot tell from noise. Cost: two fits on n/2 samples plus O(n (k d + k^2)^2).
     """
-    _d, n = X.shape
+    d, n = X.shape
     m = Y.shape[0]
     perm = rng.permutation(n)
     halves = [np.sort(perm[: n // 2]), np.sort(perm[n // 2:])]
-    sig, spec, dofs = [], [], []
+    sig, spec, dofs, nets = [], [], [], []
     for f in range(2):
         train_idx, test_idx = halves[1 - f], halves[f]
         Xf, Yf = X[:, train_idx], Y[:, train_idx]
@@ -169,6 +182,7 @@ def cross_fit_certificate(
             net = fit(Xf, Yf)
         except Exception as exc:  # noqa: BLE001 - any failure of the fold fit makes the certificate unavailable
             return None, f"the fit on half of the samples failed ({type(exc).__name__}: {exc})"
+        nets.append(net)
         Xt, Yt = X[:, test_idx], Y[:, test_idx]
         sig.append(signal_pvalues(net, Xt, Yt, Xf, Yf))
         p, dof = specification_pvalue(net, Xt, Yt)
@@ -191,8 +205,21 @@ def cross_fit_certificate(
     if not np.isfinite(spec_p) and not reason:
         note = (f"the specification test needs more held-out samples than {n_test} for {m} output(s)"
                 f" (residual degrees of freedom {min(dofs)} < 10)")
+    disagreement, allowed = float("nan"), float("nan")
+    if network is not None and not reason:
+        rms_y = float(np.sqrt(np.mean(Y**2)))
+        sigma = float(np.sqrt(np.mean((Y - network(X)) ** 2)))
+        k = network.n_hidden
+        allowed = agreement * sigma / max(rms_y, np.finfo(float).tiny) * np.sqrt(k * (d + m) / n_test)
+        disagreement = max(recovery_error(nets[0], nets[1]).max, recovery_error(nets[0], network).max,
+                           recovery_error(nets[1], network).max)
+        if not disagreement <= allowed:
+            note = (f"the fits on the two halves and on all samples disagree (largest matched error"
+                    f" {disagreement:.2g} > {allowed:.2g}, the statistical error the noise level allows):"
+                    f" at least one of them is not the least-squares fit")
     cert = StatisticalCertificate(ok=not reason and not note, level=level, signal_pvalues=sig,
-                                  specification_pvalue=spec_p, n_test=n_test, reason=reason)
+                                  specification_pvalue=spec_p, n_test=n_test, reason=reason,
+                                  disagreement=disagreement, allowed_disagreement=allowed)
     return cert, note
 
 

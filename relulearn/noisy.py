@@ -162,7 +162,7 @@ def recover_noisy(
             bar.update(1)
             return out
 
-        cert, note = cross_fit_certificate(fit_half, X, Y, rng=gen, level=level)
+        cert, note = cross_fit_certificate(fit_half, X, Y, rng=gen, level=level, network=net)
         if cert is None:
             reason = f"no certificate: {note}"
         elif cert.ok:
@@ -170,7 +170,7 @@ def recover_noisy(
         elif cert.reason:
             status, reason = "failed", cert.reason
         else:
-            reason = f"signal certified, but {note}"
+            reason = f"every unit carries signal, but {note}"
     bar.close()
     return Recovery(network=net, residual=residual, status=status, reason=reason, certificate=cert,
                     n_samples_used=n, details=details)

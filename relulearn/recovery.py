@@ -130,7 +130,10 @@ class StatisticalCertificate:
     n_test : int
         Held-out samples per fold.
     reason : str
-        Why ``ok`` is False (empty when it is True).
+        Why ``ok`` is False when a test gave evidence against the fit (empty otherwise).
+    disagreement, allowed_disagreement : float
+        The stability check: the largest matched error between the fits on the two halves and on all
+        samples, and the bound it had to meet (NaN when not run).
     """
 
     ok: bool
@@ -139,6 +142,8 @@ class StatisticalCertificate:
     specification_pvalue: float
     n_test: int
     reason: str = ""
+    disagreement: float = float("nan")
+    allowed_disagreement: float = float("nan")
 
     def __repr__(self) -> str:
         p = np.asarray(self.signal_pvalues)
