@@ -218,10 +218,14 @@ def check_learner_input(X, Y, k, *, who: str, min_samples=1, min_samples_text: s
 
 
 def precision_tol(name: str, tol, eps: float, *, factor: float = 100.0) -> float:
-    """Validate a positive tolerance and raise it to ``factor * eps`` for inputs coarser than float64."""
+    """Validate a positive tolerance and raise it to ``factor * eps`` for inputs coarser than float64.
+
+    The raise stops at 1e-4 (float32 gives 1.2e-5): coarser data, such as float16, cannot be certified
+    to a tolerance that would still mean an exact fit, so it is not loosened further.
+    """
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"{name} must be a positive number, got {tol!r}")
     tol = float(tol)
     if eps > float(np.finfo(float).eps):
-        tol = max(tol, factor * eps)
+        tol = max(tol, min(factor * eps, 1e-4))
     return tol
