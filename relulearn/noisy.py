@@ -145,7 +145,14 @@ def recover_noisy(
         raise ValueError(f"level must be a number in (0, 1), got {level!r}")
     gen = rng_from(rng)
     bar = progress_bar(3 if certify else 1, "recover_noisy", progress)
-    net, details = _fit_noisy(X, Y, k, gen, taus, n_rounds, n_refine, max_starts)
+    try:
+        net, details = _fit_noisy(X, Y, k, gen, taus, n_rounds, n_refine, max_starts)
+    except RecoveryFailed as exc:  # a singular step from every start: report the moment estimate, if any
+        bar.close()
+        est = exc.network
+        res = np.inf if est is None else relative_residual(X, Y, est.U, est.V)
+        return Recovery(est, res, status="failed", reason=exc.reason, n_samples_used=n,
+                        details={"moment_estimate": est})
     bar.update(1)
     residual = relative_residual(X, Y, net.U, net.V)
     details["noise_rms"] = residual * float(np.linalg.norm(Y)) / np.sqrt(Y.size)

@@ -136,6 +136,9 @@ def check_unexplainable_data(spec):
         res = _run(spec, X, Yb, on_failure="return")
         assert res.status != "certified", f"{spec.name} certified {label}: {res!r}"
         assert res.reason
+        if res.network is not None:  # a failed or unverified result still reports its own residual
+            r = np.linalg.norm(Yb - res.network(X)) / np.linalg.norm(Yb)
+            assert res.residual == pytest.approx(r, rel=1e-6, abs=1e-13), (label, res.residual, r)
         try:
             raised = _run(spec, X, Yb, on_failure="raise")
         except rl.RecoveryFailed as exc:
