@@ -63,6 +63,25 @@ def test_scalar_output_is_recovered_exactly_by_the_low_rank_route():
     assert by["low-rank exact recovery"].successes == 5
     assert by["tensor initialisation + descent"].successes == 5
     assert by["gradient training"].successes < 5  # one random start stalls (the chapter's claim)
+    # ... and says so: each of its misses is unverified, each of its recoveries certified by the exact fit
+    assert by["gradient training"].certified == by["gradient training"].successes
+    assert by["gradient training"].unverified == 5 - by["gradient training"].successes
+    assert by["low-rank exact recovery"].certified == 5
+
+
+def test_chapter8_statuses_never_certify_a_miss():
+    # chapter 8's status claims: gradient training is unverified below 2 k (d + m) = 128 samples (an exact fit on so
+    # few samples is no evidence) and certified above; the noisy learner's misses are unverified, never certified
+    rows = cmp.accuracy_vs_n(GAUSS, [100, 300], 5, threshold=1e-6, names=["gradient training", "noisy recovery"])
+    by = {(r.learner, r.n): r for r in rows}
+    assert by[("gradient training", 100)].unverified == 5
+    assert by[("gradient training", 300)].certified == by[("gradient training", 300)].successes == 5
+    for n in (100, 300):
+        r = by[("noisy recovery", n)]
+        assert r.certified <= r.successes and r.failed == 0
+    scalar = cmp.Setting("scalar", 10, 4, 1, scalar_pm1=True)
+    (r,) = cmp.accuracy_vs_n(scalar, [500], 5, threshold=1e-6, names=["noisy recovery"])
+    assert r.certified == r.successes == 2 and r.unverified == 3
 
 
 def test_time_rows_and_slopes():

@@ -62,6 +62,23 @@ def test_recover_noisy_error_falls_like_one_over_sqrt_n():
     assert -0.65 <= slope <= -0.35, slope
 
 
+def test_chapter4_certificate_demo():
+    # chapter 4's demo: (15, 5, 8), n = 20,000, noise 0.5 RMS: the planted network certified, a tanh network with
+    # noise 0.1 failed as misspecified, pure noise failed with no signal
+    net = rl.planted_network(15, 5, 8, rng=0)  # the chapter's truth and noisy_labels(truth, 20_000, 0.5, seed=5)
+    data = rl.sample(net, 20_000, rng=5)
+    sd = 0.5 * np.sqrt(np.mean(data.Y_clean**2))
+    X, Y = data.X, data.Y_clean + sd * np.random.default_rng(1005).standard_normal(data.Y_clean.shape)
+    assert rl.recover_noisy(X, Y, 5, rng=0).status == "certified"
+    tanh_net = rl.TwoLayerNetwork(net.U, net.V, "tanh")
+    T = tanh_net(X)
+    T = T + 0.1 * np.sqrt(np.mean(T**2)) * np.random.default_rng(7).standard_normal(T.shape)
+    r = rl.recover_noisy(X, T, 5, rng=0, on_failure="return")
+    assert r.status == "failed" and r.reason.startswith("misspecified")
+    r = rl.recover_noisy(X, np.random.default_rng(8).standard_normal(Y.shape), 5, rng=0, on_failure="return")
+    assert r.status == "failed" and r.reason.startswith("no signal")
+
+
 def test_noise_level_estimate():
     # the residual RMS estimates the noise sd: relative standard error 1/sqrt(2 n m) for the RMS of n m Gaussian
     # entries; the fit removes p = k (d + m) degrees of freedom (relative bias p / (2 n m)), and the estimation
