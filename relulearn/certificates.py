@@ -192,31 +192,34 @@ def cross_fit_certificate(
     spec_p = float(min(1.0, 2 * np.nanmin(spec))) if not np.all(np.isnan(spec)) else float("nan")
     n_test = n // 2
     reason, note = "", ""
-    if np.any(sig >= level):
-        f, i = np.unravel_index(int(np.argmax(sig)), sig.shape)
-        reason = (f"no signal: on held-out samples unit {int(i)} explains no more of the labels than zero does"
-                  f" (p = {sig[f, i]:.2f} >= level {level:g})")
-    elif np.isfinite(spec_p) and spec_p < level and misfit_is_failure:
-        reason = (f"misspecified: the held-out residual correlates with features the model cannot produce"
-                  f" (p = {spec_p:.1e} < level {level:g})")
-    elif np.isfinite(spec_p) and spec_p < level:
-        note = (f"the held-out residual correlates with features the model cannot produce (p = {spec_p:.1e} <"
-                f" level {level:g}): the model is misspecified or the estimate is not at its least-squares fit")
-    if not np.isfinite(spec_p) and not reason:
-        note = (f"the specification test needs more held-out samples than {n_test} for {m} output(s)"
-                f" (residual degrees of freedom {min(dofs)} < 10)")
     disagreement, allowed = float("nan"), float("nan")
-    if network is not None and not reason:
+    if network is not None:
         rms_y = float(np.sqrt(np.mean(Y**2)))
         sigma = float(np.sqrt(np.mean((Y - network(X)) ** 2)))
         k = network.n_hidden
         allowed = agreement * sigma / max(rms_y, np.finfo(float).tiny) * np.sqrt(k * (d + m) / n_test)
         disagreement = max(recovery_error(nets[0], nets[1]).max, recovery_error(nets[0], network).max,
                            recovery_error(nets[1], network).max)
-        if not disagreement <= allowed:
-            note = (f"the fits on the two halves and on all samples disagree (largest matched error"
-                    f" {disagreement:.2g} > {allowed:.2g}, the statistical error the noise level allows):"
-                    f" at least one of them is not the least-squares fit")
+    # the order matters: a unit without signal is evidence against any fit; when the fits disagree, what the
+    # specification test finds about the half fits says nothing about the returned one (and at small n which
+    # half fit lands where can depend on rounding), so it is consulted only when they agree
+    if np.any(sig >= level):
+        f, i = np.unravel_index(int(np.argmax(sig)), sig.shape)
+        reason = (f"no signal: on held-out samples unit {int(i)} explains no more of the labels than zero does"
+                  f" (p = {sig[f, i]:.2f} >= level {level:g})")
+    elif not disagreement <= allowed and network is not None:
+        note = (f"the fits on the two halves and on all samples disagree (largest matched error"
+                f" {disagreement:.2g} > {allowed:.2g}, the statistical error the noise level allows):"
+                f" at least one of them is not the least-squares fit")
+    elif np.isfinite(spec_p) and spec_p < level and misfit_is_failure:
+        reason = (f"misspecified: the held-out residual correlates with features the model cannot produce"
+                  f" (p = {spec_p:.1e} < level {level:g})")
+    elif np.isfinite(spec_p) and spec_p < level:
+        note = (f"the held-out residual correlates with features the model cannot produce (p = {spec_p:.1e} <"
+                f" level {level:g}): the model is misspecified or the estimate is not at its least-squares fit")
+    elif not np.isfinite(spec_p):
+        note = (f"the specification test needs more held-out samples than {n_test} for {m} output(s)"
+                f" (residual degrees of freedom {min(dofs)} < 10)")
     cert = StatisticalCertificate(ok=not reason and not note, level=level, signal_pvalues=sig,
                                   specification_pvalue=spec_p, n_test=n_test, reason=reason,
                                   disagreement=disagreement, allowed_disagreement=allowed)
