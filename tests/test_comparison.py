@@ -103,8 +103,9 @@ def test_on_the_cube_the_symmetric_method_is_consistent_and_the_gaussian_learner
     gauss = [r for r in rows if r.learner == "noisy recovery"]
     assert sym[1].median_error < sym[0].median_error and sym[1].successes == 3
     assert min(r.successes for r in gauss) < 3  # its biased moment step misses on some seed
-    # ... but it says so: every seed is either recovered (error < 0.05) or refused with status failed
-    assert all(r.successes + r.failed == r.trials for r in gauss)
+    # ... but it says so: no miss is certified (the fits on the two halves disagree, so it is unverified)
+    assert all(r.trials - r.successes <= r.unverified + r.failed for r in gauss)
+    assert all(r.certified <= r.successes for r in gauss)
     assert sym[1].certified == 3
     assert not [lr for lr in cmp.learners_for(cube) if lr.name == "noisy recovery"]
 

@@ -74,7 +74,7 @@ def test_chapter4_certificate_demo():
     T = tanh_net(X)
     T = T + 0.1 * np.sqrt(np.mean(T**2)) * np.random.default_rng(7).standard_normal(T.shape)
     r = rl.recover_noisy(X, T, 5, rng=0, on_failure="return")
-    assert r.status == "failed" and r.reason.startswith("misspecified")
+    assert r.status == "unverified" and "disagree" in r.reason  # the half fits disagree: the chapter's outcome
     r = rl.recover_noisy(X, np.random.default_rng(8).standard_normal(Y.shape), 5, rng=0, on_failure="return")
     assert r.status == "failed" and r.reason.startswith("no signal")
 
