@@ -142,12 +142,6 @@ def check_k(k, d: int) -> int:
     return k
 
 
-def check_min_samples(n: int, k: int, d: int, who: str) -> None:
-    """Raise unless n >= 2 k d, the sample count the moment-based learners need (``who`` names the learner)."""
-    if n < 2 * k * d:
-        raise ValueError(f"X has n={n} samples; {who} needs at least 2 k d = {2 * k * d}")
-
-
 def rng_from(rng) -> np.random.Generator:
     """``numpy.random.default_rng`` with a clear error for anything else."""
     if isinstance(rng, np.random.Generator):

@@ -6,16 +6,12 @@ import numpy as np
 import pytest
 
 import relulearn as rl
+from _planted import planted_low_rank
 
 D, K, M = 10, 4, 1
 
 
-def _planted(d, k, m, seed, rank=None):
-    net = rl.planted_network(d, k, m, rng=seed)
-    if rank is not None:  # an output layer of the given rank
-        g = np.random.default_rng(seed + 1000)
-        net = rl.TwoLayerNetwork(g.standard_normal((m, rank)) @ g.standard_normal((rank, k)), net.V)
-    return net
+_planted = planted_low_rank
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
