@@ -40,7 +40,8 @@ def count(d, k, m, n, noise, trials, activation="relu", pure_noise=False):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rl.RelulearnWarning)
             res = rl.recover_noisy(X, Y, k, rng=seed, on_failure="return")
-        key = "certified" if res.ok else f"{res.status}: {res.reason.split(':')[0][:40]}"
+        why = res.reason.removeprefix("not certified: ")
+        key = "certified" if res.ok else f"{res.status}: {why.split(' (')[0].split(':')[0][:48]}"
         out[key] = out.get(key, 0) + 1
         if res.network is not None and not pure_noise and activation == "relu":
             errs.append(rl.recovery_error(res.network, net).max)

@@ -120,6 +120,7 @@ from .moments import (
     second_moment_contraction,
     second_order_moments,
 )
+from .least_squares import LeastSquaresFit, local_least_squares
 from .multistart import StartsResult, best_of_starts, choose_with_margin
 from .network import TwoLayerNetwork, planted_network
 from .noisy import recover_noisy
@@ -135,7 +136,7 @@ from .recovery import (
     RelulearnWarning,
     StatisticalCertificate,
 )
-from .sign_patterns import RegressionResult, alternating_refinement, fit_output_layer, sign_pattern_regression
+from .sign_patterns import RegressionResult, fit_output_layer, sign_pattern_regression
 from .symmetric import (
     DetectorNullSpace,
     LinearPart,
@@ -157,7 +158,7 @@ from .tensor_init import (
 )
 from .tensors import JennrichResult, jennrich, simultaneous_diagonalization, top_subspace, whitening
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # the public names: everything imported above (one list, so that `from relulearn import *` and
 # linters see the re-exports)
@@ -181,6 +182,7 @@ __all__ = [
     "InputLaw",
     "JennrichResult",
     "Laplace",
+    "LeastSquaresFit",
     "LearnerSpec",
     "LinearPart",
     "LowRankEstimate",
@@ -209,7 +211,6 @@ __all__ = [
     "absolute",
     "activation_properties",
     "alpha",
-    "alternating_refinement",
     "best_of_starts",
     "best_polynomial_error",
     "bottleneck_weight_error",
@@ -249,6 +250,7 @@ __all__ = [
     "linear",
     "linear_part",
     "lipschitz_tail_bound",
+    "local_least_squares",
     "loglog_slope",
     "loss_gradients",
     "low_order_residuals",

@@ -16,14 +16,19 @@ __all__ = ["CHUNK_BYTES", "chunks", "column_norms"]
 # Bytes of scratch per chunk of samples: the streaming loops work on chunks this large, so the memory beyond
 # X and Y does not grow with n.
 CHUNK_BYTES = 32 * 2**20
+# A smaller budget for loops that run many times over the same data (the Levenberg-Marquardt passes): their
+# temporaries then stay in cache and are reused by the allocator (measured at n = 40,000, (d, k, m) = (15, 5, 8):
+# one pass of the Gauss-Newton matrix 46 ms with 32 MiB chunks, 23 ms with 2 MiB).
+CACHE_CHUNK_BYTES = 2 * 2**20
 
 
-def chunks(n: int, row_floats: int) -> Iterator[slice]:
-    """Slices of ``range(n)`` so that a (row_floats x chunk) float64 array stays below ``CHUNK_BYTES``.
+def chunks(n: int, row_floats: int, budget: int | None = None) -> Iterator[slice]:
+    """Slices of ``range(n)`` so that a (row_floats x chunk) float64 array stays below ``budget`` bytes
+    (default ``CHUNK_BYTES``).
 
     Chunks hold at least 1024 samples. Cost O(n / chunk).
     """
-    size = max(1024, CHUNK_BYTES // (8 * max(1, row_floats)))
+    size = max(1024, (CHUNK_BYTES if budget is None else budget) // (8 * max(1, row_floats)))
     for start in range(0, n, size):
         yield slice(start, min(n, start + size))
 

@@ -12,7 +12,11 @@ fitted about as well by ``U = 0`` as by anything. Two tests on samples the fit d
   noise often has.) A certified
   answer needs every unit, in every fold, to reject it at the stated level; the answer is then
   wrong with probability at most the level if some unit carries no signal (the intersection of tests
-  needs no multiplicity correction). Otherwise the status is "failed: no signal".
+  needs no multiplicity correction). The status is "failed: no signal" only with evidence the other way:
+  a unit whose held-out gain is significantly *negative* (the predictions are better without it, as for a
+  unit fitted to noise), at the level divided by the number of units times folds (Bonferroni: a right
+  answer is failed with probability at most the level); a gain that cannot be told from zero leaves the
+  answer unverified (too few held-out samples).
 * **Specification** (:func:`specification_pvalue`). If the model is right, the held-out residual is the
   noise, independent of the inputs. The features the model cannot produce are taken as low-degree
   Hermite features of the inputs projected on the recovered unit rows ``z_i = v_i . x / ||v_i||``
@@ -40,6 +44,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
+from ._streaming import chunks
 from ._validation import mark_checked
 from .metrics import recovery_error
 from .network import TwoLayerNetwork
@@ -90,7 +95,7 @@ def _features(network: TwoLayerNetwork, X: np.ndarray) -> tuple[np.ndarray, np.n
     Z = V @ X
     tangent = [np.ones((n, 1)), act(Z).T]
     dZ = act.derivative(Z)
-    tangent += [(dZ[i] * X).T for i in range(k)]
+    tangent.append((dZ[:, None, :] * X[None, :, :]).reshape(k * d, n).T)
     norms = np.linalg.norm(V, axis=1)
     W = V / np.where(norms > 0, norms, 1.0)[:, None]
     Zn = W @ X
@@ -102,12 +107,15 @@ def _features(network: TwoLayerNetwork, X: np.ndarray) -> tuple[np.ndarray, np.n
     return np.hstack(tangent), np.hstack(probe)
 
 
-def _orth(A: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
-    """Orthonormal basis of the column span of A (rank by singular values)."""
-    if A.shape[1] == 0:
-        return A
-    Uq, s, _ = np.linalg.svd(A, full_matrices=False)
-    return Uq[:, s > rtol * s[0]] if s.size and s[0] > 0 else Uq[:, :0]
+def _pinv_psd(A: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
+    """Pseudo-inverse and rank of a symmetric positive semi-definite matrix (eigenvalues below ``rtol`` times the
+    largest count as zero)."""
+    if A.shape[0] == 0:
+        return A, 0
+    lam, E = np.linalg.eigh(A)
+    keep = lam > rtol * max(float(lam[-1]), 0.0) if lam[-1] > 0 else np.zeros(lam.shape, bool)
+    Ek = E[:, keep]
+    return (Ek / lam[keep]) @ Ek.T, int(keep.sum())
 
 
 def specification_pvalue(network: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray) -> tuple[float, int]:
@@ -115,25 +123,42 @@ def specification_pvalue(network: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray)
 
     ``X`` (d, n) and ``Y`` (m, n) must be samples the network was not fitted on. Returns
     ``(p, dof)`` with ``dof`` the residual degrees of freedom of the F-test; ``p`` is NaN when
-    ``dof < 10`` (too few samples to test). Cost O(n (k d + k^2)^2).
+    ``dof < 10`` (too few samples to test). The cross products of the tangent features T, the probe features P
+    and the residual R are summed over chunks of samples (no n-by-features matrix is held); the partial
+    regression of R on P after T is solved from them (ranks by eigenvalues, relative 1e-12). Cost
+    O(n (k d + k^2)^2), memory O((k d)^2) beyond the data plus chunk-sized scratch.
     """
     m, n = Y.shape
-    T, P = _features(network, X)
-    QT = _orth(T)
-    P = P - QT @ (QT.T @ P)
-    QP = _orth(P, rtol=1e-8)
-    dof = n - QT.shape[1] - QP.shape[1]
-    if dof < 10 or QP.shape[1] == 0:
+    d = X.shape[0]
+    k = network.n_hidden
+    pt = 1 + k + k * d
+    pp = k + (1 if d > k else 0)
+    GTT, GTP, GPP = np.zeros((pt, pt)), np.zeros((pt, pp)), np.zeros((pp, pp))
+    GTR, GPR, rr = np.zeros((pt, m)), np.zeros((pp, m)), np.zeros(m)
+    for sl in chunks(n, 2 * pt + 2 * pp + 2 * m + d):
+        T, P = _features(network, X[:, sl])
+        R = (Y[:, sl] - network(X[:, sl])).T
+        GTT += T.T @ T
+        GTP += T.T @ P
+        GPP += P.T @ P
+        GTR += T.T @ R
+        GPR += P.T @ R
+        rr += np.einsum("ij,ij->j", R, R)
+    Tinv, rank_t = _pinv_psd(GTT, 1e-12)
+    CPP = GPP - GTP.T @ Tinv @ GTP
+    CPR = GPR - GTP.T @ Tinv @ GTR
+    rr_t = rr - np.einsum("ir,ij,jr->r", GTR, Tinv, GTR)
+    Pinv, rank_p = _pinv_psd((CPP + CPP.T) / 2, 1e-12)
+    dof = n - rank_t - rank_p
+    if dof < 10 or rank_p == 0:
         return float("nan"), int(dof)
-    R = (Y - network(X)).T
-    R = R - QT @ (QT.T @ R)
-    reg = np.sum((QP.T @ R) ** 2, axis=0)
-    res = np.sum(R**2, axis=0) - reg
+    reg = np.einsum("ir,ij,jr->r", CPR, Pinv, CPR)
+    res = rr_t - reg
     p = np.ones(m)
     for r in range(m):
         if res[r] > 0 and reg[r] > 0:
-            F = (reg[r] / QP.shape[1]) / (res[r] / dof)
-            p[r] = float(stats.f.sf(F, QP.shape[1], dof))
+            F = (reg[r] / rank_p) / (res[r] / dof)
+            p[r] = float(stats.f.sf(F, rank_p, dof))
     return float(min(1.0, m * p.min())), int(dof)
 
 
@@ -160,8 +185,8 @@ def cross_fit_certificate(
     ``note``.
 
     With ``network`` (the answer fitted on all samples), a stability check also runs: the two half fits
-    and ``network`` must agree after matching units, their largest matched error
-    (:func:`relulearn.recovery_error`) at most ``agreement * (sigma / rms(Y)) * sqrt(k (d + m) / (n / 2))``
+    and ``network`` must agree after matching units, their largest matched weight error (max(eps_U, eps_V)
+    of :func:`relulearn.recovery_error`) at most ``agreement * (sigma / rms(Y)) * sqrt(k (d + m) / (n / 2))``
     with ``sigma`` the residual RMS of ``network`` (the statistical error of a least-squares fit on n/2
     samples is of that order). A disagreement leaves ``ok`` False with an empty reason and the finding
     in ``note``: at least one of the fits is wrong, and nothing says which. This check has no proven
@@ -198,15 +223,22 @@ def cross_fit_certificate(
         sigma = float(np.sqrt(np.mean((Y - network(X)) ** 2)))
         k = network.n_hidden
         allowed = agreement * sigma / max(rms_y, np.finfo(float).tiny) * np.sqrt(k * (d + m) / n_test)
-        disagreement = max(recovery_error(nets[0], nets[1]).max, recovery_error(nets[0], network).max,
-                           recovery_error(nets[1], network).max)
+        disagreement = max(recovery_error(nets[0], nets[1], n_test=0).weights,
+                           recovery_error(nets[0], network, n_test=0).weights,
+                           recovery_error(nets[1], network, n_test=0).weights)
     # the order matters: a unit without signal is evidence against any fit; when the fits disagree, what the
     # specification test finds about the half fits says nothing about the returned one (and at small n which
     # half fit lands where can depend on rounding), so it is consulted only when they agree
-    if np.any(sig >= level):
+    worse = level / sig.size  # Bonferroni over units and folds: a right answer is failed with probability <= level
+    if np.any(1 - sig < worse):  # evidence that a unit makes the held-out predictions worse
         f, i = np.unravel_index(int(np.argmax(sig)), sig.shape)
-        reason = (f"no signal: on held-out samples unit {int(i)} explains no more of the labels than zero does"
-                  f" (p = {sig[f, i]:.2f} >= level {level:g})")
+        reason = (f"no signal: on held-out samples the predictions are better without unit {int(i)} (one-sided"
+                  f" p = {1 - sig[f, i]:.1e} < {worse:.1e}, the level {level:g} over {sig.size} tests, for a negative"
+                  f" gain)")
+    elif np.any(sig >= level):  # no evidence either way
+        f, i = np.unravel_index(int(np.argmax(sig)), sig.shape)
+        note = (f"the held-out samples cannot tell the gain of unit {int(i)} from zero (p = {sig[f, i]:.2f} >="
+                f" level {level:g}): too few samples to show that every unit carries signal")
     elif not disagreement <= allowed and network is not None:
         note = (f"the fits on the two halves and on all samples disagree (largest matched error"
                 f" {disagreement:.2g} > {allowed:.2g}, the statistical error the noise level allows):"

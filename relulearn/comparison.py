@@ -20,12 +20,14 @@ from ._validation import check_int
 from .descent import train
 from .inputs import Gaussian, InputLaw, sample
 from .learners import LEARNERS, LearnerSpec
+from .least_squares import local_least_squares
 from .metrics import recovery_error
 from .network import TwoLayerNetwork, planted_network
 from .polynomial import fit_polynomial
 from .recovery import Recovery, RelulearnWarning
 
 __all__ = [
+    "ORACLE",
     "Measurement",
     "Setting",
     "accuracy_vs_n",
@@ -140,18 +142,34 @@ def run_learner(learner: LearnerSpec, X, Y, k: int, seed: int) -> tuple[Recovery
     return res, time.perf_counter() - t0
 
 
+ORACLE = "oracle (least squares from the truth)"
+
+
 def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None, *,
-                  outside_assumptions: bool = False) -> list[Measurement]:
+                  outside_assumptions: bool = False, oracle: bool = False) -> list[Measurement]:
     """Success counts (recovery error below ``threshold``), median error and median time against n.
 
     Every learner sees the same instances (seed s gives the same truth and data). A result with
     status failed is a refusal and counts as a failure with error inf; every other result (certified
-    or unverified) is scored by its error against the truth, and the statuses are counted. ``outside_assumptions`` as in :func:`learners_for`. Cost: the
-    learners' own, times ``len(ns) * seeds``.
+    or unverified) is scored by its error against the truth, and the statuses are counted.
+    ``outside_assumptions`` as in :func:`learners_for`. With ``oracle``, each n also gets a row named
+    :data:`ORACLE`: :func:`relulearn.local_least_squares` started at the truth, the reference error of a
+    noisy instance (its statuses are not counted). Cost: the learners' own, times ``len(ns) * seeds``.
     """
     seeds = check_int("seeds", seeds)
     rows = []
     for n in ns:
+        if oracle:
+            errs, secs = [], []
+            for seed in range(seeds):
+                truth, X, Y = setting.instance(int(n), seed)
+                t0 = time.perf_counter()
+                fit = local_least_squares(X, Y, truth)
+                secs.append(time.perf_counter() - t0)
+                errs.append(recovery_error(fit.network, truth, inputs=setting.inputs).max)
+            rows.append(Measurement(ORACLE, setting.name, int(n), setting.d, setting.noise,
+                                    int(np.sum(np.asarray(errs) < threshold)), seeds,
+                                    float(np.median(errs)), float(np.median(secs))))
         for lr in learners_for(setting, names, outside_assumptions=outside_assumptions):
             if n < lr.min_samples(setting.d, setting.k, setting.m):
                 continue
@@ -171,12 +189,14 @@ def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None
     return rows
 
 
-def error_vs_noise(setting: Setting, n: int, noises, seeds: int, names=None) -> list[Measurement]:
-    """Median recovery error against the relative noise level, on the same instances for every learner."""
+def error_vs_noise(setting: Setting, n: int, noises, seeds: int, names=None, *, oracle: bool = False
+                   ) -> list[Measurement]:
+    """Median recovery error against the relative noise level, on the same instances for every learner
+    (with ``oracle``, also the oracle's, as in :func:`accuracy_vs_n`)."""
     rows = []
     for noise in noises:
         st = replace(setting, noise=float(noise))
-        rows += accuracy_vs_n(st, [n], seeds, threshold=np.inf, names=names)
+        rows += accuracy_vs_n(st, [n], seeds, threshold=np.inf, names=names, oracle=oracle)
     return rows
 
 

@@ -113,7 +113,8 @@ def train(
         The network's activation.
     init : TwoLayerNetwork or (U0, V0), optional
         Starting point. Default: V0 with i.i.d. N(0, 1/d) entries and U0 the least-squares
-        output layer for it.
+        output layer for it. (To refine a given start to its local least-squares fit,
+        :func:`relulearn.local_least_squares` is the second-order alternative: see below.)
     lr : float, optional
         Step size. Defaults: Adam 0.01; full-batch gd 1.0 (initial backtracking step); SGD 0.01.
     max_iter : int
@@ -143,6 +144,14 @@ def train(
     ------
     ValueError, TypeError
         Bad shapes, non-finite data, k not an int in [1, d], unknown method.
+
+    See Also
+    --------
+    relulearn.local_least_squares : the package's local refiner, Levenberg-Marquardt on the same loss (without
+        minibatches). From the same start both head for the same local minimiser; it takes a few dozen
+        iterations of cost O(n k^2 d (d + m)) plus a (k (d + m))^2 system where this takes hundreds to thousands
+        of cheaper ones, and it stops at the minimiser instead of stalling near it; this scales to many
+        parameters and minibatches, and reports the loss history of a first-order method.
 
     Notes
     -----

@@ -81,7 +81,7 @@ class RecoveryError:
     V : float
         ``max_i ||V_hat_i - V*_i|| / ||V*_i||`` (rows are unit in canonical form).
     prediction : float
-        ``||net_hat(X') - net*(X')||_F / ||net*(X')||_F`` on fresh inputs X'.
+        ``||net_hat(X') - net*(X')||_F / ||net*(X')||_F`` on fresh inputs X' (NaN when none were drawn).
     """
 
     U: float
@@ -90,8 +90,13 @@ class RecoveryError:
 
     @property
     def max(self) -> float:
-        """The largest of the three errors."""
-        return max(self.U, self.V, self.prediction)
+        """The largest of the three errors (of the two weight errors when ``prediction`` is NaN)."""
+        return max(self.U, self.V) if np.isnan(self.prediction) else max(self.U, self.V, self.prediction)
+
+    @property
+    def weights(self) -> float:
+        """``max(U, V)``: the error of the weights alone."""
+        return max(self.U, self.V)
 
     def __repr__(self) -> str:
         return f"RecoveryError(U={self.U:.2e}, V={self.V:.2e}, prediction={self.prediction:.2e})"
@@ -112,7 +117,7 @@ def recovery_error(
     estimate, truth : TwoLayerNetwork
         Same d, k, m. (A :class:`~relulearn.recovery.Recovery` is accepted for ``estimate``.)
     n_test : int
-        Number of fresh inputs for the prediction error.
+        Number of fresh inputs for the prediction error (0: skip it, ``prediction`` is NaN).
     inputs : InputLaw, default Gaussian()
         Law of the fresh inputs.
     rng : int or Generator
@@ -134,12 +139,14 @@ def recovery_error(
     if hasattr(estimate, "network") and not isinstance(estimate, TwoLayerNetwork):
         estimate = estimate.network
     _check_pair(estimate, truth)
-    n_test = check_int("n_test", n_test)
+    n_test = check_int("n_test", n_test, minimum=0)
     est = matched(estimate, truth)
     tru = canonical_form(truth)
     eps_U = float(np.linalg.norm(est.U - tru.U) / max(np.linalg.norm(tru.U), np.finfo(float).tiny))
     row_norms = np.maximum(np.linalg.norm(tru.V, axis=1), np.finfo(float).tiny)
     eps_V = float(np.max(np.linalg.norm(est.V - tru.V, axis=1) / row_norms))
+    if n_test == 0:
+        return RecoveryError(eps_U, eps_V, float("nan"))
     law = Gaussian() if inputs is None else inputs
     Xt = law.sample(truth.input_dim, n_test, rng)
     Yt = truth(Xt)

@@ -1,17 +1,16 @@
-"""Sign-pattern regression for ReLU networks, and its alternating refinement (shared by the learners).
+"""Sign-pattern regression for ReLU networks, and the least-squares output layer (shared by the learners).
 
 With the sign patterns ``D_ij = 1[V_i . x_j > 0]`` fixed, the labels of a ReLU network are *linear* in the
 blocks ``W_i = u_i v_i^T``: ``y_j = sum_i D_ij W_i x_j``. :func:`sign_pattern_regression` solves that least
 squares on the samples where every unit is confidently signed and takes the rank-one factors of the blocks;
 a few rounds correct the remaining wrong signs (noiseless and with correct patterns it is exact to round-off).
-:func:`alternating_refinement` solves for V given U with the patterns frozen, then for U (a Gauss-Newton step
-of the squared loss with the kinks frozen); its U step, :func:`fit_output_layer` (least-squares output weights
-for given hidden weights), is the one public output-layer fit of the package.
+:func:`fit_output_layer` (least-squares output weights for given hidden weights) is the one public
+output-layer fit of the package. (The local refinement of a whole network is
+:func:`relulearn.local_least_squares`.)
 
-The learners :func:`relulearn.recover_low_rank` and :func:`relulearn.recover_noisy` call the trusted inner
-steps :func:`regress_sign_patterns` and :func:`refine_alternating` (no input checks) after checking their own
-inputs; these two and :func:`check_tau` are not re-exported by the package. Every pass streams over chunks of
-samples.
+The learner :func:`relulearn.recover_low_rank` calls the trusted inner step :func:`regress_sign_patterns` (no
+input checks) after checking its own inputs; it, :func:`sign_pattern_gram` and :func:`check_tau` are not
+re-exported by the package. Every pass streams over chunks of samples.
 
 References
 ----------
@@ -29,12 +28,12 @@ import numpy as np
 
 from ._linalg import output_layer, solve_normal_equations
 from ._streaming import chunks, column_norms
-from ._validation import as_matrix, check_int, check_samples
+from ._validation import as_matrix, check_samples
 from .activations import Activation, get_activation
 from .network import TwoLayerNetwork
 from .recovery import RecoveryFailed
 
-__all__ = ["RegressionResult", "alternating_refinement", "fit_output_layer", "sign_pattern_regression"]
+__all__ = ["RegressionResult", "fit_output_layer", "sign_pattern_regression"]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -165,7 +164,7 @@ def _confidence(X, V, xnorm):
 _PATTERN_BYTES = 256 * 2**20
 
 
-def _sign_pattern_gram(X, Y, V, xnorm, tau):
+def sign_pattern_gram(X, Y, V, xnorm, tau):
     """Gram matrix and right-hand side of the sign-pattern least squares on the confident samples.
 
     Block (i, l) of the Gram matrix is ``sum_j D_ij D_lj x_j x_j^T``: it depends on a sample only through its
@@ -245,7 +244,7 @@ def regress_sign_patterns(X, Y, V, xnorm, taus, n_rounds, min_confident, stop_ch
             tau = float(np.partition(conf, n - min_confident)[n - min_confident]) * (1 - 1e-12)
         W = None
         while W is None:
-            G, B, used = _sign_pattern_gram(X, Y, V, xnorm, tau)
+            G, B, used = sign_pattern_gram(X, Y, V, xnorm, tau)
             W = solve_normal_equations(G, B.T)
             W = None if W is None else W.T
             if W is None:
@@ -279,96 +278,13 @@ def regress_sign_patterns(X, Y, V, xnorm, taus, n_rounds, min_confident, stop_ch
 
 
 
-def alternating_refinement(X, Y, network: TwoLayerNetwork, *, n_rounds: int = 3, tau: float = 0.0) -> TwoLayerNetwork:
-    """Alternating least squares with frozen sign patterns: V given U, then U given V (ReLU).
-
-    With ``D_ij = 1[V_i . x_j > 0]`` fixed, the labels ``y_j = sum_i u_i D_ij (v_i . x_j)`` are linear in V
-    for fixed U: the normal equations have blocks ``(u_i . u_l) sum_j D_ij D_lj x_j x_j^T`` (the same Gram
-    matrix as :func:`sign_pattern_regression`, reweighted). Solving for the k d entries of
-    V (instead of the k m d entries of the blocks ``W_i = u_i v_i^T``) uses the rank-one structure, so the
-    estimate is less noisy; then ``U = Y relu(V X)^+``. Each round is a Gauss-Newton step of the squared loss
-    with the kinks frozen.
-
-    Parameters
-    ----------
-    X : array_like, shape (d, n)
-        Inputs as columns.
-    Y : array_like, shape (m, n) or (n,)
-        Labels.
-    network : TwoLayerNetwork
-        Starting point (ReLU, k hidden units, input dimension d, output dimension m).
-    n_rounds : int
-        Rounds of (V given U, U given V).
-    tau : float in [0, 1)
-        Use only samples with ``min_i |V_i . x| / ||x|| > tau`` for the V step (0: all samples).
-
-    Returns
-    -------
-    TwoLayerNetwork
-        Unit rows of V.
-
-    Raises
-    ------
-    ValueError, TypeError
-        Bad shapes, non-finite entries, a network of the wrong size.
-    RecoveryFailed
-        If a least-squares system is singular.
-
-    Notes
-    -----
-    Cost O(n_rounds n k^2 d^2), streamed over chunks of samples.
-
-    References
-    ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the estimator it refines; the refinement itself is ours).
-    """
-    X, Y = check_samples(X, Y)
-    if not isinstance(network, TwoLayerNetwork):
-        raise TypeError(f"network must be a TwoLayerNetwork, got {type(network).__name__}")
-    if network.input_dim != X.shape[0] or network.output_dim != Y.shape[0]:
-        raise ValueError(
-            f"network has (d, m) = {(network.input_dim, network.output_dim)} but the data have"
-            f" (d, m) = {(X.shape[0], Y.shape[0])}"
-        )
-    n_rounds = check_int("n_rounds", n_rounds)
-    (tau,) = check_tau(tau)
-    c = network.canonical()
-    xnorm = column_norms(X)
-    U, V = refine_alternating(X, Y, np.array(c.U), np.array(c.V), xnorm, n_rounds, tau)
-    return TwoLayerNetwork(U, V, "relu")
-
-
-def refine_alternating(X, Y, U, V, xnorm, n_rounds, tau):
-    """:func:`alternating_refinement` without the input checks, on canonical (U, V); returns (U, V).
-    Same cost."""
-    d = X.shape[0]
-    k = V.shape[0]
-    for r in range(n_rounds):
-        G, B, _used = _sign_pattern_gram(X, Y, V, xnorm, tau)
-        GV = np.kron(U.T @ U, np.ones((d, d))) * G
-        rhs = np.concatenate([U[:, i] @ B[:, i * d : (i + 1) * d] for i in range(k)])
-        sol = solve_normal_equations(GV, rhs)
-        if sol is None:
-            raise RecoveryFailed(f"alternating refinement: the system for V is singular in round {r + 1}")
-        Vn = sol.reshape(k, d)
-        norms = np.linalg.norm(Vn, axis=1)
-        if np.any(norms == 0):
-            raise RecoveryFailed(f"alternating refinement: a hidden unit vanished in round {r + 1}")
-        V = Vn / norms[:, None]
-        U = output_layer(X, Y, V)
-        if U is None:
-            raise RecoveryFailed(OUTPUT_LAYER_SINGULAR)
-    return U, V
-
-
 OUTPUT_LAYER_SINGULAR = "output layer: f(V X) has (numerically) dependent rows; a unit is dead or duplicated"
 
 
 def fit_output_layer(X, Y, V, activation: str | Activation = "relu") -> np.ndarray:
     """Least-squares output weights for fixed hidden weights: ``U = Y H^T (H H^T)^{-1}``, ``H = f(V X)``.
 
-    The U step of :func:`alternating_refinement`, and the last step of every learner that finds V first.
+    The last step of every learner that finds V first.
 
     Parameters
     ----------

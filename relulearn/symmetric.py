@@ -636,7 +636,7 @@ def recover_symmetric(
         elif stat_cert.reason:
             status, reason = "failed", stat_cert.reason
         elif note:
-            status, reason = "unverified", f"the null space is determined and every unit carries signal, but {note}"
+            status, reason = "unverified", f"the null space is determined, but {note}"
         else:
             status, reason = "certified", ""
     details = {

@@ -61,7 +61,7 @@ def test_recover_noisy_certifies_planted_and_fails_tanh_and_noise(seed):
     _, X, Y = _noisy(8, 3, 4, 20_000, 0.1, seed, activation="tanh")
     res = rl.recover_noisy(X, Y, 3, rng=seed, on_failure="return")
     # never certified: failed as misspecified when the half fits agree, unverified when they disagree
-    assert (res.status, res.reason[:12]) in (("failed", "misspecified"), ("unverified", "every unit c"))
+    assert (res.status, res.reason[:12]) in (("failed", "misspecified"), ("unverified", "not certifie"))
     if res.status == "failed":
         with pytest.raises(rl.RecoveryFailed, match="misspecified"):
             rl.recover_noisy(X, Y, 3, rng=seed)
@@ -82,7 +82,7 @@ def test_cross_fit_certificate_reports_why_it_is_missing():
     cert, note = rl.cross_fit_certificate(lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0))
     # 30 held-out samples, 21 tangent features and 3 probes leave 6 < 10 degrees of freedom
     assert np.isnan(cert.specification_pvalue) and not cert.ok
-    assert cert.reason.startswith("no signal") or "more held-out samples" in note
+    assert cert.reason.startswith("no signal") or "more held-out samples" in note or "cannot tell" in note
 
 
 def test_exact_fit_status_counts_distinct_samples():
@@ -146,20 +146,24 @@ def test_recovery_rejects_bad_status():
 
 
 def test_a_fit_at_a_wrong_fixed_point_is_not_certified():
-    # chapter 8's scalar setting at n = 500, noiseless: on seeds 2-4 the noisy learner ends at a wrong fixed point
-    # (errors 0.4-0.7, residual about 0.1) whose residual both tests take for noise; the stability check (the fits
-    # on the two halves and on all samples must agree) leaves them unverified. Certified answers are right.
+    # a wrong fixed point has a residual that both tests can take for noise; the stability check (the fits on the
+    # two halves and the answer on all samples must agree) leaves it unverified. Here the halves are fitted right
+    # (the truth) and the answer is a network 20% off in every weight.
+    net, X, Y = _noisy(8, 3, 4, 4_000, 0.3, 0)
+    g = np.random.default_rng(1)
+    wrong = rl.TwoLayerNetwork(np.array(net.U) * (1 + 0.2 * g.standard_normal(net.U.shape)),
+                               np.array(net.V) + 0.2 * g.standard_normal(net.V.shape))
+    cert, note = rl.cross_fit_certificate(lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0), network=wrong)
+    assert not cert.ok and not cert.reason and "disagree" in note
+    assert cert.disagreement > cert.allowed_disagreement
+    cert, note = rl.cross_fit_certificate(lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0), network=net)
+    assert cert.ok and not note
+    # chapter 8's scalar setting at n = 500, noiseless: every certified answer is right
     from relulearn import comparison as cmp
 
     scalar = cmp.Setting("scalar", d=10, k=4, m=1, scalar_pm1=True)
-    statuses = []
     for seed in range(5):
         truth, X, Y = scalar.instance(500, seed)
         res = rl.recover_noisy(X, Y, 4, rng=seed, on_failure="return")
-        err = rl.recovery_error(res.network, truth).max
-        statuses.append(res.status)
         if res.status == "certified":
-            assert err < 1e-6, (seed, err)
-        else:
-            assert res.status == "unverified" and "disagree" in res.reason, res.reason
-    assert statuses.count("unverified") >= 1
+            assert rl.recovery_error(res.network, truth).max < 1e-6, seed

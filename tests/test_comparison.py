@@ -81,7 +81,9 @@ def test_chapter8_statuses_never_certify_a_miss():
         assert r.certified <= r.successes and r.failed == 0
     scalar = cmp.Setting("scalar", 10, 4, 1, scalar_pm1=True)
     (r,) = cmp.accuracy_vs_n(scalar, [500], 5, threshold=1e-6, names=["noisy recovery"])
-    assert r.certified == r.successes == 2 and r.unverified == 3
+    # noiseless scalar labels, n = 500: the local least-squares step reaches the exact fit on every seed, and the
+    # exact fit on more than 2 k (d + m) = 88 samples certifies it
+    assert r.certified == r.successes == 5
 
 
 def test_time_rows_and_slopes():
@@ -94,7 +96,7 @@ def test_time_rows_and_slopes():
     assert "success=1/1" in repr(rows[0])
 
 
-def test_on_the_cube_the_symmetric_method_is_consistent_and_the_gaussian_learner_can_fail():
+def test_on_the_cube_the_symmetric_method_is_consistent_and_least_squares_needs_no_gaussian_inputs():
     # chapter 8's claims on the uniform cube (noise 0.1 RMS, the chapter's seeds and sizes)
     cube = cmp.Setting("cube", 10, 4, 6, noise=0.1, inputs=rl.UniformCube())
     rows = cmp.accuracy_vs_n(cube, [5_000, 20_000], 3, threshold=0.05,
@@ -102,8 +104,11 @@ def test_on_the_cube_the_symmetric_method_is_consistent_and_the_gaussian_learner
     sym = [r for r in rows if r.learner == "symmetric method of moments"]
     gauss = [r for r in rows if r.learner == "noisy recovery"]
     assert sym[1].median_error < sym[0].median_error and sym[1].successes == 3
-    assert min(r.successes for r in gauss) < 3  # its biased moment step misses on some seed
-    # ... but it says so: no miss is certified (the fits on the two halves disagree, so it is unverified)
+    # the Gaussian learner's moment step is biased on the cube, but its last step is least squares, which does
+    # not assume Gaussian inputs: from these starts it recovers every seed, with a smaller error than the
+    # method of moments (measured 5.0e-3 against 4.7e-2 at n = 5,000, 3.2e-3 against 2.5e-2 at 20,000)
+    assert all(g.successes == 3 and g.median_error < s.median_error for g, s in zip(gauss, sym))
+    # no miss of the Gaussian learner is certified
     assert all(r.trials - r.successes <= r.unverified + r.failed for r in gauss)
     assert all(r.certified <= r.successes for r in gauss)
     assert sym[1].certified == 3

@@ -118,12 +118,15 @@ def test_noiseless_limit_is_exact():
 def test_validation():
     net = rl.planted_network(6, 2, 3, rng=0)
     X, Y = rl.sample(net, 1_000, rng=0)
-    with pytest.raises(ValueError, match="at least 2 k d"):
+    with pytest.raises(ValueError, match="at least 2 k d") as info:
         rl.recover_noisy(X[:, :20], Y[:, :20], 2)
-    with pytest.raises(ValueError, match="tau"):
-        rl.recover_noisy(X, Y, 2, tau=-0.1)
-    with pytest.raises(ValueError, match="n_refine"):
-        rl.recover_noisy(X, Y, 2, n_refine=-1)
+    assert "relulearn.train" in str(info.value) and "collect more" in str(info.value)  # what works instead
+    with pytest.raises(ValueError, match="n_starts"):
+        rl.recover_noisy(X, Y, 2, n_starts=0)
+    with pytest.raises(ValueError, match="rank_samples"):
+        rl.recover_noisy(X, Y, 2, rank_samples=5)
+    with pytest.raises(TypeError, match="n_starts"):
+        rl.recover_noisy(X, Y, 2, n_starts=2.5)
     with pytest.raises(ValueError, match="k=7"):
         rl.recover_noisy(X, Y, 7)
 
@@ -150,22 +153,28 @@ def test_exact_step_breaks_under_noise():
 
 
 def test_error_proportional_to_noise_level():
-    # the same noise draw scaled by 1 and 2: the estimator's error is linear in the noise to first order once the
-    # patterns are right; second-order terms are of the relative size of the error itself (a few %), so the ratio
-    # is 2 within 10%
+    # the same noise draw scaled by 1/8, 1/4, 1/2 and 1: the least-squares estimate's error is linear in the noise
+    # to first order, so the log-log slope of the error against the level is 1; second-order terms and the max
+    # over units and rows make the pairwise ratios 1.8-2.2 (measured 1.82, 2.06, 2.21), and the fitted slope
+    # over the four levels 1.02: checked within 0.1 of 1. At every level the answer is the least-squares fit
+    # from the truth up to its tolerance (measured: errors within 0.7% of the oracle's; checked within 2%).
     net = rl.planted_network(10, 3, 4, rng=5)
     X, Yc = rl.sample(net, 40_000, rng=6)
     xi = np.random.default_rng(7).standard_normal(Yc.shape) * np.sqrt(np.mean(Yc**2))
+    levels = [0.125, 0.25, 0.5, 1.0]
     errs = []
-    for level in (0.5, 1.0):
-        e = rl.recovery_error(rl.recover_noisy(X, Yc + level * xi, 3, rng=0), net)
-        errs.append(max(e.U, e.V))
-    assert 1.8 <= errs[1] / errs[0] <= 2.2
+    for level in levels:
+        Y = Yc + level * xi
+        e = rl.recovery_error(rl.recover_noisy(X, Y, 3, rng=0, certify=False), net).max
+        oracle = rl.recovery_error(rl.local_least_squares(X, Y, net).network, net).max
+        assert e <= 1.02 * oracle, (level, e, oracle)
+        errs.append(e)
+    assert abs(rl.loglog_slope(levels, errs) - 1) <= 0.1, errs
 
 
 def test_answer_is_a_stationary_point_and_gradient_training_agrees():
-    # the refined estimate minimises the squared loss with its kinks frozen, so the loss gradient there is tiny
-    # compared with the gradient at the moment estimate; Adam from a random start reaches the same error
+    # the answer is the local least-squares fit, so the loss gradient there is tiny compared with the gradient at
+    # the moment estimate; Adam from a random start reaches the same error
     net, X, Y, _ = _noisy_instance(6, 2, 3, 5_000, seed=8)
     rec = rl.recover_noisy(X, Y, 2, rng=0)
     _, dU, dV = rl.loss_gradients(rec.network.U, rec.network.V, X, Y)
@@ -190,3 +199,44 @@ def test_scalar_output_moment_estimate_is_worse_than_vector_output():
             e[m] = rl.recovery_error(rl.recover_noisy(X, net(X), 4, rng=0).details["moment_estimate"], net).V
         ratios.append(e[1] / e[4])
     assert np.median(ratios) > 2
+
+
+def _iid_instance(d, k, m, n, seed, level=0.5):
+    """The setting of issue 16: U*, V* with i.i.d. N(0, 1) entries, Gaussian X, noise sd = level * RMS(clean)."""
+    g = np.random.default_rng([16, seed, n])
+    net = rl.TwoLayerNetwork(g.standard_normal((m, k)), g.standard_normal((k, d)))
+    X = g.standard_normal((d, n))
+    Yc = net(X)
+    return net, X, Yc + level * float(np.sqrt(np.mean(Yc**2))) * g.standard_normal(Yc.shape)
+
+
+def test_near_the_statistical_limit_at_4kd():
+    # (d, k, m) = (8, 3, 4), n = 4 k d = 96, 20 instances. The reference is the oracle: local least squares
+    # started at the truth; the error is max(eps_U, eps_V). Measured on these instances: recover_noisy within
+    # 1.25x of the oracle's error on 16 of 20, Adam (train's defaults, random start) on 11. Of the 4 misses one has
+    # a smaller residual than the oracle's fit (the least-squares fit lies in another basin) and 3 a residual
+    # 0.03-4% larger (8 or 16 starts instead of 4 find no better basin). At this size (8,3,4) has 10.7 label
+    # entries per weight against 21 for the (15,5,8) of bench/noise.py, where 4kd gives 19-20 of 20.
+    # Checked: at least 15 within (one below the measured 16) and at least Adam's count.
+    d, k, m = 8, 3, 4
+    n = 4 * k * d
+    ours = adam = 0
+    for seed in range(20):
+        net, X, Y = _iid_instance(d, k, m, n, seed)
+        e_or = rl.recovery_error(rl.local_least_squares(X, Y, net).network, net, n_test=0).weights
+        rec = rl.recover_noisy(X, Y, k, rng=seed, on_failure="return", certify=False)
+        ours += rl.recovery_error(rec, net, n_test=0).weights <= 1.25 * e_or
+        tr = rl.train(X, Y, k, rng=seed, on_failure="return")
+        adam += rl.recovery_error(tr, net, n_test=0).weights <= 1.25 * e_or
+    assert ours >= 15 and ours >= adam, (ours, adam)
+
+
+def test_statuses_at_4kd_are_never_false_failures():
+    # right model, n = 4kd: the certificate cannot show signal in every unit from 48 held-out samples, so most
+    # answers stay unverified; none may be failed (failed needs evidence against the fit)
+    d, k, m = 8, 3, 4
+    statuses = []
+    for seed in range(10):
+        _net, X, Y = _iid_instance(d, k, m, 4 * k * d, seed, level=0.3)
+        statuses.append(rl.recover_noisy(X, Y, k, rng=seed, on_failure="return").status)
+    assert "failed" not in statuses, statuses

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _planted import planted_low_rank
 
 import relulearn as rl
-from _planted import planted_low_rank
 
 D, K, M = 10, 4, 1
 
@@ -43,27 +43,18 @@ def test_sign_pattern_regression_validation():
         rl.sign_pattern_regression(X, Y[:, :10], np.ones((K, D)))
 
 
-def test_fit_output_layer_exact_and_alternating_refinement_converges_without_noise():
+def test_fit_output_layer_exact_without_noise():
     net = rl.planted_network(8, 3, 5, rng=6)
     c = net.canonical()
     X, Y = rl.sample(net, 20_000, rng=7)
     np.testing.assert_allclose(rl.fit_output_layer(X, Y, c.V), c.U, atol=1e-10)
-    E = np.random.default_rng(8).standard_normal(c.V.shape)
-    start = rl.TwoLayerNetwork(c.U, c.V + 0.03 * E / np.linalg.norm(E, axis=1, keepdims=True))
-    # each round is a contraction towards the exact answer (alternating least squares converges linearly)
-    errs = [rl.recovery_error(rl.alternating_refinement(X, Y, start, n_rounds=r), net).max for r in (1, 4, 16)]
-    assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-8
 
 
-def test_fit_output_layer_and_refinement_validation():
+def test_fit_output_layer_validation():
     net = rl.planted_network(6, 2, 3, rng=0)
     X, Y = rl.sample(net, 1_000, rng=0)
     with pytest.raises(ValueError, match="V must be"):
         rl.fit_output_layer(X, Y, np.ones((2, 5)))
-    with pytest.raises(TypeError, match="network must be"):
-        rl.alternating_refinement(X, Y, (net.U, net.V))
-    with pytest.raises(ValueError, match="network has"):
-        rl.alternating_refinement(X, Y[:2], net)
     with pytest.raises(rl.RecoveryFailed, match="dependent rows"):
         rl.fit_output_layer(X, Y, np.vstack([net.V[0], net.V[0]]))
 
