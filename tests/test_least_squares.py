@@ -132,3 +132,27 @@ def test_quadratic_model_matches_finite_differences_and_a_dense_solve():
     dense = np.linalg.solve(H, np.concatenate([model.gUt.T.ravel(), model.gV]))
     sU, sV = model.damped_step(lam)
     np.testing.assert_allclose(np.concatenate([sU.ravel(), sV.ravel()]), dense, atol=1e-12 * np.abs(dense).max())
+
+
+def test_gauss_newton_matrix_by_sign_pattern_and_by_update_equal_the_direct_sum():
+    # two shortcuts for G = sum D_l D_l' x x^T (ReLU): summed per sign pattern when k d is large (here
+    # k d = 500), and updated only on the samples whose signs changed since the previous model
+    from relulearn import least_squares as lsq
+
+    net = rl.planted_network(50, 10, 10, rng=0)
+    X = np.random.default_rng(1).standard_normal((50, 12_000))
+    Y = net(X)
+    act = rl.get_activation("relu")
+    U, V = np.array(net.U), np.array(net.V)
+
+    def direct(V):
+        Zx = ((V @ X > 0)[:, None, :] * X[None, :, :]).reshape(500, -1)
+        return Zx @ Zx.T
+
+    first = lsq._QuadraticModel(X, Y, U, V, act)
+    G = direct(V)
+    assert np.abs(first.G - G).max() <= 1e-12 * np.abs(G).max()
+    V2 = V + 0.01 * np.random.default_rng(2).standard_normal(V.shape)
+    second = lsq._QuadraticModel(X, Y, U, V2, act, first)
+    G2 = direct(V2)
+    assert 0 < np.abs(G2 - G).max() and np.abs(second.G - G2).max() <= 1e-12 * np.abs(G2).max()
