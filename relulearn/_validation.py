@@ -173,14 +173,14 @@ class LearnerData:
 
 
 def check_learner_input(X, Y, k, *, who: str, min_samples=1, min_samples_text: str = "",
-                        x_degree: int = 4, y_degree: int = 2) -> LearnerData:
+                        min_samples_hint: str = "", x_degree: int = 4, y_degree: int = 2) -> LearnerData:
     """The one boundary check of every learner.
 
     Converts ``X`` (d, n) and ``Y`` (m, n) or (n,) to C-ordered float64 (accepting lists, any real
     dtype and Fortran order), rejects complex and string arrays (``TypeError`` naming the argument),
     non-finite entries, ``k`` not an int in [1, d], fewer than ``min_samples`` samples (the message
-    names ``who`` and ``min_samples_text``, e.g. "2 k d"; ``min_samples`` may be a function of
-    ``(d, k, m)``), and magnitudes large enough that the
+    names ``who`` and ``min_samples_text``, e.g. "2 k d", then ``min_samples_hint``, e.g. what works with
+    fewer; ``min_samples`` may be a function of ``(d, k, m)``), and magnitudes large enough that the
     learner's own products overflow: it forms sums over n samples of products of up to ``x_degree``
     input entries and ``y_degree`` labels, so ``n max|X|^x_degree max|Y|^y_degree`` must stay below
     1e300. Cost O(n (d + m)).
@@ -194,7 +194,8 @@ def check_learner_input(X, Y, k, *, who: str, min_samples=1, min_samples_text: s
         min_samples = int(min_samples(d, k, Y.shape[0]))
     if n < min_samples:
         what = f"{min_samples_text} = {min_samples}" if min_samples_text else f"{min_samples}"
-        raise ValueError(f"X has n={n} samples; {who} needs at least {what} samples (d={d}, k={k})")
+        hint = f"; {min_samples_hint}" if min_samples_hint else ""
+        raise ValueError(f"X has n={n} samples; {who} needs at least {what} samples (d={d}, k={k}){hint}")
     with np.errstate(all="ignore"):
         xmax = float(np.max(np.abs(X))) if X.size else 0.0
         ymax = float(np.max(np.abs(Y))) if Y.size else 0.0

@@ -141,8 +141,9 @@ def recover_noisy(
     """
     data = check_learner_input(
         X, Y, k, who="recover_noisy", min_samples=lambda d, k, m: 2 * k * d,
-        min_samples_text=("2 k d (the moment step needs them; with fewer samples collect more, or use"
-                          " relulearn.train, gradient training, which runs at any n)"))
+        min_samples_text="2 k d",
+        min_samples_hint=("its moment step needs them; with fewer, collect more samples or use relulearn.train"
+                          " (gradient training runs at any n)"))
     X, Y, k = data.X, data.Y, data.k
     d, n = X.shape
     n_starts = check_int("n_starts", n_starts)
