@@ -197,8 +197,9 @@ def check_learner_input(X, Y, k, *, who: str, min_samples=1, min_samples_text: s
         hint = f"; {min_samples_hint}" if min_samples_hint else ""
         raise ValueError(f"X has n={n} samples; {who} needs at least {what} samples (d={d}, k={k}){hint}")
     with np.errstate(all="ignore"):
-        xmax = float(np.max(np.abs(X))) if X.size else 0.0
-        ymax = float(np.max(np.abs(Y))) if Y.size else 0.0
+        # max |entry| from the extremes: np.abs(X) would be a temporary as large as X
+        xmax = max(abs(float(X.max())), abs(float(X.min()))) if X.size else 0.0
+        ymax = max(abs(float(Y.max())), abs(float(Y.min()))) if Y.size else 0.0
     log_size = (np.log10(max(n, 1)) + x_degree * np.log10(max(xmax, 1e-300))
                 + y_degree * np.log10(max(ymax, 1e-300)))
     if xmax > 0 and ymax > 0 and log_size > np.log10(_OVERFLOW):
