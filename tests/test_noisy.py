@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -226,7 +228,10 @@ def test_near_the_statistical_limit_at_4kd():
         e_or = rl.recovery_error(rl.local_least_squares(X, Y, net).network, net, n_test=0).weights
         rec = rl.recover_noisy(X, Y, k, rng=seed, on_failure="return", certify=False)
         ours += rl.recovery_error(rec, net, n_test=0).weights <= 1.25 * e_or
-        tr = rl.train(X, Y, k, rng=seed, on_failure="return")
+        with warnings.catch_warnings():  # on noisy labels Adam never reaches its exact-fit tolerance: it says so
+            warnings.simplefilter("ignore", rl.ConvergenceWarning)
+            tr = rl.train(X, Y, k, rng=seed, on_failure="return")
+        assert tr.status == "unverified"
         adam += rl.recovery_error(tr, net, n_test=0).weights <= 1.25 * e_or
     assert ours >= 15 and ours >= adam, (ours, adam)
 
