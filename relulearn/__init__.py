@@ -92,6 +92,7 @@ from .inputs import (
     sample,
 )
 from .learners import LEARNERS, LearnerSpec, get_learner
+from .least_squares import LeastSquaresFit, local_least_squares
 from .lowrank import recover_low_rank
 from .metrics import (
     BottleneckWeightError,
@@ -120,7 +121,6 @@ from .moments import (
     second_moment_contraction,
     second_order_moments,
 )
-from .least_squares import LeastSquaresFit, local_least_squares
 from .multistart import StartsResult, best_of_starts, choose_with_margin
 from .network import TwoLayerNetwork, planted_network
 from .noisy import recover_noisy
@@ -182,8 +182,8 @@ __all__ = [
     "InputLaw",
     "JennrichResult",
     "Laplace",
-    "LeastSquaresFit",
     "LearnerSpec",
+    "LeastSquaresFit",
     "LinearPart",
     "LowRankEstimate",
     "MomentEstimate",
