@@ -61,12 +61,13 @@ def recover_noisy(
        k-dimensional span; for m < k the route of :func:`relulearn.low_rank_moment_estimate`), unbiased under
        the noise, with every random draw of the decomposition kept, best-fitting first;
     2. *Starts*: from each of the first ``n_starts`` draws (output layer by least squares),
-       :func:`relulearn.local_least_squares` to a loose tolerance (relative loss decrease 1e-6), on a random
-       subset of ``rank_samples`` samples when n is larger;
+       :func:`relulearn.local_least_squares` to a loose tolerance (relative loss decrease 1e-3 of p / (n m), the
+       relative loss change of a statistical fluctuation, p = k (d + m); at least 1e-6), on a random subset of
+       ``rank_samples`` samples when n is larger;
     3. *Choice*: the start with the smallest residual (the maximum-likelihood choice; near-ties go to the
        earlier draw, :func:`relulearn.choose_with_margin`);
     4. *Polish*: :func:`relulearn.local_least_squares` on all samples from the chosen fit (relative loss
-       decrease 1e-10).
+       decrease 1e-6 of p / (n m), at least 1e-9).
 
     The error after matching falls like 1/sqrt(n) and is close to that of the local least-squares fit
     started at the truth (``bench/noise.py``).
