@@ -16,7 +16,8 @@ The model's Jacobian is cheap: with ``z = V x``, ``h = f(z)`` and ``D = f'(z)``,
 * ``(V, V)``: ``(U^T U)[l, l'] sum D_l D_l' x x^T``;
 
 so no n-by-parameters Jacobian is ever held: the memory beyond X and Y is O(p^2) for the p = k (d + m)
-parameters plus chunk-sized scratch.
+parameters plus chunk-sized scratch, and for ReLU-like activations the k signs of each sample (k bytes per sample,
+so that the V-V block is updated only where signs changed).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def local_least_squares(
     Notes
     -----
     Cost per iteration O(n k^2 d^2 + n m k (k + d)) for the Gauss-Newton matrix, O(p^3) for the solve with
-    p = k (d + m), and O(n k (d + m)) per trial step; memory O(p^2 + chunk k d) beyond X and Y.
+    p = k (d + m), and O(n k (d + m)) per trial step; memory O(p^2 + chunk k d) beyond X and Y, plus k bytes per sample for a degree-1 activation.
 
     References
     ----------

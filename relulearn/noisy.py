@@ -12,8 +12,9 @@ Why the chapter-3 route needs changing, and what replaces it:
   Gaussian noise, whose error falls like 1/sqrt(n) as in any parametric regression. Several random draws of
   the tensor decomposition give several starts; the fit with the smallest residual is kept.
 
-Everything streams over chunks of samples: the memory beyond X and Y is O(k^2 (d + m)^2) plus chunk-sized
-scratch (no n-by-parameters Jacobian is ever held).
+The fit streams over chunks of samples: its memory beyond X and Y is O(k^2 (d + m)^2) plus chunk-sized scratch
+and k bytes per sample (no n-by-parameters Jacobian is ever held). The certificate copies the two halves of the
+samples.
 
 References
 ----------
@@ -128,10 +129,11 @@ def recover_noisy(
 
     Notes
     -----
-    Cost O(n m d^2) for the moments; per Levenberg-Marquardt iteration O(n' k^2 (d + m) d) with n' the
-    samples it runs on, plus O(k^3 (d + m)^3) for the solve; memory O(m d^2 + k^2 (d + m)^2) beyond X and Y
-    plus chunk-sized scratch, streamed over chunks of samples (measured in ``bench/noise.py``). With
-    ``certify`` the fit is repeated on each half of the samples.
+    Cost O(n m d^2) for the moments; per Levenberg-Marquardt iteration O(n' k d (k d + m)) with n' the
+    samples it runs on (the k d x k d block only on samples whose signs changed, after the first iteration),
+    plus O(k^3 d^3 + m k^3 d) for the solve; memory O(m d^2 + k^2 (d + m)^2) beyond X and Y plus chunk-sized
+    scratch and k bytes per sample (measured in ``bench/noise.py``). With ``certify`` the fit is repeated on
+    each half of the samples, which are copied ((d + m) 8 bytes per sample).
 
     References
     ----------
