@@ -1,19 +1,23 @@
 """How recovery is measured: canonical form, matching of hidden units, relative errors, rates.
 
-The two-layer model has symmetries: permuting the hidden units, and, for positively homogeneous f,
-rescaling unit i by c > 0 (u_i -> u_i / c^p, v_i -> c v_i).  :func:`recovery_error` measures an
-error after removing both: put both networks in canonical form (unit rows of V), then match units by
-the Hungarian algorithm.  :func:`bottleneck_weight_error` is the success measure of Zhong et al.
-(2017) instead: the weights compared as given (no rescaling), units matched to minimise the largest
-relative error, and the signs of the output weights checked.  :func:`loglog_slope` fits the rate
+The two-layer model ``U f(V x)`` (hidden units the rows ``v_i^T`` of V, output weights the columns
+``u_i`` of U) has symmetries: permuting the hidden units, and, for f positively homogeneous of degree p,
+rescaling unit i by c > 0 (u_i -> u_i / c^p, v_i -> c v_i).  :func:`recovery_error` measures the
+errors epsilon_U, epsilon_V and epsilon_pred after removing both: put both networks in canonical form
+(unit rows of V), then match units by the Hungarian algorithm.  :func:`bottleneck_weight_error` is the
+success measure of Zhong et al. (2017) instead, as we recall it: the weights compared as given (no
+rescaling), units matched to minimise the largest relative error, and the signs of the output weights
+checked.  :func:`loglog_slope` fits the rate
 (the exponent) of an error or a cost against a size.
 
 References
 ----------
 .. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-   polynomial time", COLT 2019, PMLR 99:195-268, §1 (the symmetries and the recovery metric).
+   polynomial time", COLT 2019, PMLR 99:195-268, §1 (the recovery problem). The canonical form, the
+   matching and the three errors are this package's conventions, not the paper's.
 .. [2] K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-   one-hidden-layer neural networks", ICML 2017, §7 (the success rule).
+   one-hidden-layer neural networks", ICML 2017, §7 (the success rule of its experiments, as we
+   recall it).
 """
 
 from __future__ import annotations
@@ -77,11 +81,12 @@ class RecoveryError:
     Attributes
     ----------
     U : float
-        ``||U_hat - U*||_F / ||U*||_F``.
+        epsilon_U = ``||U_hat - U*||_F / ||U*||_F``, both in canonical form, units matched.
     V : float
-        ``max_i ||V_hat_i - V*_i|| / ||V*_i||`` (rows are unit in canonical form).
+        epsilon_V = ``max_i ||v_hat_i - v*_i|| / ||v*_i||`` over matched rows (unit rows in canonical form).
     prediction : float
-        ``||net_hat(X') - net*(X')||_F / ||net*(X')||_F`` on fresh inputs X' (NaN when none were drawn).
+        epsilon_pred = ``||U_hat f(V_hat X') - U* f(V* X')||_F / ||U* f(V* X')||_F`` on n' fresh inputs X'
+        (NaN when none were drawn).
     """
 
     U: float
@@ -129,12 +134,15 @@ def recovery_error(
 
     Notes
     -----
-    Cost O(k^2 d + k^3 + n_test k (d + m)).
+    For an activation that is not positively homogeneous the networks are compared as given (no
+    canonical form). For a positively homogeneous activation, when the rows of both V are nonzero
+    and the canonical rows of the truth are pairwise distinct, ``U`` and ``V`` are both zero exactly
+    when the estimate is the truth up to a permutation and a positive rescaling of the hidden units. Cost O(k^2 d + k^3 + n_test k (d + m)).
 
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-    polynomial time", COLT 2019, §1.
+    polynomial time", COLT 2019, §1 (the recovery problem; the metric is this package's).
     """
     if hasattr(estimate, "network") and not isinstance(estimate, TwoLayerNetwork):
         estimate = estimate.network
@@ -179,9 +187,9 @@ class BottleneckWeightError:
     Attributes
     ----------
     max_relative : float
-        ``min_pi max_j ||w*_j - w_pi(j)|| / ||w*_j||`` over matchings of the hidden units.
+        ``min_pi max_j ||v*_j - v_hat_pi(j)|| / ||v*_j||`` over matchings pi of the hidden units.
     signs_match : bool
-        ``v_pi(j)`` has the sign of ``v*_j`` for every j under that matching.
+        ``u_hat_pi(j)`` has the sign of ``u*_j`` for every j under that matching.
     """
 
     max_relative: float
@@ -196,7 +204,7 @@ class BottleneckWeightError:
 
 
 def bottleneck_weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> BottleneckWeightError:
-    """Match hidden units and measure ``max_j ||w*_j - w_pi(j)|| / ||w*_j||`` and the signs of v.
+    """Match hidden units and measure ``max_j ||v*_j - v_hat_pi(j)|| / ||v*_j||`` and the signs of u.
 
     Unlike :func:`recovery_error` (canonical form, then the matching of least total squared
     distance, and the errors of U, V and the predictions), the weights are compared as given and
@@ -205,8 +213,9 @@ def bottleneck_weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -
     Parameters
     ----------
     estimate, truth : TwoLayerNetwork
-        Scalar-output networks with the same k and d; compared as given (no rescaling), which is
-        the paper's convention with ``v in {-1, +1}``.
+        Scalar-output networks with the same k and d; compared as given (no rescaling). Zhong et al.
+        write the hidden units w_i and the output weights v_i in {-1, +1}; here they are the rows
+        v_i of V and the entries u_i of U.
 
     Returns
     -------
@@ -225,7 +234,7 @@ def bottleneck_weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -
     References
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, §7 (success rule).
+    one-hidden-layer neural networks", ICML 2017, §7 (the success rule, as we recall it).
     """
     _check_pair(estimate, truth)
     Vt, Ve = np.asarray(truth.V), np.asarray(estimate.V)

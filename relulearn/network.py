@@ -1,5 +1,9 @@
 """The planted two-layer network ``Y = U f(V X)``.
 
+Notation as on the course's notation page: ``V`` (k x d) is the hidden layer, its row ``v_i^T`` is hidden
+unit i; ``U`` (m x k) is the output layer, its column ``u_i`` is the output weight of unit i; ``f`` is the
+activation, applied entrywise; samples are the columns of ``X`` (d x n).
+
 References
 ----------
 .. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
@@ -25,11 +29,11 @@ class TwoLayerNetwork:
     Parameters
     ----------
     U : array_like, shape (m, k)
-        Output weights; column i belongs to hidden unit i.
+        Output layer; its column ``u_i`` is the output weight of hidden unit i.
     V : array_like, shape (k, d)
-        Hidden weights; row i is hidden unit i.
+        Hidden layer; its row ``v_i^T`` is hidden unit i.
     activation : str or Activation, default "relu"
-        The entrywise nonlinearity f.
+        The activation f, applied entrywise.
 
     The arrays are copied and made read-only, so a network cannot change after it is made.
     ``net(X)`` evaluates ``U f(V X)`` for samples as columns (``X`` of shape (d, n), or one sample
@@ -90,10 +94,12 @@ class TwoLayerNetwork:
         return Y[:, 0] if single else Y
 
     def canonical(self) -> TwoLayerNetwork:
-        """The same function with unit rows of V and the norms moved into U.
+        """The canonical form: the same function with unit rows of V and the row norms moved into U.
 
-        For an activation positively homogeneous of degree p, f(s z) = s^p f(z) for s > 0, so
-        ``U f(V x) = (U diag(s^p)) f(diag(1/s) V x)`` with ``s_i = ||V_i||``.
+        For an activation positively homogeneous of degree p, f(c z) = c^p f(z) for c > 0, so
+        ``U f(V x) = (U N^p) f(N^{-1} V x)`` with ``N = diag(||v_1||, ..., ||v_k||)``: the rows become
+        ``v_i / ||v_i||`` and the output weights ``u_i ||v_i||^p``. It is the only rescaling
+        ``(U D^{-p}, D V)`` (D positive diagonal) of the network with unit rows.
 
         Raises
         ------
@@ -140,20 +146,23 @@ def planted_network(
     rng : int, Generator or None
         Randomness.
     condition : float or None
-        ``None``: V has i.i.d. N(0, 1/d) entries (rows of norm about 1). A number kappa >= 1:
+        ``None``: V has i.i.d. N(0, 1/d) entries (so E ||v_i||^2 = 1). A number kappa >= 1:
         ``V = Q1 diag(linspace(1, kappa, k)) Q2^T`` with Haar-random Q1 (k x k) and Q2 (d x k),
-        so V has condition number exactly kappa (the construction of Zhong et al. 2017, §7).
+        so V has condition number exactly kappa (the construction of the experiments of Zhong et al.
+        2017, §7, as we recall it).
     activation : str or Activation
         The network's activation.
 
     Returns
     -------
     TwoLayerNetwork
-        ``U`` has i.i.d. N(0, 1) entries.
+        ``U`` has i.i.d. N(0, 1) entries (drawn after V from the same generator).
 
     Notes
     -----
-    Cost O(d k^2 + m k).
+    With probability one V has rank k and no column of U is zero: the hypotheses under which a
+    ReLU network is identified by its function up to permutation and positive rescaling of the
+    hidden units (chapter 1 of the course). Cost O(d k^2 + m k).
     """
     d = check_int("d", d)
     k = check_int("k", k)
