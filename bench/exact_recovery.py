@@ -65,7 +65,7 @@ def train_count(d, k, m, n, seeds, lrs, max_iter):
         best = np.inf
         for lr in lrs:
             # tol 1e-13 on ||R||_F/||Y||_F: the default 1e-7 would stop near error 1e-7
-            r = rl.train(X, Y, k, rng=seed, method="adam", lr=lr, max_iter=max_iter, tol=1e-13)
+            r = rl.train(X, Y, k, rng=np.random.default_rng([seed, 1]), method="adam", lr=lr, max_iter=max_iter, tol=1e-13)
             best = min(best, rl.recovery_error(r, net).max)
             if best <= TOL:
                 break

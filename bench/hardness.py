@@ -44,7 +44,7 @@ def descent(X, Y, k, restarts, max_iter):
     t0 = time.perf_counter()
     best = np.inf
     for s in range(restarts):
-        best = min(best, rl.train(X, Y, k, rng=s, max_iter=max_iter).residual)
+        best = min(best, rl.train(X, Y, k, rng=np.random.default_rng([seed, s, 1]), max_iter=max_iter).residual)
     return time.perf_counter() - t0, best
 
 

@@ -86,7 +86,7 @@ def main() -> None:
         return rl.recover_symmetric(X, Y, k, rng=0)
 
     def gd(X, Y, k):
-        return rl.train(X, Y, k, rng=0, max_iter=train_iter)
+        return rl.train(X, Y, k, rng=np.random.default_rng([0, 1]), max_iter=train_iter)
 
     # ---- 1. the target
     rows = []

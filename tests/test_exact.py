@@ -250,13 +250,3 @@ def test_moment_route_needs_many_more_samples_than_the_certified_search():
             wins_small += ok and n == 1000
             wins_large += ok and n == 100_000
     assert wins_small == 0 and wins_large >= 4
-
-
-def test_adam_with_a_tight_tolerance_also_reaches_round_off_on_easy_instances():
-    """The chapter's comparison: on (20, 5, 10) at n = 4d, Adam run to a 1e-26 tolerance is exact too."""
-    exact = 0
-    for seed in range(3):
-        net, X, Y = _instance(20, 5, 10, 80, seed)
-        r = rl.train(X, Y, 5, rng=seed, method="adam", lr=0.01, max_iter=3000, tol=1e-26)
-        exact += rl.is_exact(rl.recovery_error(r, net), EXACT)
-    assert exact == 3
