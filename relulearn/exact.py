@@ -1,7 +1,11 @@
 """Exact recovery of a noiseless two-layer rectified network (Gaussian inputs, rank(U*) = k).
 
-The algorithm of Bakshi, Jayaram and Woodruff (COLT 2019), one public function per step, plus a
-sample-efficient certificate search (candidate zero sets verified one by one; not in the paper):
+The course's reconstruction of the exact algorithm for Gaussian inputs of Bakshi, Jayaram and Woodruff
+(COLT 2019), one public function per step, with a sample-efficient certificate search (candidate zero sets
+verified one by one).  The paper's text is not among the course's sources: the steps follow its outline as we
+recall it (Gaussian moments, tensor decomposition, the row span of Y, linear solves); the estimators, the
+candidate zero sets, the certificate and the thresholds are ours.  Notation: H = f(V* X) with rows
+H_i = f(X^T v*_i), v*_i the i-th row of V*.
 
 1. :func:`relulearn.moment_estimate` (in :mod:`relulearn.initialisation`): Gaussian moments (M1, projected
    T2) -> Jennrich -> approximate directions, output weights and signs.
@@ -11,16 +15,18 @@ sample-efficient certificate search (candidate zero sets verified one by one; no
    smallest and next singular values (the certificate).
 4. :func:`candidate_zero_sets` / :func:`find_unit_rows`: candidate zero sets from the moment
    estimate (most confident negatives), random subsets, or the vertices of a small linear programme,
-   each verified by :func:`certify_zero_set`; the result is F = Lambda Pi f(V* X) exactly.
+   each verified by :func:`certify_zero_set`; the result is F = B Pi f(V* X) exactly (B positive diagonal,
+   Pi a permutation).
 5. :func:`solve_input_weights`: V from the active samples of each row of F.
 6. U = Y f(V X)^+ by least squares (:func:`relulearn.fit_output_layer`).
 7. :func:`recover_exact`: everything, with a final residual check on all the data.
 
 How failure is reported: :func:`recover_exact` raises :class:`~relulearn.RecoveryFailed` when a step
 cannot be completed (labels of rank < k, no certified zero set for some unit, too few active
-samples); with ``on_failure="certificate"`` it returns instead the moment estimate with
-``certificate.ok == False`` and the reason.  A network is returned with ``certificate.ok == True``
-only when every unit's zero set is certified and the residual on all samples is below ``tol``.
+samples); with ``on_failure="return"`` it returns instead a result with status "failed", the reason and
+the moment estimate as its network (``certificate.ok == False``).  A network is returned with
+``certificate.ok == True`` only when every unit's zero set is certified and the residual on all samples is
+below ``tol``.
 
 References
 ----------
@@ -60,7 +66,7 @@ _REFS = "Bakshi, Jayaram, Woodruff, COLT 2019"
 
 
 # ----------------------------------------------------------------------------------------------
-# Step 4: row span, certificates, zero sets
+# Steps 2-4 (module docstring): row span, certificates, zero sets
 # ----------------------------------------------------------------------------------------------
 
 
@@ -68,7 +74,7 @@ def label_row_space(Y, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Orthonormal basis Q (n x k) of the top-k right singular space of Y, and Y's singular values.
 
     When Y = U* f(V* X) with rank(U*) = k, the row span of Y equals that of f(V* X), so every row
-    f(V*_i X) is Q c_i for some c_i in R^k.  The singular values show whether that holds: s_k > 0
+    H_i = f(X^T v*_i) is Q c_i for some c_i in R^k.  The singular values show whether that holds: s_k > 0
     and s_{k+1} = 0 (up to round-off).
 
     Parameters
@@ -169,10 +175,13 @@ def certify_zero_set(Q, S, *, tol: float = 1e-9) -> ZeroSetCertificate:
 
     Notes
     -----
-    If S is inside the zero set of unit i only, the null space of Q[S, :] is exactly the line of
-    f(V*_i X): the smallest singular value is at round-off and the next is O(1/sqrt(n)) (the other
-    units are active on about half of S).  A wrong index in S destroys the null vector, so the
-    smallest singular value jumps to O(1/sqrt(n)).  Cost O(|S| k^2 + n k).
+    If S is inside the zero set of unit i only and the other units can be assigned distinct samples of S
+    on which they are active, the null space of Q[S, :] is exactly the line of H_i = f(X^T v*_i): the
+    smallest singular value is at round-off and the next is O(1/sqrt(n)).  If every unit can be so
+    assigned, there is no null vector and the smallest singular value is O(1/sqrt(n)) (chapter 3's theorem,
+    parts 2 and 3, hold with probability one for Gaussian inputs).  Sets outside both cases (two units
+    active on one single sample of S only) can have a null vector mixing two rows; it has negative
+    entries, which the ``nonnegative`` check rejects.  Cost O(|S| k^2 + n k).
 
     References
     ----------
@@ -270,7 +279,7 @@ class UnitRows:
     Attributes
     ----------
     F : ndarray, shape (k_found, n)
-        Certified rows, each a positive multiple of a row f(V*_i X), in the order found.
+        Certified rows, each a positive multiple of a row H_i = f(X^T v*_i), in the order found.
     smallest, next : ndarray, shape (k_found,)
         Their certificates (relative singular values of Q[S_i, :]).
     zero_sets : tuple of ndarray
@@ -336,7 +345,7 @@ class _Collector:
         """For f homogeneous of degree p > 0: row^(1/p) must be linear in x on the active set and
         that linear function must be <= 0 on the zero set (rejects the rare nonnegative mixtures
         of several units' rows that have more than k - 1 zeros).  Rows with fewer than d active
-        samples are left to Step 6, which reports them."""
+        samples are left to Step 5, which reports them."""
         if self.X is None or not self.degree:
             return True
         d = self.X.shape[0]
@@ -385,8 +394,8 @@ def find_unit_rows(
         Approximate directions (moment estimate); their most negative samples are the first
         candidates.  Both signs are tried.
     strategy : {"auto", "moments", "random", "lp"}
-        * "moments": the paper's route only: for each direction (both signs) its n/4 most
-          negative samples (the paper's route, frac = 1/4).
+        * "moments": the moment-only route: for each direction (both signs) its n/4 most
+          negative samples (the fraction 1/4 is our choice).
         * "random": uniformly random subsets of size k + 1 (good when k is small: each draw is a
           zero set of some unit with probability about k 2^-(k+1)).
         * "lp": vertices of the cone {c : Q c >= 0}, from linear programmes
@@ -464,7 +473,7 @@ def find_unit_rows(
         return col.result(n)
 
     if directions is not None and strategy == "moments":
-        # the paper's Step 4: for each direction (both signs), its frac = 1/4 most negative samples
+        # the moment-only route: for each direction (both signs), its n/4 most negative samples
         D = np.vstack([directions, -directions])
         for _, S in candidate_zero_sets(X, k, D, size=max(k + 1, n // 4)):
             if col.done():
@@ -513,7 +522,7 @@ def _moment_candidates(X, directions, col, gen, budget, n_random=3):
 def _lp_search(Q, X, directions, col, gen, budget):
     """Vertices of the cone {c : Q c >= 0} from random linear objectives (beyond the paper).
 
-    Every row f(V*_i X) = Q c_i is an extreme ray of the cone (its ~n/2 zeros pin it down); the
+    Every row H_i = f(X^T v*_i) = Q c_i is an extreme ray of the cone (its ~n/2 zeros pin it down); the
     other extreme rays have only k - 1 zeros.  Minimising a random positive weighting of Q c over
     the slice 1^T Q c = 1 lands on a unit's row most of the time.  The first 2k objectives are
     tilted towards the inactive samples of the guessed directions (both signs), when given.
@@ -564,7 +573,7 @@ def _lp_search(Q, X, directions, col, gen, budget):
 
 
 def solve_input_weights(X, F, activation: str | Activation = "relu") -> tuple[np.ndarray, np.ndarray]:
-    """Step 6: V from the active samples of each certified row (F_i = lambda_i f(V_i X)).
+    """Step 5: V from the active samples of each certified row (F_i = beta_i f(X^T v*_pi(i)), beta_i > 0).
 
     Parameters
     ----------
@@ -586,8 +595,8 @@ def solve_input_weights(X, F, activation: str | Activation = "relu") -> tuple[np
     Raises
     ------
     RecoveryFailed
-        A row has fewer than d active samples (V_i is not determined), or f has degree 0
-        (e.g. step: only the sign pattern of V_i X is identifiable, not V_i).
+        A row has fewer than d active samples (v_i is not determined), or f has degree 0
+        (e.g. step: only the sign pattern of v_i^T X is identifiable, not v_i).
     ValueError
         If the activation is not rectified.
 
@@ -615,7 +624,7 @@ def solve_input_weights(X, F, activation: str | Activation = "relu") -> tuple[np
         P = np.flatnonzero(row > 0)
         if P.size < d:
             raise RecoveryFailed(f"unit {i} is active on {P.size} < d={d} samples; its row of V is not determined")
-        P = P[: 4 * d]  # any d active samples in general position determine V_i; 4d for conditioning
+        P = P[: 4 * d]  # any d active samples in general position determine v_i; 4d for conditioning
         Xa = X[:, P].T
         if act.degree is not None:
             t = row[P] ** (1.0 / act.degree)
@@ -699,7 +708,7 @@ def recover_exact(
     progress : bool
         Show a progress bar over the steps.
     strategy : {"auto", "moments", "random", "lp"}
-        Candidate zero sets, see :func:`find_unit_rows`.  "moments" is the paper's route (the
+        Candidate zero sets, see :func:`find_unit_rows`.  "moments" is the moment-only route (the
         moment estimate's most negative samples only).
     max_work_samples : int, optional
         The exact steps use the first ``max_work_samples`` samples (default max(20 d, 2000)); the
@@ -720,7 +729,7 @@ def recover_exact(
         Q[S_i, :]; ``ok`` iff every unit is certified and the residual is below ``tol``), ``status``
         certified when ``certificate.ok``, otherwise failed with the reason, and
         ``details`` (``moment_estimate``: its network or None, ``moments``: the MomentEstimate, ``rows``: UnitRows, ``singular_values`` of the
-        working labels, ``fit`` of Step 6, ``n_work``).
+        working labels, ``fit`` of Step 5, ``n_work``).
 
     Raises
     ------

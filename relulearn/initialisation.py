@@ -2,7 +2,8 @@
 
 For x ~ N(0, I_d) and ``y = U* relu(V* x) + e`` (e mean-zero, independent of x) the Hermite moments
 (:mod:`relulearn.moments`) are ``M1 = E[y x^T] = 1/2 U* V*``, ``T2 = E[y (x) (x x^T - I)] = phi0 sum_i u~_i (x)
-v_i (x) v_i`` and, in k dimensions, ``E[y He4(z)] = -phi0 sum_i u~_i b_i^{(x)4}``. Every moment-based learner
+vbar_i (x) vbar_i`` (``vbar_i = v*_i / ||v*_i||`` the direction of row i of V*, ``u~_i = ||v*_i|| u*_i``) and, in
+k dimensions, ``E[y He4(z)] = -phi0 sum_i u~_i b_i^{(x)4}``. Every moment-based learner
 starts the same way:
 
 1. span: an orthonormal basis P of the span of the rows of V*: from M1 (:func:`moment_estimate`, needs
@@ -70,7 +71,7 @@ class MomentEstimate:
     Attributes
     ----------
     directions : ndarray, shape (k, d)
-        Unit rows, estimates of vbar_i = V*_i / ||V*_i|| (signs from M1).
+        Unit rows, estimates of vbar_i = v*_i / ||v*_i|| (signs from M1).
     U : ndarray, shape (m, k)
         Estimated canonical output weights c_2-scaled back (exact in the population for ReLU).
     subspace : ndarray, shape (d, k)
@@ -135,8 +136,8 @@ def moment_estimate(
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the moment
-    steps of the algorithm for Gaussian inputs; projecting T2 on the span before Jennrich is our change).
+    COLT 2019, PMLR 99:195-268 (Gaussian inputs; these moment steps are the course's reconstruction, the paper's
+    text not being among its sources, and projecting T2 on the span before Jennrich is ours).
     """
     X, Y = check_samples(X, Y, min_samples=2)
     d = X.shape[0]
@@ -194,8 +195,8 @@ def hidden_span(X, Y, k: int) -> np.ndarray:
     """An orthonormal basis of the span of the hidden directions (rows of V*), from second moments.
 
     For Gaussian x and ``y = U* relu(V* x) + e`` (e mean-zero, independent of x),
-    ``T2[r] = E[y_r (x x^T - I)] = phi0 sum_i U~_ri v_i v_i^T`` (v_i the unit rows of V*). Each slice lies in
-    the span of the v_i, and together they span it whenever no column of U* is zero, whatever rank(U*) is
+    ``T2[r] = E[y_r (x x^T - I)] = phi0 sum_i U~_ri vbar_i vbar_i^T`` (vbar_i = v*_i / ||v*_i||). Each slice lies
+    in the span of the vbar_i, and together they span it whenever no column of U* is zero, whatever rank(U*) is
     (for m = 1, T2 is one d x d matrix of rank k). The basis is the top-k left singular vectors of the
     d x (m d) matrix ``[T2[1], ..., T2[m]]``.
 
@@ -226,7 +227,7 @@ def hidden_span(X, Y, k: int) -> np.ndarray:
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
     COLT 2019, PMLR 99:195-268 (the
-    second-order moment T2; its use for the span when rank(U*) < k follows their rank-deficient case).
+    second-order moment T2; its use for the span when rank(U*) < k is the course's reconstruction).
     """
     X, Y = check_samples(X, Y, min_samples=2)
     k = check_k(k, X.shape[0])
@@ -287,15 +288,16 @@ def low_rank_moment_estimate(X, Y, k: int, *, rng=None, n_draws: int = 16) -> Lo
 
     1. ``P`` = :func:`hidden_span` (d x k); project ``z = P^T x`` (standard Gaussian in R^k).
     2. Contract the outputs with a random ``w`` (for m = 1, ``w = 1``) and form ``T4 = E[(w . y) He4(z)]``
-       (:func:`relulearn.projected_moment` of order 4) and ``T2 = E[(w . y)(z z^T - I)]``. With ``b_i = P^T v_i``,
+       (:func:`relulearn.projected_moment` of order 4) and ``T2 = E[(w . y)(z z^T - I)]``. With ``b_i = P^T vbar_i``,
        ``T4[S] := sum_cd T4[:, :, c, d] S_cd = -phi0 sum_i (w . u~_i)(b_i^T S b_i) b_i b_i^T`` and
        ``T2 = phi0 sum_i (w . u~_i) b_i b_i^T`` share the factors ``b_i``: Jennrich's simultaneous
        diagonalisation (:func:`decompose_moment_pair`) of the pair, for random
        symmetric S, returns them up to sign. Pairing with T2, which is estimated far more accurately than
        any slice of T4, makes this much more stable than two slices of T4. Each draw is scored by how well
-       its components fit T4 (least squares); ``v_i = P b_i``.
-    3. Scales: least squares of the d-dimensional ``T2[r] = E[y_r (x x^T - I)]`` on ``phi0 v_i v_i^T``; signs:
-       least squares of ``M1 = E[y x^T] = 1/2 sum_i s_i u~_i v_i^T`` over ``s_i``, ``v_i <- sign(s_i) v_i``.
+       its components fit T4 (least squares); ``vbar_i = P b_i``.
+    3. Scales: least squares of the d-dimensional ``T2[r] = E[y_r (x x^T - I)]`` on ``phi0 vbar_i vbar_i^T``;
+       signs: least squares of ``M1 = E[y x^T] = 1/2 sum_i t_i u~_i vbar_i^T`` over scalars ``t_i``,
+       ``vbar_i <- sign(t_i) vbar_i``.
 
     Parameters
     ----------
@@ -329,7 +331,7 @@ def low_rank_moment_estimate(X, Y, k: int, *, rng=None, n_draws: int = 16) -> Lo
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
     COLT 2019, PMLR 99:195-268 (the
-    moments and their rank-deficient case). R. A. Harshman, "Foundations of the PARAFAC procedure", UCLA Working
+    moments for Gaussian inputs; the rank-deficient route is the course's reconstruction). R. A. Harshman, "Foundations of the PARAFAC procedure", UCLA Working
     Papers in Phonetics 16, 1970 (Jennrich's algorithm).
     """
     X, Y = check_samples(X, Y, min_samples=2)
@@ -448,8 +450,8 @@ def _separate_duplicates(V, P, cos_max=0.99):
 
 
 def scales_and_signs(V, M1, T2):
-    """Step 3 for ReLU: (U~, sign-corrected V) from T2 = phi0 sum_i u~_i (x) v_i (x) v_i and
-    M1 = 1/2 sum_i s_i u~_i v_i^T, both by least squares; V has unit rows. Inner step. Cost O(m d^2 k^2)."""
+    """Step 3 for ReLU: (U~, sign-corrected V) from T2 = phi0 sum_i u~_i (x) vbar_i (x) vbar_i and
+    M1 = 1/2 sum_i t_i u~_i vbar_i^T, both by least squares; V has unit rows. Inner step. Cost O(m d^2 k^2)."""
     m, d = M1.shape
     k = V.shape[0]
     B2 = np.einsum("id,ie->ide", V, V).reshape(k, d * d)

@@ -1,11 +1,14 @@
-"""Gaussian moments: c_p(f) = E[f(s z) He_p(z)], PHI0, the empirical Hermite moments and their closed forms.
+"""Gaussian moments: c_p(f_s) = E[f(s z) He_p(z)], PHI0, the empirical Hermite moments and their closed forms.
 
 For x ~ N(0, I_d) and y = U f(V x) + e (e mean-zero, independent of x), Stein's identity gives
 
-    E[y He_p(x)] = sum_i c_p(s_i) u_i (x) vbar_i^{(x) p},    c_p(s) = E_{z ~ N(0,1)}[f(s z) He_p(z)],
+    E[y He_p(x)] = sum_i c_p(||v_i||) u_i (x) vbar_i^{(x) p},    c_p(s) = E_{z ~ N(0,1)}[f(s z) He_p(z)],
 
-with s_i = ||V_i||, vbar_i = V_i / s_i and He_p the probabilists' (unnormalised) Hermite polynomial.
-For ReLU: c_1 = s/2, c_2 = s phi0, c_3 = 0, c_4 = -s phi0, phi0 = 1/sqrt(2 pi).  The estimators below
+with v_i the i-th row of V, vbar_i = v_i / ||v_i||, u_i the i-th column of U and He_p the probabilists'
+(unnormalised) Hermite polynomial (the Hermite tensor He_p(x) for a vector x).  Here c_p(s) is short for the
+notation page's moment coefficient c_p(f_s) = E[f_s(z) He_p(z)] of the activation at scale s, f_s(z) = f(s z);
+at s = 1 it is c_p(f).  For ReLU: c_1(s) = s/2, c_2(s) = s phi0, c_3(s) = 0, c_4(s) = -s phi0,
+phi0 = 1/sqrt(2 pi).  The estimators below
 never build a d x d x d (or d^4) array: they either contract the label mode with a vector g (a d x d
 matrix), or first project x onto a k-dimensional subspace.
 
@@ -18,7 +21,8 @@ built on them.
 References
 ----------
 A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-time", COLT 2019 (PMLR 99:195-268), §2 (Gaussian moments of a ReLU network).  M. Janzamin, H. Sedghi,
+time", COLT 2019 (PMLR 99:195-268) (Gaussian inputs; the moments here are those of the course's
+reconstruction of its algorithm, chapter 3).  M. Janzamin, H. Sedghi,
 A. Anandkumar, "Beating the perils of non-convexity: guaranteed training of neural networks using
 tensor methods", arXiv 1506.08473, 2015, §3 (Stein's identity and score-function moments).
 """
@@ -146,7 +150,7 @@ def gaussian_rule(kinks=(), degree: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def moment_coefficient(activation: str | Activation, order: int, scale: float = 1.0) -> float:
-    """c_p(s) = E_{z~N(0,1)}[f(s z) He_p(z)], the coefficient of the order-p Gaussian moment E[y He_p(x)].
+    """c_p(s) = c_p(f_s) = E_{z~N(0,1)}[f(s z) He_p(z)], the coefficient of the order-p Gaussian moment E[y He_p(x)].
 
     He_p is the probabilists' Hermite polynomial, not normalised (E He_p(z)^2 = p!), and the
     activation is taken at the scale s of a weight row; for the coefficients of f in the orthonormal
@@ -160,7 +164,7 @@ def moment_coefficient(activation: str | Activation, order: int, scale: float = 
     order : int
         p >= 0.
     scale : float
-        s > 0, the norm of the weight row.
+        s > 0, the norm ||v_i|| of the weight row.
 
     Returns
     -------
@@ -180,7 +184,7 @@ def moment_coefficient(activation: str | Activation, order: int, scale: float = 
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", COLT 2019, §2.  K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery
+    time", COLT 2019.  K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery
     guarantees for one-hidden-layer neural networks", ICML 2017, §5 (m_j(sigma)).
     """
     act = get_activation(activation)
@@ -212,7 +216,7 @@ def _quadrature_coefficient(act: Activation, order: int, s: float) -> float:
 
 
 def first_moment(X, Y) -> np.ndarray:
-    """Empirical M1 = (1/n) Y X^T, an estimate of E[y x^T] = sum_i c_1(s_i) u_i vbar_i^T.
+    """Empirical M1 = (1/n) Y X^T, an estimate of E[y x^T] = sum_i c_1(||v_i||) u_i vbar_i^T.
 
     Parameters
     ----------
@@ -249,7 +253,7 @@ def second_moment_contraction(X, Y, g) -> np.ndarray:
     Returns
     -------
     ndarray, shape (d, d)
-        Estimates ``sum_i c_2(s_i) (g . u_i) vbar_i vbar_i^T``.
+        Estimates ``sum_i c_2(||v_i||) (g . u_i) vbar_i vbar_i^T``.
 
     Notes
     -----
@@ -282,7 +286,7 @@ def projected_second_moment(X, Y, P) -> np.ndarray:
     Returns
     -------
     ndarray, shape (m, p, p)
-        Estimates ``sum_i c_2(s_i) u_i (x) (P^T vbar_i) (x) (P^T vbar_i)``.
+        Estimates ``sum_i c_2(||v_i||) u_i (x) (P^T vbar_i) (x) (P^T vbar_i)``.
 
     Notes
     -----
@@ -329,7 +333,7 @@ def fourth_moment_contraction(X, y, g, h) -> np.ndarray:
     Returns
     -------
     ndarray, shape (p, p)
-        Estimates ``sum_i c_4(s_i) u_i (g . vbar_i)(h . vbar_i) vbar_i vbar_i^T``.
+        Estimates ``sum_i c_4(||v_i||) u_i (g . vbar_i)(h . vbar_i) vbar_i vbar_i^T``.
 
     Notes
     -----
@@ -381,7 +385,7 @@ def second_order_moments(X, Y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ybar : ndarray, shape (m,)
     M1 : ndarray, shape (m, d)
     T2 : ndarray, shape (m, d, d)
-        Estimates ``sum_i c_2(s_i) u_i (x) vbar_i (x) vbar_i``.
+        Estimates ``sum_i c_2(||v_i||) u_i (x) vbar_i (x) vbar_i``.
 
     Raises
     ------
@@ -441,7 +445,7 @@ def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
     Returns
     -------
     ndarray, shape (k,) * order
-        Symmetric; in expectation ``sum_i c_j(s_i) (w . u_i) b_i^{(x) j}`` with ``b_i = V^T vbar_i`` when the
+        Symmetric; in expectation ``sum_i c_j(||v_i||) (w . u_i) b_i^{(x) j}`` with ``b_i = V^T vbar_i`` when the
         rows of V* lie in span(V) (for ReLU and j = 4: ``-phi0 sum_i (w . u~_i) b_i^{(x)4}``).
 
     Raises
@@ -584,7 +588,7 @@ def _coefficients(V: np.ndarray, activation, order: int) -> tuple[np.ndarray, np
 
 
 def population_first_moment(net) -> np.ndarray:
-    """Closed form of E[y x^T] = sum_i c_1(s_i) u_i vbar_i^T (= U V / 2 for ReLU), shape (m, d).
+    """Closed form of E[y x^T] = sum_i c_1(||v_i||) u_i vbar_i^T (= U V / 2 for ReLU), shape (m, d).
 
     Parameters
     ----------
@@ -602,7 +606,7 @@ def population_first_moment(net) -> np.ndarray:
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", COLT 2019, §2.
+    time", COLT 2019.
     """
     U, V, act = _network_parts(net)
     c, Vb = _coefficients(V, act, 1)
@@ -610,7 +614,7 @@ def population_first_moment(net) -> np.ndarray:
 
 
 def population_second_moment_contraction(net, g) -> np.ndarray:
-    """Closed form of E[(g . y)(x x^T - I)] = sum_i c_2(s_i) (g . u_i) vbar_i vbar_i^T, shape (d, d).
+    """Closed form of E[(g . y)(x x^T - I)] = sum_i c_2(||v_i||) (g . u_i) vbar_i vbar_i^T, shape (d, d).
 
     Parameters
     ----------
@@ -629,7 +633,7 @@ def population_second_moment_contraction(net, g) -> np.ndarray:
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", COLT 2019, §2.
+    time", COLT 2019.
     """
     U, V, act = _network_parts(net)
     c, Vb = _coefficients(V, act, 2)
@@ -643,7 +647,7 @@ def population_second_moment_contraction(net, g) -> np.ndarray:
 def population_fourth_moment_contraction(net, g, h) -> np.ndarray:
     """Closed form of E[y He_4(x)[g, h, :, :]] for a scalar-output network, shape (d, d).
 
-    Equals ``sum_i c_4(s_i) u_i (g . vbar_i)(h . vbar_i) vbar_i vbar_i^T`` (c_4 = -s phi0 for ReLU).
+    Equals ``sum_i c_4(||v_i||) u_i (g . vbar_i)(h . vbar_i) vbar_i vbar_i^T`` (c_4(s) = -s phi0 for ReLU).
 
     Parameters
     ----------
@@ -663,7 +667,7 @@ def population_fourth_moment_contraction(net, g, h) -> np.ndarray:
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", COLT 2019, §2.
+    time", COLT 2019.
     """
     U, V, act = _network_parts(net)
     if U.shape[0] != 1:

@@ -1,6 +1,6 @@
 """Sign-pattern regression for ReLU networks, and the least-squares output layer (shared by the learners).
 
-With the sign patterns ``D_ij = 1[V_i . x_j > 0]`` fixed, the labels of a ReLU network are *linear* in the
+With the sign patterns ``D_ij = 1[v_i . x_j > 0]`` (v_i the i-th row of V) fixed, the labels of a ReLU network are *linear* in the
 blocks ``W_i = u_i v_i^T``: ``y_j = sum_i D_ij W_i x_j``. :func:`sign_pattern_regression` solves that least
 squares on the samples where every unit is confidently signed and takes the rank-one factors of the blocks;
 a few rounds correct the remaining wrong signs (noiseless and with correct patterns it is exact to round-off).
@@ -16,8 +16,9 @@ References
 ----------
 .. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
     time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019
-   (the fixed-sign-pattern regression is the linear-regression step of their algorithm for Gaussian inputs,
-   here used as a refinement).
+   (Gaussian inputs; as we recall the paper, its algorithms also solve a linear regression with the sign
+   patterns fixed, but its text is not among the course's sources, so this step is the course's
+   reconstruction, here used as a refinement).
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ class RegressionResult:
     n_confident : ndarray of int (rounds,)
         Number of confidently signed samples used in each round.
     changes : ndarray (rounds,)
-        ``max_i ||V_i(new) - V_i(old)||`` in each round (0 at a fixed point).
+        ``max_i ||v_i(new) - v_i(old)||`` in each round (0 at a fixed point).
     rank_one_defect : ndarray (k,)
-        ``sigma_2(W_i) / sigma_1(W_i)`` of the last round's blocks (0 for m = 1; round-off when the signs
+        ``s_2(W_i) / s_1(W_i)`` (singular values) of the last round's blocks (0 for m = 1; round-off when the signs
         were right and there is no noise).
     """
 
@@ -84,11 +85,13 @@ def sign_pattern_regression(
 ) -> RegressionResult:
     """Refine hidden directions by least squares with the sign patterns held fixed (ReLU).
 
-    With ``D_ij = 1[V_i . x_j > 0]`` taken from the current estimate, keep the *confident* samples
-    ``J = {j : min_i |V_i . x_j| / ||x_j|| > tau}`` (chosen from X only, so mean-zero noise stays mean-zero on
-    them). If the patterns on J are right, the labels are linear in the blocks ``W_i = u_i v_i^T``:
+    With ``D_ij = 1[v_i . x_j > 0]`` taken from the current estimate, keep the *confident* samples
+    ``J = {j : min_i |v_i . x_j| / ||x_j|| > tau}``. J is chosen from X and ``V_est``; when ``V_est`` was
+    estimated from the labels (e.g. from their moments), J and the patterns depend on the noise, so the noise
+    need not have mean zero on J, and least squares over J is unbiased only if the patterns on J are right and
+    ``V_est`` does not depend on the noise of the samples in J. If the patterns on J are right, the labels are linear in the blocks ``W_i = u_i v_i^T``:
     ``y_j = sum_i D_ij W_i x_j``, with k m d unknowns. Least squares gives the W_i; the top singular pair
-    ``W_i ~ s a b^T`` gives ``V_i = +-b`` (sign with ``b . V_i(old) > 0``) and ``U_i = W_i V_i``. Repeat
+    ``W_i ~ s a b^T`` gives ``v_i = +-b`` (sign with ``b . v_i(old) > 0``) and ``u_i = W_i v_i``. Repeat
     ``n_rounds`` times with the new V: wrong patterns near the boundaries are corrected. Any rank of U works,
     including m = 1. Noiseless and with correct patterns on J, the answer is exact.
 
@@ -131,7 +134,7 @@ def sign_pattern_regression(
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the linear regression with fixed sign patterns of their Gaussian-input algorithm).
+    COLT 2019, PMLR 99:195-268 (Gaussian inputs; the fixed-sign-pattern regression as the course reconstructs it).
     """
     X, Y = check_samples(X, Y)
     V = as_matrix("V_est", V_est)
@@ -152,7 +155,7 @@ def sign_pattern_regression(
 
 
 def _confidence(X, V, xnorm):
-    """min_i |V_i . x_j| / ||x_j|| for every sample (streamed)."""
+    """min_i |v_i . x_j| / ||x_j|| for every sample (streamed)."""
     n = X.shape[1]
     out = np.empty(n)
     for sl in chunks(n, V.shape[0] + X.shape[0]):
