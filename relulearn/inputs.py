@@ -119,6 +119,11 @@ class Laplace(InputLaw):
 class StudentT(InputLaw):
     """Independent Student-t coordinates with ``df`` degrees of freedom, scaled to unit variance.
 
+    A coordinate has ``E|x_j|^p < inf`` exactly for ``p < df``.  With the default ``df = 6`` the fourth
+    moments are finite but the sixth and eighth are not, so an average of terms of size ``||x||^4`` (such
+    as chapter 6's detector operator) has infinite variance and the central limit theorem does not apply
+    to it.
+
     Parameters
     ----------
     df : float > 4

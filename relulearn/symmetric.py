@@ -1,20 +1,21 @@
 """Learning a ReLU network from symmetric inputs by the method of moments (chapter 6).
 
-Model ``y = A relu(W x) + xi`` with ``x`` symmetric (``x`` and ``-x`` have the same law) but otherwise
-arbitrary, ``k <= d`` and ``k <= m``.  In the package's notation ``A`` is ``U`` (m x k) and ``W`` is
-``V`` (k x d).  Writing ``relu(z) = z/2 + |z|/2`` splits the network into an odd part
-``l(x) = 1/2 A W x`` (linear) and an even part ``e(x) = 1/2 A |W x|``.  Symmetry kills every
-moment that mixes the two, which gives
+Model ``y = U relu(V x) + xi`` (the paper's ``A`` is ``U``, m x k, its ``W`` is ``V``, k x d) with ``x``
+symmetric (``x`` and ``-x`` have the same law) but otherwise arbitrary, ``k <= d``, ``k <= m``, and noise
+``xi`` independent of ``x`` with mean zero and covariance ``Sigma_xi``.  Writing ``relu(z) = z/2 + |z|/2``
+splits the network into an odd part ``l(x) = 1/2 U V x`` (linear) and an even part
+``eta(x) = 1/2 U |V x|``.  Symmetry kills every moment that mixes the two, which gives
 
-* the first moment ``E[y x^T] = 1/2 A W Sigma`` (so ``B = A W`` is known), and
-* the linearised pure-neuron-detector operator
-  ``T(U) = E[(y^T U y) x x^T] - 1/2 E[(x^T B^T U B x) x x^T]
-  = - sum_{i<j} (A^T U A)_{ij} N_ij + tr(U Sigma_xi) Sigma``,
-  with ``N_ij = E[(w_i.x)(w_j.x) 1{(w_i.x)(w_j.x) <= 0} x x^T]``.
+* the first moment ``E[y x^T] = 1/2 B Sigma`` with ``B = U V`` and ``Sigma = E[x x^T]``, and
+* the linearised pure-neuron-detector operator, for symmetric m x m matrices ``S``:
+  ``T(S) = E[(y^T S y) x x^T] - 1/2 E[(x^T B^T S B x) x x^T]
+  = - sum_{i<j} (U^T S U)_{ij} N_ij + tr(S Sigma_xi) Sigma``,
+  with ``N_ij = E[(v_i.x)(v_j.x) 1{(v_i.x)(v_j.x) <= 0} x x^T]``.
 
-After projecting out ``Sigma`` (the noise term), the null space of ``T`` is
-``{U : A^T U A diagonal}``, whose simultaneous diagonalisation gives the pure neuron detectors
-``r_i`` (``r_i^T A = c_i e_i^T``), hence ``w_i`` from ``r_i^T B = c_i w_i^T``.
+After projecting out ``Sigma`` (the noise term), the null space of ``T`` is ``{S : U^T S U diagonal}``
+when the augmented distinguishing matrix (columns ``svec N_ij`` and ``svec Sigma``) has full column rank.
+Its simultaneous diagonalisation gives the pure neuron detectors ``r_i`` (``r_i^T U = c_i e_i^T``), hence
+``v_i`` from ``r_i^T B = c_i v_i^T``.  The derivation is the course's reconstruction (chapter 6).
 
 References
 ----------
@@ -156,7 +157,7 @@ def even_odd_split(z) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True, repr=False, eq=False)
 class LinearPart:
-    """The first-moment estimate of ``B = A W`` (step 1 of the algorithm).
+    """The first-moment estimate of ``B = U V`` (step 1 of the algorithm).
 
     Parameters
     ----------
@@ -175,7 +176,7 @@ class LinearPart:
 
 
 def linear_part(X, Y) -> LinearPart:
-    """Estimate ``B = A W`` from the first moment: ``B = 2 E^[y x^T] Sigma^-1``, ``Sigma = E^[x x^T]``.
+    """Estimate ``B = U V`` from the first moment: ``B = 2 E^[y x^T] Sigma^-1``, ``Sigma = E^[x x^T]``.
 
     Parameters
     ----------
@@ -193,8 +194,8 @@ def linear_part(X, Y) -> LinearPart:
 
     Notes
     -----
-    For symmetric x the even part ``1/2 A |W x|`` times x is odd and has mean zero, so
-    ``E[y x^T] = 1/2 A W Sigma``.  Cost O(n d (d + m) + d^3).
+    For symmetric x the even part ``1/2 U |V x|`` times x is odd and has mean zero, so
+    ``E[y x^T] = 1/2 U V Sigma``.  Cost O(n d (d + m) + d^3).
 
     References
     ----------
@@ -214,11 +215,13 @@ def linear_part(X, Y) -> LinearPart:
 # step 3: the linearised pure-neuron-detector operator
 # --------------------------------------------------------------------------------------------
 def detector_operator(X, Yt, Bt, *, batch: int = 50_000) -> np.ndarray:
-    """The matrix of the linearised operator ``U -> T(U)`` on symmetric k x k matrices ``U``.
+    """The matrix of the linearised operator ``S -> T(S)`` on symmetric k x k matrices ``S``.
 
-    ``T(U) = E^[(e^T U e - l^T U l) x x^T]`` with ``l = 1/2 Bt x`` (odd part) and ``e = y - l`` (the
-    empirical even part, noise included); it has the same mean as
-    ``E[(y^T U y) x x^T] - 1/2 E[(x^T Bt^T U Bt x) x x^T]`` but a smaller variance.
+    ``T(S) = E^[(eta^T S eta - l^T S l) x x^T]`` with ``l = 1/2 Bt x`` (odd part) and ``eta = y - l`` (the
+    empirical even part, noise included).  It has the same mean as
+    ``E[(y^T S y) x x^T] - 1/2 E[(x^T Bt^T S Bt x) x x^T]`` when ``Bt`` is exact, and for ``S`` in the
+    null space (``U~^T S U~`` diagonal), noiseless labels and the exact ``Bt`` its summand is zero
+    sample by sample (chapter 6, exercise ch6-ex-cancel).
 
     Parameters
     ----------
@@ -233,7 +236,7 @@ def detector_operator(X, Yt, Bt, *, batch: int = 50_000) -> np.ndarray:
     Returns
     -------
     ndarray, shape (d (d + 1) / 2, k (k + 1) / 2)
-        Column ``svec(U)`` -> ``svec(T(U))`` in the isometric coordinates of :func:`svec`.
+        Column ``svec(S)`` -> ``svec(T(S))`` in the isometric coordinates of :func:`svec`.
 
     Raises
     ------
@@ -278,14 +281,15 @@ class DetectorNullSpace:
     Parameters
     ----------
     basis : ndarray, shape (k, k, k)
-        ``basis[l]`` is the symmetric matrix ``Z_l``; they span ``{U : A^T U A diagonal}``.
+        ``basis[l]`` is the symmetric matrix ``Z_l``; in the population they span
+        ``{S : U~^T S U~ diagonal}``, ``U~ = P^T U`` the projected output layer.
     singular_values : ndarray
         All singular values of the projected operator, decreasing, divided by the largest.
     smallest : ndarray, shape (k,)
         The k smallest (relative) singular values (zero in the population).
     next : float
-        The (k+1)-th smallest one (the smallest singular value of the augmented distinguishing
-        matrix's contribution; bounded away from zero under non-degeneracy).
+        The (k+1)-th smallest one; in the population it is positive exactly when the augmented
+        distinguishing matrix has full column rank (and U has rank k).
     """
 
     basis: np.ndarray
@@ -308,7 +312,7 @@ class DetectorNullSpace:
 
 
 def detector_null_space(T, Sigma, k: int) -> DetectorNullSpace:
-    """Project ``svec(Sigma)`` out of the operator (removing the noise term ``tr(U Sigma_xi) Sigma``)
+    """Project ``svec(Sigma)`` out of the operator (removing the noise term ``tr(S Sigma_xi) Sigma``)
     and return the k-dimensional null space as symmetric k x k matrices.
 
     Parameters
@@ -395,7 +399,8 @@ def pure_neuron_detectors(null_space: DetectorNullSpace, *, rng=None, n_draws: i
     Returns
     -------
     R : ndarray, shape (k, k)
-        Unit columns ``r_i`` with ``r_i^T A = c_i e_i^T`` (up to order and sign).
+        Unit columns ``r_i`` with ``r_i^T U~ = c_i e_i^T`` (up to order and sign), ``U~`` the projected
+        output layer.
     off_diagonality : float
         The selection score of the kept draw (zero in the population).
 
@@ -431,11 +436,11 @@ def pure_neuron_detectors(null_space: DetectorNullSpace, *, rng=None, n_draws: i
 
 
 # --------------------------------------------------------------------------------------------
-# step 7: W from the detectors
+# step 7: V from the detectors
 # --------------------------------------------------------------------------------------------
 def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``c_i w_i = (R^T Bt)_i``; the sign of ``c_i`` is the sign of ``E^[r_i^T y]`` (the even part
-    ``c_i/2 E|w_i.x|`` is the only part with a non-zero mean).
+    """Rows ``c_i v_i = (R^T Bt)_i``; the sign of ``c_i`` is the sign of ``E^[r_i^T y]`` (the even part
+    ``c_i/2 E|v_i.x|`` is the only part with a non-zero mean).
 
     Parameters
     ----------
@@ -448,10 +453,10 @@ def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    W : ndarray, shape (k, d)
-        Unit rows.
+    V : ndarray, shape (k, d)
+        Unit rows ``v_i``.
     c : ndarray, shape (k,)
-        Signed scales (``r_i^T A = c_i e_i^T``).
+        Signed scales (``r_i^T U~ = c_i e_i^T``).
 
     Raises
     ------
@@ -481,7 +486,7 @@ def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _output_layer(X, Y, W):
-    """Least-squares output weights for the recovered rows W (pivoted QR if relu(W X) has dependent rows)."""
+    """Least-squares output layer U for the recovered rows W (pivoted QR if relu(W X) has dependent rows)."""
     A = output_layer(X, Y, W)
     return lstsq(np.maximum(W @ X, 0.0).T, Y.T).T if A is None else A
 
@@ -518,7 +523,7 @@ def recover_symmetric(
     certify: bool = True,
     level: float = 0.01,
 ) -> Recovery:
-    """Recover ``y = A relu(W x) + xi`` from samples with symmetric inputs (Ge et al.'s method of moments).
+    """Recover ``y = U relu(V x) + xi`` from samples with symmetric inputs (Ge et al.'s method of moments).
 
     Parameters
     ----------
@@ -541,7 +546,7 @@ def recover_symmetric(
         least this.
     symmetry_z : float
         The certificate also needs the inputs to look symmetric along the recovered rows: every
-        ``|E^[(w_i.x)^3]|`` within ``symmetry_z`` standard errors of zero (its population value
+        ``|E^[(v_i.x)^3]|`` within ``symmetry_z`` standard errors of zero (its population value
         for a symmetric law).
     certify : bool
         Also test the fit on held-out samples (:func:`relulearn.cross_fit_certificate`: the estimator
@@ -552,8 +557,7 @@ def recover_symmetric(
     Returns
     -------
     Recovery
-        ``network`` has unit rows ``W`` (as ``V``) and ``A`` (as ``U``) from least squares of y on
-        ``relu(W x)``.  ``certificate`` reports the null-space gap: ``smallest`` are the k smallest
+        ``network`` has unit rows ``V`` and ``U`` from least squares of y on ``relu(V x)``.  ``certificate`` reports the null-space gap: ``smallest`` are the k smallest
         relative singular values of the projected operator, ``next`` the (k+1)-th.  A failure
         (a small gap: a degenerate instance or too few samples; or skewed inputs: an asymmetric law)
         gives ``certificate.ok == False`` and status failed with the reason.  When the null space is
@@ -565,7 +569,8 @@ def recover_symmetric(
         ``d (d + 1)`` samples).  ``details`` holds
         ``statistical_certificate``, ``B``,
         ``Sigma``, ``P``, ``null_space``, ``R``, ``off_diagonality``, ``scales``, ``A_linear``
-        (``B W^+``) and ``skew_z`` (the third-moment z-scores along the rows of W).
+        (``B V^+``, the output layer implied by the first moment) and ``skew_z`` (the third-moment
+        z-scores along the rows of V).
 
     Raises
     ------
@@ -579,14 +584,14 @@ def recover_symmetric(
     -----
     Steps: (1) ``B = 2 E^[y x^T] Sigma^-1``; (2) P = top-k left singular vectors of B,
     ``y~ = P^T y``, ``B~ = P^T B``; (3) the detector operator; (4) project out ``svec(Sigma)``;
-    (5) null space; (6) simultaneous diagonalisation; (7) ``W`` from ``R^T B~`` and the signs from
-    the label means; (8) ``A`` by least squares.  Cost O(n d^2 k^2 + n d m) time, O(d^2 k^2 + n (d + m))
+    (5) null space; (6) simultaneous diagonalisation; (7) ``V`` from ``R^T B~`` and the signs from
+    the label means; (8) ``U`` by least squares.  Cost O(n d^2 k^2 + n d m) time, O(d^2 k^2 + n (d + m))
     memory.
 
     References
     ----------
     R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs",
-    ICLR 2019 (arXiv 1810.06793), Algorithm 2.
+    ICLR 2019 (arXiv 1810.06793); the steps are the course's reconstruction of its method (chapter 6).
     """
     data = check_learner_input(X, Y, k, who="recover_symmetric", min_samples=lambda d, k, m: max(2, d * (d + 1) // 2),
                                min_samples_text="d (d + 1) / 2")
