@@ -1,22 +1,28 @@
 """Tensor initialisation, then gradient descent on the input weights (Zhong et al. 2017).
 
-For scalar outputs ``y = sum_i v_i phi(w_i . x)``, x ~ N(0, I_d), and a positively homogeneous
-activation of degree p (ReLU, leaky ReLU, squared ReLU), the Hermite moments
+For scalar outputs ``y = sum_i u_i f(v_i . x)`` (output weights ``u_i``, hidden units ``v_i``, the rows of
+``V``), x ~ N(0, I_d), and a positively homogeneous activation f of degree p (ReLU, leaky ReLU, squared ReLU),
+the Hermite moments
 
-    M_j = E[y He_j(x)] = sum_i v_i m_j(||w_i||) wbar_i^{(x) j},     m_j(s) = E[phi(s z) He_j(z)],
+    M_j = E[y He_j(x)] = sum_i u_i c_j(f) ||v_i||^p vbar_i^{(x) j},     c_j(f) = E[f(z) He_j(z)],
 
-determine the directions ``wbar_i``, the norms ``||w_i||`` and the signs ``v_i``.  The steps:
+determine the directions ``vbar_i = v_i / ||v_i||``, the norms ``||v_i||`` and the signs of the ``u_i``
+(for homogeneous f the magnitudes of the u_i can be moved into the v_i, so ``u in {-1, +1}^k``).  The
+steps, with ``B`` (d x k) an orthonormal basis of the span of the v_i:
 
-1. :func:`second_moment_subspace`: ``P_2 = M_2``, its top-k eigenvectors (by |eigenvalue|) span the w_i;
-2. :func:`relulearn.projected_moment`: ``M_3(V, V, V)`` when m_3 != 0 (squared ReLU), ``M_4(V, V, V, V)`` when
-   m_3 = 0 (ReLU), estimated in O(n k^4) from the projected samples ``z = V^T x`` (the paper's
+1. :func:`second_moment_subspace`: ``P_2 = M_2``, its top-k eigenvectors (by |eigenvalue|) give B;
+2. :func:`relulearn.projected_moment`: ``M_3(B, B, B)`` when c_3 != 0 (squared ReLU), ``M_4(B, B, B, B)`` when
+   c_3 = 0 (ReLU), estimated in O(n k^4) from the projected samples ``z = B^T x`` (the paper's
    ``P_3 = M_4(I, I, I, a)`` is one contraction of the latter);
-3. :func:`decompose_symmetric_tensor`: the non-orthogonal decomposition ``sum_i c_i u_i^{(x) j}`` by
-   simultaneous diagonalisation (Jennrich), ``u_i = +- V^T wbar_i``;
-4. :func:`magnitudes_and_signs`: least squares of ``M_1`` and ``V^T M_2 V`` on the found directions give
-   ``||w_i||`` and ``v_i``;
-5. :func:`recover_tensor_gd`: all of the above, then gradient descent on W with v fixed
+3. :func:`decompose_symmetric_tensor`: the non-orthogonal decomposition ``sum_i mu_i omega_i^{(x) j}`` by
+   simultaneous diagonalisation (Jennrich), ``omega_i = +- B^T vbar_i``;
+4. :func:`magnitudes_and_signs`: least squares of ``M_1`` and ``B^T M_2 B`` on the found directions give
+   ``||v_i||`` and the signs ``u_i``;
+5. :func:`recover_tensor_gd`: all of the above, then gradient descent on V with u fixed
    (:func:`relulearn.train` with ``train_U=False``).
+
+The paper (Zhong et al. 2017) writes the output weights ``v_i``, the hidden weights ``w_i``, the activation
+``phi`` and the moment constants ``m_j``; the names here are those of the course's notation page.
 """
 
 from __future__ import annotations
@@ -60,10 +66,10 @@ def _homogeneous(activation) -> Activation:
 
 
 def _moment_constants(act: Activation) -> np.ndarray:
-    """``(m_1, m_2, m_3, m_4)`` at unit norm: m_j = c_j(1) = E[phi(z) He_j(z)], round-off zeros set to 0.
+    """``(c_1, c_2, c_3, c_4)`` at unit norm: c_j(f) = E[f(z) He_j(z)], round-off zeros set to 0.
 
     :func:`relulearn.moment_coefficient` for j = 1..4 (Zhong et al. 2017, §5, write m_j(sigma));
-    values below 1e-13 in magnitude are quadrature round-off of a zero constant (m_3 of ReLU).
+    values below 1e-13 in magnitude are quadrature round-off of a zero constant (c_3 of ReLU).
     """
     vals = [moment_coefficient(act, j, 1.0) for j in range(1, 5)]
     return np.array([0.0 if abs(x) < 1e-13 else x for x in vals])
@@ -76,17 +82,17 @@ class TensorInit:
     Attributes
     ----------
     network : TwoLayerNetwork
-        ``U`` = v^(0) (1 x k, entries +-1), ``V`` = W^(0)^T (k x d).
+        ``U`` = u^(0)^T (1 x k, entries +-1), ``V`` = V^(0) (k x d), the starting point.
     subspace : ndarray, shape (d, k)
-        Orthonormal basis from P_2.
+        Orthonormal basis B from P_2.
     directions : ndarray, shape (k, k)
-        Columns ``u_i`` (unit), the decomposition of the projected moment in the subspace coordinates.
+        Columns ``omega_i`` (unit), the decomposition of the projected moment in the subspace coordinates.
     z, r : ndarray, shape (k,)
-        The least-squares coefficients of M_1 and of V^T M_2 V on the directions.
+        The least-squares coefficients of M_1 and of B^T M_2 B on the directions.
     gap : float
         Relative eigen-gap of the simultaneous diagonalisation that was kept.
     third_order : int
-        The order j of the decomposed moment: 3 (``M_3``) or 4 (``M_4``, when m_3 = 0).
+        The order j of the decomposed moment: 3 (``M_3``) or 4 (``M_4``, when c_3(f) = 0).
     """
 
     network: TwoLayerNetwork
@@ -116,8 +122,8 @@ def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    V : ndarray, shape (d, k)
-        Orthonormal columns spanning (an estimate of) ``span{w_i}``.
+    B : ndarray, shape (d, k)
+        Orthonormal columns spanning (an estimate of) ``span{v_i}``.
     eigenvalues : ndarray, shape (d,)
         Eigenvalues of the estimate, sorted by decreasing absolute value.
 
@@ -128,7 +134,7 @@ def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Notes
     -----
-    ``P_2 = M_2`` holds when ``m_2 != 0`` (ReLU, leaky ReLU, squared ReLU).  The v_i may have mixed
+    ``P_2 = M_2`` holds when ``c_2(f) != 0`` (ReLU, leaky ReLU, squared ReLU).  The u_i may have mixed
     signs, so P_2 is indefinite and eigenvalues are ranked by absolute value.  Cost O(n d^2 + d^3).
 
     References
@@ -147,7 +153,7 @@ def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decompose_symmetric_tensor(T, k: int, *, rng=None, n_draws: int = 20) -> tuple[np.ndarray, float]:
-    """Non-orthogonal decomposition ``T ~ sum_i c_i u_i^{(x) j}`` (j = 3 or 4) by simultaneous diagonalisation.
+    """Non-orthogonal decomposition ``T ~ sum_i mu_i omega_i^{(x) j}`` (j = 3 or 4) by simultaneous diagonalisation.
 
     Parameters
     ----------
@@ -163,8 +169,8 @@ def decompose_symmetric_tensor(T, k: int, *, rng=None, n_draws: int = 20) -> tup
 
     Returns
     -------
-    U : ndarray, shape (k, k)
-        Unit columns, the u_i up to sign and order.
+    Omega : ndarray, shape (k, k)
+        Unit columns, the omega_i up to sign and order.
     gap : float
         The relative eigen-gap of the kept draw.
 
@@ -175,9 +181,9 @@ def decompose_symmetric_tensor(T, k: int, *, rng=None, n_draws: int = 20) -> tup
 
     Notes
     -----
-    Order 3: ``T(g) = sum_i c_i (u_i . g) u_i u_i^T``; order 4: ``T(g, g) = sum_i c_i (u_i . g)^2
-    u_i u_i^T`` (the paper's random alpha and the Jennrich vector are the same g here).  Two such
-    matrices share the factors u_i, which their simultaneous diagonalisation returns.  The paper
+    Order 3: ``T(g) = sum_i mu_i (omega_i . g) omega_i omega_i^T``; order 4: ``T(g, g) = sum_i mu_i
+    (omega_i . g)^2 omega_i omega_i^T`` (the paper's random alpha and the Jennrich vector are the same g
+    here).  Two such matrices share the factors omega_i, which their simultaneous diagonalisation returns.  The paper
     uses the Kuleshov-Chaganty-Liang decomposition, which builds on the same step with many
     random projections.  Cost O(n_draws k^(j+2)).
 
@@ -215,39 +221,39 @@ def decompose_symmetric_tensor(T, k: int, *, rng=None, n_draws: int = 20) -> tup
     return res.components, res.gap
 
 
-def magnitudes_and_signs(X, y, V, U, activation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Norms ``||w_i||`` and signs ``v_i`` from M_1 and M_2 (RecMagSign).
+def magnitudes_and_signs(X, y, basis, directions, activation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Norms ``||v_i||`` and signs ``u_i`` from M_1 and M_2 (RecMagSign).
 
     Parameters
     ----------
     X, y : array_like
         Samples (d, n) and scalar labels.
-    V : array_like, shape (d, k)
-        Subspace basis.
-    U : array_like, shape (k, k)
-        Unit directions ``u_i = +- V^T wbar_i``.
+    basis : array_like, shape (d, k)
+        Subspace basis B.
+    directions : array_like, shape (k, k)
+        Unit columns ``omega_i = +- B^T vbar_i``.
     activation : str or Activation
-        Homogeneous activation with ``m_1(1) != 0`` and ``m_2(1) != 0``.
+        Homogeneous activation f with ``c_1(f) != 0`` and ``c_2(f) != 0``.
 
     Returns
     -------
-    W0 : ndarray, shape (k, d)
-        Rows ``w_i^(0)``.
-    v0 : ndarray, shape (k,)
+    V0 : ndarray, shape (k, d)
+        Rows ``v_i^(0)``.
+    u0 : ndarray, shape (k,)
         Signs in {-1, +1}.
     z, r : ndarray, shape (k,)
-        ``z = argmin ||M_1 - sum z_i V u_i||`` and ``r = argmin ||V^T M_2 V - sum r_i u_i u_i^T||_F``.
+        ``z = argmin ||M_1 - sum z_i B omega_i||`` and ``r = argmin ||B^T M_2 B - sum r_i omega_i omega_i^T||_F``.
 
     Raises
     ------
     ValueError, TypeError
-        Non-homogeneous activation or one with m_1 = 0 or m_2 = 0.
+        Non-homogeneous activation or one with c_1(f) = 0 or c_2(f) = 0.
 
     Notes
     -----
-    ``z_i = s_i v_i m_1(1) ||w_i||^p`` (s_i the sign of u_i) and ``r_i = v_i m_2(1) ||w_i||^p``, so
-    ``v_i = sign(r_i / m_2(1))``, ``||w_i|| = (|z_i| / |m_1(1)|)^{1/p}`` and
-    ``w_i = sign(z_i) v_i sign(m_1(1)) ||w_i|| V u_i``.  Cost O(n d k + d k^2 + k^6).
+    ``z_i = e_i u_i c_1(f) ||v_i||^p`` (e_i the sign of omega_i) and ``r_i = u_i c_2(f) ||v_i||^p``, so
+    ``u_i = sign(r_i / c_2(f))``, ``||v_i|| = (|z_i| / |c_1(f)|)^{1/p}`` and
+    ``v_i = sign(z_i) u_i sign(c_1(f)) ||v_i|| B omega_i``.  Cost O(n d k + d k^2 + k^6).
 
     References
     ----------
@@ -263,23 +269,23 @@ def magnitudes_and_signs(X, y, V, U, activation) -> tuple[np.ndarray, np.ndarray
     p = float(act.degree)
     m1, m2 = _moment_constants(act)[:2]
     if abs(m1) < _ZERO or abs(m2) < _ZERO:
-        raise ValueError(f"activation {act.name} has m_1 = {m1:.3g}, m_2 = {m2:.3g}; both must be nonzero")
-    V = np.asarray(V, dtype=float)
-    U = np.asarray(U, dtype=float)
-    D = V @ U  # (d, k) directions in R^d
+        raise ValueError(f"activation {act.name} has c_1 = {m1:.3g}, c_2 = {m2:.3g}; both must be nonzero")
+    B = np.asarray(basis, dtype=float)
+    Om = np.asarray(directions, dtype=float)
+    D = B @ Om  # (d, k) directions in R^d
     M1 = X @ yv / n
     z = np.linalg.lstsq(D, M1, rcond=None)[0]
-    Zp = V.T @ X
-    Q2 = (Zp * yv) @ Zp.T / n - np.mean(yv) * np.eye(V.shape[1])
-    A = np.einsum("ai,bi->abi", U, U).reshape(-1, U.shape[1])
+    Zp = B.T @ X
+    Q2 = (Zp * yv) @ Zp.T / n - np.mean(yv) * np.eye(B.shape[1])
+    A = np.einsum("ai,bi->abi", Om, Om).reshape(-1, Om.shape[1])
     r = np.linalg.lstsq(A, Q2.reshape(-1), rcond=None)[0]
-    v0 = np.sign(r / m2)
-    v0[v0 == 0] = 1.0
+    u0 = np.sign(r / m2)
+    u0[u0 == 0] = 1.0
     norms = (np.abs(z) / abs(m1)) ** (1.0 / p)
     sz = np.sign(z)
     sz[sz == 0] = 1.0
-    W0 = (D * (sz * v0 * np.sign(m1) * norms)).T
-    return W0, v0, z, r
+    V0 = (D * (sz * u0 * np.sign(m1) * norms)).T
+    return V0, u0, z, r
 
 
 def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu", rng=None) -> TensorInit:
@@ -290,12 +296,12 @@ def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu"
     X : array_like, shape (d, n)
         Gaussian inputs, N(0, I_d).
     y : array_like, shape (n,) or (1, n)
-        Labels ``sum_i v_i phi(w_i . x)``.
+        Labels ``sum_i u_i f(v_i . x)``.
     k : int
         Hidden units, ``k <= d``.
     activation : str or Activation
-        ReLU, leaky ReLU or squared ReLU (positively homogeneous with m_1, m_2 != 0 and
-        m_3 or m_4 != 0).
+        ReLU, leaky ReLU or squared ReLU (positively homogeneous with c_1, c_2 != 0 and
+        c_3 or c_4 != 0).
     rng : int or Generator, optional
         Randomness of the direction a (for M_4) and of the contractions.
 
@@ -333,14 +339,14 @@ def tensor_initialization(X, y, k: int, *, activation: str | Activation = "relu"
     elif abs(m[3]) > _ZERO:
         order = 4
     else:
-        raise ValueError(f"activation {act.name} has m_3 = m_4 = 0; the initialisation needs one of them")
+        raise ValueError(f"activation {act.name} has c_3 = c_4 = 0; the initialisation needs one of them")
     y1, y2, _, _ = low_order_residuals(X, Y)
-    V, _ = second_moment_subspace(X, y1, k)
-    T = projected_moment(X, y2, V, order)
-    U, gap = decompose_symmetric_tensor(T, k, rng=gen)
-    W0, v0, z, r = magnitudes_and_signs(X, Y, V, U, act)
-    net = TwoLayerNetwork(v0[None, :], W0, act)
-    return TensorInit(network=net, subspace=V, directions=U, z=z, r=r, gap=gap, third_order=order)
+    B, _ = second_moment_subspace(X, y1, k)
+    T = projected_moment(X, y2, B, order)
+    Om, gap = decompose_symmetric_tensor(T, k, rng=gen)
+    V0, u0, z, r = magnitudes_and_signs(X, Y, B, Om, act)
+    net = TwoLayerNetwork(u0[None, :], V0, act)
+    return TensorInit(network=net, subspace=B, directions=Om, z=z, r=r, gap=gap, third_order=order)
 
 
 @learner_contract
@@ -358,14 +364,14 @@ def recover_tensor_gd(
     tol: float = 1e-10,
     n_starts: int = 4,
 ) -> Recovery:
-    """Tensor initialisation, then gradient descent on W with the output weights fixed, best of several starts.
+    """Tensor initialisation, then gradient descent on V with the output weights fixed, best of several starts.
 
     Parameters
     ----------
     X : array_like, shape (d, n)
         Gaussian inputs.
     y : array_like, shape (n,) or (1, n)
-        Noiseless labels ``sum_i v_i phi(w_i . x)``.
+        Noiseless labels ``sum_i u_i f(v_i . x)``.
     k : int
         Hidden units.
     activation : str or Activation
@@ -411,8 +417,10 @@ def recover_tensor_gd(
 
     Notes
     -----
-    Cost O(n d^2 + n k^3 + d^3) for the initialisation plus O(n k d) per descent iteration.  Without
-    resampling (fresh samples per step), as in the paper's experiments.
+    Cost O(n d^2 + n k^3 + d^3) for the initialisation plus O(n k d) per descent iteration.  The
+    descent reuses all n samples at every step: the paper's convergence guarantee draws fresh samples
+    at each iteration (resampling) and assumes a smooth activation, so for this variant (and for ReLU)
+    convergence is observed, not guaranteed.
 
     References
     ----------
@@ -455,9 +463,14 @@ def recover_tensor_gd(
     )
     bar.close()
     if starts.best is None:
-        return Recovery(None, np.inf, status="failed", n_samples_used=X.shape[1],
-                        reason=f"the descent diverged (non-finite loss) from all {starts.n_tried} starts",
-                        details={"starts": starts, "starts_tried": starts.n_tried})
+        return Recovery(
+            None,
+            np.inf,
+            status="failed",
+            n_samples_used=X.shape[1],
+            reason=f"the descent diverged (non-finite loss) from all {starts.n_tried} starts",
+            details={"starts": starts, "starts_tried": starts.n_tried},
+        )
     init, res = starts.best
     details = dict(res.details)
     details["init"] = init
@@ -465,8 +478,10 @@ def recover_tensor_gd(
     details["starts_tried"] = starts.n_tried
     status, reason = exact_fit_status(X, res.network, res.residual, tol)
     if not details["converged"]:
-        reason = (f"no start converged ({starts.n_tried} tried): the kept descent stopped ({details['stop_reason']})"
-                  f" with residual {res.residual:.1e} > tol {tol:.0e}")
+        reason = (
+            f"no start converged ({starts.n_tried} tried): the kept descent stopped ({details['stop_reason']})"
+            f" with residual {res.residual:.1e} > tol {tol:.0e}"
+        )
         warnings.warn(f"recover_tensor_gd: {reason}", ConvergenceWarning, stacklevel=3)
     return Recovery(
         network=res.network,

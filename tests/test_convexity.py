@@ -72,7 +72,7 @@ def _agrees_with_printed(x, printed):
 
 
 def test_paper_table_values():
-    # the paper's printed table, see spec local_convexity.md §A.2
+    # the table printed on the slides of Zhong et al. (ICML 2017 talk)
     paper = {
         "relu": (0.091, 0.091, 0.091),
         "leaky_relu": (0.089, 0.089, 0.089),
@@ -109,9 +109,9 @@ def test_properties():
 
 
 def test_validation():
-    with pytest.raises(ValueError, match="sigma"):
+    with pytest.raises(ValueError, match="scale"):
         rl.rho("relu", 0.0)
-    with pytest.raises(TypeError, match="sigma"):
+    with pytest.raises(TypeError, match="scale"):
         rl.rho("relu", "big")
     with pytest.raises(ValueError, match="i must be"):
         rl.alpha("relu", -1, 0)
