@@ -1,9 +1,10 @@
 """Random deep networks and their polynomial shadows (Daniely, Srebro, Vardi 2023).
 
-A random Xavier network of depth i (entries N(0, 1/fan-in), normalised activation E f(z)^2 = 1,
-inputs on the sphere of radius sqrt(d)) is, for large widths, close to its *shadow network*: the same
-weights with the activation replaced by its degree-q Hermite truncation f_q
-(:func:`relulearn.truncated_activation`), a polynomial of degree q^(i-1) in x.  This module holds
+A random Xavier network of depth L (weight matrices W^(1), ..., W^(L) with i.i.d. N(0, 1/fan-in) entries,
+normalised activation E f(z)^2 = 1, inputs on the sphere ||x|| = sqrt(d)) is, for large hidden widths w, close
+to its *shadow network* Psi_W^(q): the same weights with the activation replaced by its degree-q Hermite
+truncation f_q (:func:`relulearn.truncated_activation`), a polynomial of degree q^(L-1) in x.  (The paper
+writes i for the depth and sigma for the activation.)  This module holds
 the networks (:class:`RandomDeepNetwork`, :func:`random_deep_network`), the measured gap to the shadow
 (:func:`shadow_gap`), its infinite-width limit (:func:`shadow_gap_infinite_width`), and the best
 polynomial error of the infinite-width limit (:func:`best_polynomial_error`).  The Hermite analysis
@@ -39,12 +40,13 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class RandomDeepNetwork:
-    """Psi_W(x) = W^i f(W^{i-1} ... f(W^1 x)): no biases, linear scalar output (Daniely et al. 2023).
+    """Psi_W(x) = W^(L) f(W^(L-1) ... f(W^(1) x)): no biases, linear scalar output (Daniely et al. 2023).
 
     Attributes
     ----------
     weights : tuple of ndarray
-        W^1 (d_1, d_0), ..., W^i (1, d_{i-1}).
+        W^(1) (d_1, d_0), ..., W^(L) (1, d_{L-1}), with d_0 = d the input dimension and d_1, ..., d_{L-1} the
+        hidden widths (all equal to w in the course's chapter 7).
     activation : Activation
         The (normalised) activation, or its truncation for a shadow network.
     """
@@ -54,12 +56,12 @@ class RandomDeepNetwork:
 
     @property
     def depth(self) -> int:
-        """i, the number of weight matrices."""
+        """L, the number of weight matrices."""
         return len(self.weights)
 
     @property
     def widths(self) -> tuple[int, ...]:
-        """(d_0, d_1, ..., d_i) with d_i = 1."""
+        """(d_0, d_1, ..., d_L) with d_L = 1."""
         return (self.weights[0].shape[1],) + tuple(W.shape[0] for W in self.weights)
 
     @property
@@ -68,11 +70,11 @@ class RandomDeepNetwork:
 
     @property
     def size(self) -> int:
-        """d-bar = d_0 + ... + d_{i-1}, the size including the input components."""
+        """d-bar = d_0 + ... + d_{L-1}, the size including the input components."""
         return int(sum(self.widths[:-1]))
 
     def hidden(self, X) -> list[np.ndarray]:
-        """Post-activations Psi^1(X), ..., Psi^{i-1}(X), each (d_j, n)."""
+        """Post-activations of hidden layers 1, ..., L - 1 on X, each of shape (d_j, n)."""
         X = as_matrix("X", X)
         if X.shape[0] != self.input_dim:
             raise ValueError(f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}")
@@ -93,7 +95,7 @@ class RandomDeepNetwork:
         return (self.weights[-1] @ H)[0]
 
     def shadow(self, q: int) -> RandomDeepNetwork:
-        """The shadow network: the same weights with the degree-q truncation f_q (degree q^(i-1) in x)."""
+        """The shadow network Psi_W^(q): the same weights with the truncation f_q (degree q^(L-1) in x)."""
         return RandomDeepNetwork(self.weights, truncated_activation(self.activation, q))
 
     def __repr__(self) -> str:
@@ -115,7 +117,7 @@ def random_deep_network(
     input_dim : int
         d_0.
     widths : int or sequence of int
-        Hidden widths d_1, ..., d_{i-1} (depth i = len(widths) + 1); the output width is 1.
+        Hidden widths d_1, ..., d_{L-1} (depth L = len(widths) + 1); the output width is 1.
     rng : int, Generator or None
     activation : str or Activation
         Normalised (E f(z)^2 = 1) unless ``normalize=False``; ReLU becomes sqrt(2) max(0, x).
@@ -172,8 +174,9 @@ def shadow_gap(net: RandomDeepNetwork, q: int, X, *, average_output: bool = True
     X : array_like, (d_0, n)
         Inputs (on the sphere of radius sqrt(d_0) for the theory).
     average_output : bool
-        ``True`` averages analytically over the Xavier output row W^i, which the gap depends on only
-        through E_{W^i} (W^i v)^2 = |v|^2 / d_{i-1}: returns mean_x |Psi^{i-1}(x) - Psi^{q,i-1}(x)|^2 / d_{i-1}
+        ``True`` averages analytically over the Xavier output row W^(L), which the gap depends on only
+        through E (W^(L) v)^2 = |v|^2 / d_{L-1}: returns mean_x |h(x) - h_q(x)|^2 / d_{L-1}, with h and h_q
+        the last hidden layers of the network and of its shadow
         (same expectation over W, much smaller variance).  ``False``: mean_x (Psi(x) - Psi^q(x))^2
         with the network's own output row.
 
@@ -200,7 +203,7 @@ def shadow_gap(net: RandomDeepNetwork, q: int, X, *, average_output: bool = True
 
 
 def shadow_gap_infinite_width(activation: str | Activation, q: int, depth: int) -> float:
-    """The infinite-width limit of E_W (Psi_W(x) - Psi^q_W(x))^2 at any x with ||x|| = sqrt(d).
+    """The infinite-width limit of E_W (Psi_W(x) - Psi_W^(q)(x))^2 at any x with ||x|| = sqrt(d).
 
     Parameters
     ----------
@@ -209,12 +212,12 @@ def shadow_gap_infinite_width(activation: str | Activation, q: int, depth: int) 
     q : int
         Truncation degree, >= 0.
     depth : int
-        i >= 2.
+        L >= 2.
 
     Returns
     -------
     float
-        gap_inf = 1 + s^2 - 2c after i - 1 hidden layers.
+        gap_inf = E f(z)^2 + s^2 - 2c after L - 1 hidden layers (1 + s^2 - 2c for a normalised f).
 
     Notes
     -----
@@ -227,7 +230,9 @@ def shadow_gap_infinite_width(activation: str | Activation, q: int, depth: int) 
     References
     ----------
     A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.5-2.6
-    (the layer-by-layer covariance recursion behind Theorem 2.3).
+    (Theorem 2.3, whose proof controls the true and shadow hidden layers layer by layer at finite width).  The
+    recursion here is the course's infinite-width heuristic: it assumes that the true and shadow
+    preactivations of a layer are jointly Gaussian.
     """
     q = check_int("q", q, minimum=0)
     depth = check_int("depth", depth, minimum=2)
@@ -249,20 +254,20 @@ def shadow_gap_infinite_width(activation: str | Activation, q: int, depth: int) 
 
 
 def best_polynomial_error(kernel, input_dim: int, degree: int, *, n_nodes: int = 4000) -> float:
-    """Best degree-D L2 error for a Gaussian process on the sphere with a dot-product kernel.
+    """Best degree-q L2 error for a Gaussian process on the sphere with a dot-product kernel.
 
-    For Psi with covariance kappa(<x, x'>) on the sphere (uniform inputs, infinite width and samples),
-    err*(D) = sum_{l > D} m_l with m_l = N(d, l) E_t[kappa(t) P_l(t)], where t has density
+    For Psi with covariance kappa(<x, x'> / d) on the sphere ||x|| = sqrt(d) (uniform inputs, infinite width and
+    samples), err*(q) = sum_{l > q} m_l with m_l = N(d, l) E_t[kappa(t) P_l(t)], where t has density
     prop. to (1 - t^2)^((d-3)/2) and P_l is the normalised Gegenbauer polynomial.
 
     Parameters
     ----------
     kernel : callable
-        kappa on [-1, 1] (e.g. ``lambda t: dual_activation(sigma, dual_activation(sigma, t))``).
+        kappa on [-1, 1] (e.g. ``lambda t: dual_activation(f, dual_activation(f, t))`` for depth 3).
     input_dim : int
         d >= 3.
     degree : int
-        D >= 0.
+        q >= 0.
     n_nodes : int
         Gauss-Jacobi nodes.
 
@@ -272,13 +277,13 @@ def best_polynomial_error(kernel, input_dim: int, degree: int, *, n_nodes: int =
 
     Notes
     -----
-    kappa(1) - sum_{l<=D} m_l by Gauss-Jacobi quadrature, O(n_nodes D).  Accurate to ~1e-7 for the
+    kappa(1) - sum_{l<=q} m_l by Gauss-Jacobi quadrature, O(n_nodes q).  Accurate to ~1e-7 for the
     arc-cosine kernels (their (1 - t^2)^(1/2) endpoint behaviour limits the quadrature).
 
     References
     ----------
     A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §1.1
-    (Theorem 1.1); the dot-product kernel of the network is that of A. Daniely, R. Frostig, Y. Singer,
+    (Theorem 1.1; this infinite-width computation is the course's, not the paper's); the dot-product kernel of the network is that of A. Daniely, R. Frostig, Y. Singer,
     "Toward deeper understanding of neural networks: the power of initialization and a dual view on
     expressivity", NeurIPS 2016, §4.
     """

@@ -1,16 +1,18 @@
 """Hermite analysis of activations: coefficients, tails, dual activation, normalised and truncated activations.
 
-Notation: h_n = He_n / sqrt(n!) are the normalised probabilists' Hermite polynomials, orthonormal
-for z ~ N(0, 1).  An activation expands as f = sum_n a_n h_n with a_n = E[f(z) h_n(z)]; its tail
-eps_f(q) = sum_{n>q} a_n^2 = E[(f - f_q)(z)^2] is the squared L2 error of the degree-q truncation
-f_q; its dual activation is k_f(rho) = sum_n a_n^2 rho^n.  The truncation f_q is the activation of
+Notation (the course's notation page): h_p = He_p / sqrt(p!) are the normalised probabilists' Hermite
+polynomials, orthonormal for z ~ N(0, 1).  An activation f expands as f = sum_p a_p(f) h_p with
+a_p(f) = E[f(z) h_p(z)]; its tail eps_f(q) = sum_{p>q} a_p(f)^2 = E[(f - f_q)(z)^2] is the squared L2 error of
+the degree-q truncation f_q; its dual activation is hat f(rho) = sum_p a_p(f)^2 rho^p.  (The paper writes sigma
+for the activation and eps_sigma(q) for the tail.)  The truncation f_q is the activation of
 the *shadow network* of a random deep network (:mod:`relulearn.deep`).  The Gaussian integrals
 themselves are computed in :mod:`relulearn.moments`.
 
 References
 ----------
 .. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023,
-   arXiv:2305.16508, §2.2 (Hermite expansion, dual activation) and §2.7 (bounds on eps_sigma(q)).
+   arXiv:2305.16508, §2.2 (Hermite expansion, dual activation) and §2.7 (bounds on eps_f(q)); the formulas of
+   the text available to the course are lost, so the constants here are the course's own derivations.
 .. [2] R. O'Donnell, "Analysis of Boolean Functions", Cambridge University Press, 2014, §11.2
    (Hermite polynomials).
 """
@@ -41,7 +43,8 @@ __all__ = [
     "truncated_activation",
 ]
 
-#: eps_relu(q) q^(3/2) -> sqrt(2) / (6 pi^(3/2)) = 0.0423291 for the raw ReLU (Daniely et al. 2023, §2.7).
+#: eps_relu(q) q^(3/2) -> sqrt(2) / (6 pi^(3/2)) = 0.0423291 for the raw ReLU (from the closed-form coefficients
+#: a_{2j}^2 ~ 1 / (8 pi^(3/2) j^(5/2)) by Stirling's formula; derived in chapter 7 of the course).
 RELU_TAIL_CONSTANT: float = math.sqrt(2.0) / (6.0 * math.pi**1.5)
 
 #: |x|, already normalised (E z^2 = 1); a closed-form activation of the Hermite chapter.
@@ -52,7 +55,7 @@ absolute = Activation("abs", np.abs, np.sign, False, 1.0, (0.0,))
 # Hermite polynomials
 # --------------------------------------------------------------------------------------------
 def hermite_functions(x, degree: int) -> np.ndarray:
-    """Values h_0(x), ..., h_degree(x) of the normalised Hermite polynomials h_n = He_n / sqrt(n!).
+    """Values h_0(x), ..., h_degree(x) of the normalised Hermite polynomials h_p = He_p / sqrt(p!).
 
     Parameters
     ----------
@@ -72,7 +75,7 @@ def hermite_functions(x, degree: int) -> np.ndarray:
 
     Notes
     -----
-    The three-term recursion h_{n+1} = (x h_n - sqrt(n) h_{n-1}) / sqrt(n + 1) : no
+    The three-term recursion h_{p+1} = (x h_p - sqrt(p) h_{p-1}) / sqrt(p + 1) : no
     factorials, stable, O(degree * size(x)).
 
     References
@@ -188,8 +191,8 @@ def normalize_activation(activation: str | Activation) -> NormalizedActivation:
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.1 (the
-    activation is normalised, E sigma(z)^2 = 1).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §1.1 (the
+    activation is normalised; the course reads the formula, lost in its copy of the text, as E f(z)^2 = 1).
     """
     act = get_activation(activation)
     if isinstance(act, NormalizedActivation):
@@ -291,11 +294,11 @@ def _closed_form(act: Activation, degree: int) -> np.ndarray | None:
 
 
 def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarray:
-    """Hermite coefficients a_0, ..., a_degree of an activation, a_n = E[f(z) h_n(z)].
+    """Hermite coefficients a_0(f), ..., a_degree(f) of an activation f, a_p(f) = E[f(z) h_p(z)].
 
-    The coefficients in the orthonormal basis h_n = He_n / sqrt(n!), at scale 1.  For the moment
+    The coefficients in the orthonormal basis h_p = He_p / sqrt(p!), at scale 1.  For the moment
     coefficient c_p(s) = E[f(s z) He_p(z)] (unnormalised He_p, any scale s) see
-    :func:`relulearn.moment_coefficient`; a_n = c_n(1) / sqrt(n!).
+    :func:`relulearn.moment_coefficient`; a_p(f) = c_p(1) / sqrt(p!).
 
     Parameters
     ----------
@@ -320,7 +323,7 @@ def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarra
     leaky ReLU, |x|, step, erf, linear, quadratic; O(degree).  Otherwise (tanh, sigmoid, softplus,
     squared ReLU, custom) the piecewise Gauss-Legendre rule :func:`relulearn.gaussian_rule` against the
     Gaussian density, split at the kinks, O(degree * sqrt(degree) * 40) evaluations.  The integrand
-    |f h_n phi| integrates to at most sqrt(E f^2), so there is no cancellation beyond the
+    |f h_p phi| integrates to at most sqrt(E f^2), so there is no cancellation beyond the
     double-precision level: absolute accuracy about 1e-15 for degree <= 30 (tested against independent
     adaptive quadrature).  Plain Gauss-Hermite quadrature is *not* used: it converges slowly across a kink.
 
@@ -358,6 +361,7 @@ def _hyper_tail(first: float, p: float, r1: float, r2: float, z: float) -> float
         return float(mpmath.mpf(first) * mpmath.hyp3f2(1, p, p, r1, r2, z))
 
 
+_SHARED_TOP = 10**6  # a sequence of q up to this shares one closed-form tail (O(max q) coefficients in memory)
 _DIRECT = 256  # below this index, sum the terms explicitly (mpmath's 3F2 at z = 1 is slow for small parameters)
 
 
@@ -399,10 +403,10 @@ def _odd_tail(n0: int, c2: float, first_scale: float) -> float:
 
 
 def hermite_tail(activation: str | Activation, q: int) -> float:
-    """eps_f(q) = sum_{n>q} a_n^2 = E[(f - f_q)(z)^2], the squared L2 error of the degree-q truncation.
+    """eps_f(q) = sum_{p>q} a_p(f)^2 = E[(f - f_q)(z)^2], the squared L2 error of the degree-q truncation.
 
     For the activation *as given*: normalise it first (:func:`normalize_activation`) for the
-    paper's eps_sigma(q), which then equals 1 - sum_{n<=q} a_n^2.
+    paper's eps_sigma(q), which then equals 1 - sum_{p<=q} a_p(f)^2.
 
     Parameters
     ----------
@@ -412,7 +416,8 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
 
     Returns
     -------
-    float, or ndarray for a sequence of q (one quadrature shared by all q)
+    float, or ndarray for a sequence of q (one quadrature, or one closed-form tail at the largest q up to
+    10^6, shared by all q)
 
     Raises
     ------
@@ -446,6 +451,13 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
             a2 = hermite_coefficients(act, max(qs) + 300) ** 2
             tails = np.cumsum(a2[::-1])[::-1]  # tails[n] = sum_{m >= n} a_m^2, smallest terms first
             return np.array([tails[v + 1] for v in qs])
+        top = max(qs) if qs else 0
+        if 0 < top <= _SHARED_TOP and base.name not in ("linear", "quadratic"):
+            # one closed-form tail at the largest q, plus the squares below it, added smallest first
+            a2 = hermite_coefficients(act, top) ** 2
+            tails = np.cumsum(a2[::-1])[::-1]  # tails[n] = sum_{n <= m <= top} a_m^2
+            tails = np.append(tails, 0.0) + hermite_tail(act, top)
+            return np.array([tails[v + 1] for v in qs])
         return np.array([hermite_tail(act, v) for v in qs])
     q = check_int("q", q, minimum=0)
     act = get_activation(activation)
@@ -478,7 +490,9 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
 
 
 def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
-    """The general bound eps_f(q) <= E f'(z)^2 / (q + 1) <= L^2 / (q + 1) (one integration by parts).
+    """The general bound eps_f(q) <= E f'(z)^2 / (q + 1) <= Lip(f)^2 / (q + 1) (one integration by parts).
+
+    Lip(f) is the Lipschitz constant of f; the function returns the sharper middle term E f'(z)^2 / (q + 1).
 
     Parameters
     ----------
@@ -492,7 +506,7 @@ def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
 
     Notes
     -----
-    a_n = n^(-1/2) E[f'(z) h_{n-1}(z)] gives eps(q) = sum_{n>q} (f'_{n-1})^2 / n <= E f'^2 / (q + 1).
+    a_p(f) = p^(-1/2) a_{p-1}(f') gives eps_f(q) = sum_{p>q} a_{p-1}(f')^2 / p <= E f'^2 / (q + 1).
     E f'^2 by the piecewise quadrature, O(1).
 
     References
@@ -510,7 +524,9 @@ def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
 # Dual activation
 # --------------------------------------------------------------------------------------------
 def dual_activation(activation: str | Activation, rho, *, closed_form: bool = True) -> np.ndarray:
-    """k_f(rho) = E f(X) f(Y) for standard Gaussians with correlation rho, = sum_n a_n^2 rho^n.
+    """The dual activation hat f(rho) = E f(z) f(z') for standard Gaussians z, z' with correlation rho.
+
+    It equals sum_p a_p(f)^2 rho^p.
 
     Parameters
     ----------
@@ -533,7 +549,7 @@ def dual_activation(activation: str | Activation, rho, *, closed_form: bool = Tr
 
     Notes
     -----
-    Series: sum_{n<=N} a_n^2 rho^n (plus the exact tail at rho = 1), N = 4000 for closed-form
+    Series: sum_{p<=N} a_p(f)^2 rho^p (plus the exact tail at rho = 1), N = 4000 for closed-form
     coefficients, 600 otherwise, O(N size(rho)); at rho = -1 the truncation error is at most eps(N).
     The series converges fast for smooth activations and like N^(-3/2) at |rho| = 1 for ReLU.
 
@@ -577,7 +593,7 @@ def dual_activation(activation: str | Activation, rho, *, closed_form: bool = Tr
 # Truncated activation and random deep networks
 # --------------------------------------------------------------------------------------------
 def truncated_activation(activation: str | Activation, q: int) -> Activation:
-    """The degree-q Hermite truncation f_q = sum_{n<=q} a_n h_n as an :class:`Activation`.
+    """The degree-q Hermite truncation f_q = sum_{p<=q} a_p(f) h_p as an :class:`Activation`.
 
     Parameters
     ----------
@@ -588,7 +604,7 @@ def truncated_activation(activation: str | Activation, q: int) -> Activation:
     Returns
     -------
     Activation
-        Named ``"<name>_q<q>"``; its derivative uses h_n' = sqrt(n) h_{n-1}.
+        Named ``"<name>_q<q>"``; its derivative uses h_p' = sqrt(p) h_{p-1}.
 
     Notes
     -----

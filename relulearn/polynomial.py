@@ -1,4 +1,4 @@
-"""Polynomial regression: least squares on all monomials of degree <= D of the inputs.
+"""Polynomial regression: least squares on all monomials of degree <= q of the inputs.
 
 The learner of Daniely, Srebro and Vardi (2023) in spirit: a random constant-depth network is close to a
 polynomial of bounded degree (its shadow, :mod:`relulearn.deep`), so fitting all monomials of that degree
@@ -24,21 +24,21 @@ __all__ = ["PolynomialFit", "fit_polynomial", "monomial_features"]
 
 
 def monomial_features(X, degree: int) -> np.ndarray:
-    """All monomials of degree <= D of the coordinates of x / sqrt(d): shape (C(d + D, D), n).
+    """All monomials of degree <= q of the coordinates of x / sqrt(d): shape (C(d + q, q), n).
 
     Parameters
     ----------
     X : array_like, (d, n)
     degree : int
-        D >= 0.
+        q >= 0.
 
     Returns
     -------
-    ndarray, (C(d + D, D), n)
+    ndarray, (C(d + q, q), n)
 
     Notes
     -----
-    Built degree by degree (each monomial is a parent times one coordinate), O(C(d + D, D) n).
+    Built degree by degree (each monomial is a parent times one coordinate), O(C(d + q, q) n).
     The 1/sqrt(d) scaling puts inputs of norm sqrt(d) on the unit sphere, which keeps the
     least-squares problem well conditioned.
     """
@@ -62,7 +62,7 @@ def monomial_features(X, degree: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class PolynomialFit:
-    """A fitted polynomial of degree <= D on the monomials of x / sqrt(d).
+    """A fitted polynomial of degree <= q on the monomials of x / sqrt(d).
 
     Attributes
     ----------
@@ -99,14 +99,14 @@ class PolynomialFit:
 
 
 def fit_polynomial(X, y, degree: int, *, ridge: float = 0.0) -> PolynomialFit:
-    """Least squares (ridge if ``ridge > 0``) on all monomials of degree <= D.
+    """Least squares (ridge if ``ridge > 0``) on all monomials of degree <= q.
 
     Parameters
     ----------
     X : array_like, (d, n)
     y : array_like, (n,) or (1, n)
     degree : int
-        D >= 0.
+        q >= 0.
     ridge : float
         lambda >= 0; minimises ||y - c^T Phi||^2 / n + lambda ||c||^2.
 
@@ -121,11 +121,13 @@ def fit_polynomial(X, y, degree: int, *, ridge: float = 0.0) -> PolynomialFit:
 
     Notes
     -----
-    p = C(d + D, D) features; cost O(n p^2 + p^3) via the normal equations (ridge) or a QR-based
-    least squares (plain).  This is the paper's learner in spirit: for a random network of depth i
-    the degree q^(i-1) shadow polynomial is within eps of the target, so D = q^(i-1) and
-    n = poly(d-bar^D) samples suffice (a PTAS, d-bar^{poly(1/eps)}).  For large p use the kernel
-    (1 + <x, x'>)^D instead, whose feature space is the same.
+    p = C(d + q, q) features; cost O(n p^2 + p^3) via the normal equations (ridge) or a QR-based
+    least squares (plain).  This is the paper's learner in spirit: a random network of constant depth L is
+    close to a polynomial of bounded degree (its shadow has degree q^(L-1)), which regression on all monomials
+    of that degree learns in time and samples polynomial in the network's size for each fixed accuracy (a
+    PTAS).  How the exponent grows with the accuracy depends on the activation: for the ReLU the Hermite tail
+    decays only like q^(-3/2), so this route needs a degree polynomial in 1/eps (chapter 7 of the course).
+    For large p use the kernel (1 + <x, x'> / d)^q instead, whose feature space is the same.
 
     References
     ----------

@@ -28,8 +28,8 @@ def test_random_deep_network_structure():
 
 
 def test_depth2_shadow_identity_by_monte_carlo():
-    # E_W (Psi - Psi^q)^2 = eps(q) at every x and every width (Daniely et al. 2023, §2.5).  Each draw is a fresh network
-    # evaluated at the same x; tolerance 5 standard errors estimated from the N draws.
+    # E_W (Psi - Psi^q)^2 = eps(q) at every x and every width (chapter 7, ch7-prop-depth2).  Each draw is a fresh
+    # network evaluated at the same x; tolerance 5 standard errors estimated from the N draws.
     x = rl.UniformSphere().sample(6, 1, rng=0)
     sigma = rl.normalize_activation("relu")
     for width, q in [(3, 2), (40, 4)]:
@@ -76,7 +76,7 @@ def test_infinite_width_recursion_matches_gaussian_monte_carlo():
     samples = (sigma(U) - fq(V)) ** 2
     se = samples.std() / math.sqrt(samples.size)
     assert abs(samples.mean() - rl.shadow_gap_infinite_width(sigma, q, 3)) < 5 * se
-    # values of an independent prototype (Daniely et al. 2023, depth-3 and depth-4 gaps): 1.734e-2 and 3.610e-3
+    # values of an independent prototype computation (depth-3 and depth-4 gaps): 1.734e-2 and 3.610e-3
     assert abs(rl.shadow_gap_infinite_width(sigma, 4, 3) / 1.734e-2 - 1) < 1e-3
     assert abs(rl.shadow_gap_infinite_width(sigma, 16, 4) / 3.610e-3 - 1) < 1e-3
 

@@ -47,7 +47,7 @@ def test_hermite_functions_match_scipy_and_derivative_identity():
     for n in range(13):
         ref = special.eval_hermitenorm(n, x) / math.sqrt(math.factorial(n))
         np.testing.assert_allclose(Hx[n], ref, rtol=1e-12, atol=1e-12)
-    # h_n(0) = (-1)^(n/2) sqrt((n-1)!! / n!!) for even n (spec Eq. 4)
+    # h_n(0) = (-1)^(n/2) sqrt((n-1)!! / n!!) for even n (from He_n(0) = (-1)^(n/2) (n-1)!!)
     h0 = H.hermite_functions(0.0, 10)
     for n in range(0, 11, 2):
         ref = (-1) ** (n // 2) * math.sqrt(float(sp.factorial2(n - 1) / sp.factorial2(n)))
@@ -73,8 +73,8 @@ def test_coefficients_against_independent_quadrature(name):
     assert np.max(np.abs(a - ref)) < 1e-12
 
 
-def test_coefficients_match_spec_table_a_and_symmetries():
-    # spec Table A (independent 50-digit / 300-node computations), 8 significant digits
+def test_coefficients_match_reference_values_and_symmetries():
+    # reference values from independent 50-digit / 300-node computations, 8 significant digits
     np.testing.assert_allclose(
         H.hermite_coefficients("sigmoid", 9)[[0, 1, 3, 9]],
         [0.5, 2.0662096e-01, -2.5473258e-02, 5.8778917e-04],
@@ -105,7 +105,7 @@ def test_normalisation():
 def test_relu_tail_constant_and_table():
     eps = {q: H.hermite_tail("relu", q) for q in (10, 100, 1000, 10**4, 10**6)}
     scaled = [eps[q] * q**1.5 for q in sorted(eps)]
-    # spec §3 (50-digit arithmetic): 1.27501e-3, 4.21374e-5, 1.33796e-6, 4.23272e-8
+    # reference values in 50-digit arithmetic: 1.27501e-3, 4.21374e-5, 1.33796e-6, 4.23272e-8
     np.testing.assert_allclose(
         [eps[10], eps[100], eps[1000], eps[10**4]], [1.27501e-3, 4.21374e-5, 1.33796e-6, 4.23272e-8], rtol=1e-5
     )
@@ -130,7 +130,7 @@ def test_relu_tail_has_no_cancellation():
 
 
 def test_tails_of_smooth_activations_below_1e_12():
-    # spec Table B (normalised activations)
+    # reference values (normalised activations) from an independent high-precision computation
     for name, q, ref in [
         ("sigmoid", 19, 8.4849e-11),
         ("tanh", 20, 8.3358e-06),
@@ -139,7 +139,7 @@ def test_tails_of_smooth_activations_below_1e_12():
         ("sigmoid", 11, 3.4795e-08),
     ]:
         assert abs(H.hermite_tail(H.normalize_activation(name), q) / ref - 1) < 1e-4, name
-    # raw sigmoid at q = 80: 2.7e-23 (spec §3), far below the cancellation floor of 1 - partial sum
+    # raw sigmoid at q = 80: 2.7e-23 (50-digit reference), far below the cancellation floor of 1 - partial sum
     t80 = H.hermite_tail("sigmoid", 80)
     assert 2.5e-23 < t80 < 2.9e-23
     # erf tail (closed form) equals the summed closed-form squares
