@@ -37,7 +37,7 @@ from .deep import (
     shadow_gap,
     shadow_gap_infinite_width,
 )
-from .descent import loss_gradients, squared_loss, train
+from .descent import StationaryPointReport, loss_gradients, loss_hessian, squared_loss, stationary_point_report, train
 from .exact import (
     UnitRows,
     ZeroSetCertificate,
@@ -198,6 +198,7 @@ __all__ = [
     "RelulearnWarning",
     "Samples",
     "StartsResult",
+    "StationaryPointReport",
     "StatisticalCertificate",
     "StudentT",
     "TensorInit",
@@ -253,6 +254,7 @@ __all__ = [
     "local_least_squares",
     "loglog_slope",
     "loss_gradients",
+    "loss_hessian",
     "low_order_residuals",
     "low_rank_moment_estimate",
     "magnitudes_and_signs",
@@ -302,6 +304,7 @@ __all__ = [
     "splitting_witness",
     "squared_loss",
     "squared_relu",
+    "stationary_point_report",
     "step",
     "tanh",
     "tensor_initialization",

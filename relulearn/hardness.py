@@ -14,9 +14,9 @@ The chapter on hardness needs four things, one function each:
 References
 ----------
 A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning Two Layer Rectified Neural Networks in Polynomial
-Time", COLT 2019, PMLR 99:195-268 (the problem is NP-hard already for k = 2). A. L. Blum and
-R. L. Rivest, "Training a 3-Node Neural Network is NP-Complete", Neural Networks 5(1), 1992 (the
-Set Splitting reduction).
+Time", COLT 2019, PMLR 99:195-268 (its abstract states that the problem is NP-hard already for k = 2;
+the reduction here is the course's own). A. L. Blum and R. L. Rivest, "Training a 3-Node Neural Network
+is NP-Complete", Neural Networks 5(1), 1992 (a Set Splitting reduction for threshold units).
 """
 
 from __future__ import annotations
@@ -504,20 +504,18 @@ def exact_fit_search(X, Y, k: int, *, all_signs: bool = False) -> FitSearch:
 
     Notes
     -----
-    Worst-case cost: every visited node's partial pattern is realizable on its samples, so for each
-    unit it is a dichotomy of at most n points by a hyperplane through the origin, of which there are
-    at most ``D(n, d) = 2 sum_{i<d} C(n-1, i) <= min(2^n, 2 n^(d-1))`` (Cover, 1965). The search
-    solves at most ``(k + 1) 2^k n D(n, d)^k`` LPs with k d variables and at most (k + 1) n
-    constraints, each polynomial (HiGHS): exponential in n when d grows with n (as in the
-    reduction, where the problem is NP-hard), polynomial for fixed d and k. The fit is found by an LP
-    solver with feasibility tolerance about 1e-7, then polished by least squares on the pattern's
-    equalities and verified to 1e-9.
+    Worst-case cost: the tree has depth n and branching at most 2^k, so the search solves at most
+    ``(k + 1) sum_{t <= n} 2^(k t)`` LPs with k d variables and at most (k + 1) n constraints, each
+    polynomial (HiGHS): exponential in n. (The strict patterns ``1[v_i . x_j > 0]`` of a unit are the
+    faces of the arrangement of the n hyperplanes ``x_j^perp`` in R^d, of which there are O(n^d), so for
+    fixed d and k the problem is polynomial; the LPs here allow ties ``v_i . x_j = 0`` and the search is not
+    analysed to that bound.) The fit is found by an LP solver with feasibility tolerance about 1e-7, then
+    polished by least squares on the pattern's equalities and verified to 1e-9.
 
     References
     ----------
     A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning Two Layer Rectified Neural Networks in
-    Polynomial Time", COLT 2019. T. M. Cover, "Geometrical and Statistical Properties of Systems of
-    Linear Inequalities", IEEE Trans. Electronic Computers, 1965.
+    Polynomial Time", COLT 2019 (the problem this decides; its abstract states NP-hardness for k = 2).
     """
     X, Y = check_samples(X, Y)
     if Y.shape[0] != 1:
@@ -581,8 +579,8 @@ def find_exact_fit(X, Y, k: int) -> TwoLayerNetwork | None:
 
     Notes
     -----
-    Cost: see :func:`exact_fit_search`; at most ``(k + 1) 2^k n D(n, d)^k`` linear programs, with
-    ``D(n, d) <= min(2^n, 2 n^(d-1))``: exponential in the worst case (the problem is NP-hard).
+    Cost: see :func:`exact_fit_search`; exponential in n in the worst case (the problem is NP-complete when d
+    grows with n, chapter 2 of the course).
 
     References
     ----------
