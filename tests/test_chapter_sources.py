@@ -37,3 +37,39 @@ def test_text_source_agrees_with_notebook(notebook):
     assert len(got) == len(want), f"{len(got)} cells in the notebook, {len(want)} in its text source"
     for i, (a, b) in enumerate(zip(got, want)):
         assert a == b, f"cell {i} differs between {notebook.name} and text/{notebook.stem}.md:\n{a}\n---\n{b}"
+
+
+# The shape every chapter keeps (ARCHITECTURE, "Notebooks"): its main result stated as a theorem with a proof
+# (or a proof sketch labelled as such) - chapter 8, which is empirical, states observations instead - at least
+# three exercises each with a solution, and plotting code folded behind `hide-input`.
+TEXTS = sorted(TEXT.glob("0*.md"))
+
+
+def _directives(text: str, name: str) -> list[str]:
+    """Bodies of the ```{name} ...``` blocks of a MyST text (fences of three or more backticks)."""
+    import re
+
+    pattern = re.compile(r"^(`{3,})\{" + re.escape(name) + r"\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M)
+    return [m.group(2) for m in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize("source", TEXTS, ids=lambda p: p.stem)
+def test_chapter_states_its_result_and_has_exercises(source):
+    text = source.read_text()
+    if source.stem.startswith("08"):
+        assert _directives(text, "prf:observation"), "chapter 8 states its findings as prf:observation blocks"
+    else:
+        assert _directives(text, "prf:theorem"), "no prf:theorem"
+        assert _directives(text, "prf:proof"), "a theorem needs a proof or a labelled proof sketch"
+    exercises = _directives(text, "exercise")
+    solutions = _directives(text, "solution")
+    assert len(exercises) >= 3, f"{len(exercises)} exercises, want at least 3"
+    assert len(solutions) >= len(exercises), "every exercise needs a solution"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_plotting_cells_are_folded(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and ("plt.subplots" in cell.source or "plt.figure" in cell.source):
+            assert "hide-input" in cell.metadata.get("tags", []), f"cell {i} plots but is not tagged hide-input"
