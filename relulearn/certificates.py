@@ -12,7 +12,8 @@ fitted about as well by ``U = 0`` as by anything. Two tests on samples the fit d
   noise often has.) A certified
   answer needs every unit, in every fold, to reject it at the stated level; the answer is then
   wrong with probability at most the level if some unit carries no signal (the intersection of tests
-  needs no multiplicity correction). The status is "failed: no signal" only with evidence the other way:
+  needs no multiplicity correction; the level of the t-test holds asymptotically, by the central limit
+  theorem). The status is "failed: no signal" only with evidence the other way:
   a unit whose held-out gain is significantly *negative* (the predictions are better without it, as for a
   unit fitted to noise), at the level divided by the number of units times folds (Bonferroni: a right
   answer is failed with probability at most the level); a gain that cannot be told from zero leaves the

@@ -1,11 +1,12 @@
 """The local least-squares estimate: Levenberg-Marquardt on ``||Y - U f(V X)||_F^2`` from a given start.
 
-Under labels ``Y = U* f(V* X) + E`` with i.i.d. Gaussian noise, the minimiser of the squared loss is the
-maximum-likelihood estimate; started at (or near) the truth, a local method converges to the local minimiser
-in the truth's basin, whose error no estimator beats by much at the sample sizes where that basin is the right
-one. :func:`local_least_squares` computes it. It is the last step of :func:`relulearn.recover_noisy` (started
-from the moment and sign-pattern estimates) and, started at the truth, the reference ("oracle") that the
-chapters and ``bench/noise.py`` draw for every noisy learner.
+Under labels ``Y = U* f(V* X) + E`` with i.i.d. Gaussian noise, the global minimiser of the squared loss is the
+maximum-likelihood estimate; started at (or near) the truth, a local method is expected to end at the local
+minimiser in the truth's basin (observed on planted instances; not proved for a loss with kinks).
+:func:`local_least_squares` computes it. It is the last step of :func:`relulearn.recover_noisy` (started from
+the moment estimates) and, started at the truth, the reference ("oracle") that the chapters and
+``bench/noise.py`` draw for every noisy learner: a reference, not a proven bound (an estimate can land closer
+to the truth).
 
 The model's Jacobian is cheap: with ``z = V x``, ``h = f(z)`` and ``D = f'(z)``, the derivative of
 ``U f(V x)`` is ``h_i`` in ``U[j, i]`` and ``U[j, i] D_i x`` in row i of V. The Gauss-Newton matrix
@@ -86,9 +87,9 @@ def local_least_squares(
     samples, never the n-by-p Jacobian), solves ``(J^T J + lam diag(J^T J)) delta = J^T r`` (Marquardt's
     scaling, so the step does not depend on the scale of the parameters; the damping also absorbs the k
     directions ``(c u_i, v_i / c)`` along which a positively homogeneous model does not change), and keeps the
-    step if the loss decreases; the damping follows Nielsen's rule. Started near the truth it converges to the
-    local least-squares estimate, the maximum-likelihood estimate under Gaussian noise; started at the truth
-    it is the reference error of ``bench/noise.py`` and of chapters 4 and 8.
+    step if the loss decreases; the damping follows Nielsen's rule. Started near the truth it is expected to
+    reach the local least-squares estimate in the truth's basin (observed, not proved: the loss has kinks);
+    started at the truth it gives the reference error of ``bench/noise.py`` and of chapters 4 and 8.
 
     Parameters
     ----------

@@ -11,7 +11,7 @@ directions another way:
 2. :func:`relulearn.sign_pattern_regression`: with the signs ``D_ij = 1[V_i . x_j > 0]`` fixed on the samples
    where every unit is confidently signed, the labels are *linear* in ``W_i = u_i v_i^T``; least squares gives
    the W_i, their rank-one factors give (U, V), and a few rounds correct the remaining wrong signs. Noiseless,
-   it is exact to round-off.
+   it is exact to round-off once the patterns on the confident samples are right.
 
 It runs the two steps from several candidate starts and certifies the answer by its residual on all samples.
 Every pass over the data streams over chunks of samples.
@@ -19,8 +19,9 @@ Every pass over the data streams over chunks of samples.
 References
 ----------
 .. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-   time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019 (the
-   rank-deficient output layer is their fixed-parameter-tractable setting).
+   time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019 (as we recall
+   it, the paper treats rank(U*) < k by an algorithm exponential in k; this route is the course's, without a
+   proven sample bound).
 """
 
 from __future__ import annotations
@@ -150,8 +151,8 @@ def recover_low_rank(
     References
     ----------
     Bakshi, Jayaram and Woodruff, "Learning two layer rectified neural networks in polynomial time", COLT
-    2019, PMLR 99:195-268 (the rank-deficient case is their fixed-parameter-tractable setting; this route,
-    moments in k dimensions then sign-pattern regression, is ours).
+    2019, PMLR 99:195-268 (as we recall it, the paper treats rank(U*) < k by an algorithm exponential in k;
+    this route, moments in k dimensions then sign-pattern regression, is ours).
     """
     data = check_learner_input(X, Y, k, who="recover_low_rank", min_samples=lambda d, k, m: 2 * k * d,
                                min_samples_text="2 k d")

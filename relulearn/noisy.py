@@ -2,15 +2,17 @@
 
 Why the chapter-3 route needs changing, and what replaces it:
 
-* The moments ``M1 = E[y x^T]`` and ``T2 = E[y (x) (x x^T - I)]`` stay *unbiased*: ``E[e x^T] = 0`` and
-  ``E[e (x) (x x^T - I)] = 0`` when e is mean-zero and independent of x. So the moment estimate (Jennrich,
-  scales, signs) still works, with an error of order 1/sqrt(n) but a large constant.
+* The moments ``M1 = E[y x^T]`` and ``T2 = E[y (x) (x x^T - I)]`` stay *unbiased*: ``E[xi x^T] = 0`` and
+  ``E[xi (x) (x x^T - I)] = 0`` when the noise xi of a sample (a column of E) has mean zero and is independent of
+  x; the noise only adds variance. The moment estimate (Jennrich, scales, signs) is a nonlinear function of the
+  moments, not itself unbiased, and rough (measured; no error bound is proved), but it is a usable start.
 * The exact step does not: the row span of ``Y`` is no longer that of ``relu(V* X)`` (E adds m - k noise
   directions and tilts the k signal ones), so no vector of the span vanishes exactly on a zero set.
 * Instead, the moment estimate is a *start*: :func:`relulearn.local_least_squares` (Levenberg-Marquardt on the
-  squared loss) takes it to the nearest local least-squares fit, the maximum-likelihood estimate under
-  Gaussian noise, whose error falls like 1/sqrt(n) as in any parametric regression. Several random draws of
-  the tensor decomposition give several starts; the fit with the smallest residual is kept.
+  squared loss) takes it to a local least-squares fit (the maximum-likelihood estimate under i.i.d. Gaussian
+  noise is the global least-squares fit); measured, its error falls like 1/sqrt(n), as for a regular parametric
+  estimate, but nothing about its accuracy is proved here (the loss is non-convex and has kinks). Several random
+  draws of the tensor decomposition give several starts; the fit with the smallest residual is kept.
 
 The fit streams over chunks of samples: its memory beyond X and Y is O(k^2 (d + m)^2) plus chunk-sized scratch
 and k bytes per sample (no n-by-parameters Jacobian is ever held). The certificate copies the two halves of the
@@ -20,7 +22,8 @@ References
 ----------
 .. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
    time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019
-   (recovery under mean-zero noise).
+   (polynomial-time approximate recovery under mean-zero noise, by their own algorithm; the estimator here is
+   the course's and has no proven guarantee).
 """
 
 from __future__ import annotations
@@ -59,8 +62,9 @@ def recover_noisy(
     """Approximate recovery of a ReLU network from labels with mean-zero noise independent of X.
 
     1. *Moments*: the moment estimate (Jennrich on the second-order moment ``T2`` projected on its
-       k-dimensional span; for m < k the route of :func:`relulearn.low_rank_moment_estimate`), unbiased under
-       the noise, with every random draw of the decomposition kept, best-fitting first;
+       k-dimensional span; for m < k the route of :func:`relulearn.low_rank_moment_estimate`), computed from
+       moments that are unbiased under the noise, with every random draw of the decomposition kept,
+       best-fitting first;
     2. *Starts*: from each of the first ``n_starts`` draws (output layer by least squares),
        :func:`relulearn.local_least_squares` to a loose tolerance (relative loss decrease 1e-3 of p / (n m), the
        relative loss change of a statistical fluctuation, p = k (d + m); at least 1e-6), on a random subset of
@@ -70,15 +74,17 @@ def recover_noisy(
     4. *Polish*: :func:`relulearn.local_least_squares` on all samples from the chosen fit (relative loss
        decrease 1e-6 of p / (n m), at least 1e-9).
 
-    The error after matching falls like 1/sqrt(n) and is close to that of the local least-squares fit
-    started at the truth (``bench/noise.py``).
+    No accuracy guarantee is proved for this estimator. Measured (chapter 4 and ``bench/noise.py``, planted
+    instances): the error after matching falls like 1/sqrt(n) and is close to that of the local least-squares
+    fit started at the truth.
 
     Parameters
     ----------
     X : array_like, shape (d, n)
         Standard Gaussian inputs as columns.
     Y : array_like, shape (m, n) or (n,)
-        Labels ``U* relu(V* X) + E``, E mean-zero and independent of X (e.g. i.i.d. Gaussian).
+        Labels ``U* relu(V* X) + E``, the noise E mean-zero and independent of X (e.g. i.i.d. Gaussian entries
+        of standard deviation sigma).
     k : int
         Number of hidden units, 1 <= k <= d.
     rng : int, Generator or None
@@ -138,8 +144,9 @@ def recover_noisy(
     References
     ----------
     Bakshi, Jayaram and Woodruff, "Learning two layer rectified neural networks in polynomial time", COLT
-    2019, PMLR 99:195-268 (polynomial-time recovery under mean-zero sub-Gaussian noise; the moment start
-    refined by Levenberg-Marquardt is ours). K. Levenberg, Quarterly of Applied Mathematics 2(2), 1944 and
+    2019, PMLR 99:195-268 (polynomial-time approximate recovery under mean-zero noise, by a different
+    algorithm; the moment start refined by Levenberg-Marquardt, and the certificate, are ours, without a proven
+    guarantee). K. Levenberg, Quarterly of Applied Mathematics 2(2), 1944 and
     D. W. Marquardt, SIAM Journal 11(2), 1963 (the local refiner).
     """
     data = check_learner_input(
