@@ -158,6 +158,12 @@ def local_least_squares(
     return levenberg_marquardt(X, Y, U0, V0, act, max_iter, float(ftol), float(tol))
 
 
+# Marquardt's damping scales each parameter's step by 1/(1 + lam): beyond 1e16 a step cannot move any parameter
+# by more than round-off, so a start that rejects every step up to there is stationary (and lam would
+# otherwise grow to overflow).
+_MAX_DAMPING = 1e16
+
+
 def levenberg_marquardt(X, Y, U, V, act, max_iter, ftol, tol) -> LeastSquaresFit:
     """:func:`local_least_squares` on checked data (inner step of the learners). Same cost."""
     y2 = max(float(np.vdot(Y, Y)), np.finfo(float).tiny)
@@ -174,6 +180,8 @@ def levenberg_marquardt(X, Y, U, V, act, max_iter, ftol, tol) -> LeastSquaresFit
         model = _QuadraticModel(X, Y, U, V, act, model)
         accepted = False
         for _trial in range(60):
+            if lam > _MAX_DAMPING:  # the step is below round-off of every parameter: nothing left to gain
+                break
             step = model.damped_step(lam)
             if step is None:
                 lam *= nu

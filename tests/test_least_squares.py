@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,18 @@ def test_gauss_newton_matrix_by_sign_pattern_and_by_update_equal_the_direct_sum(
     second = lsq._QuadraticModel(X, Y, U, V2, act, first)
     G2 = direct(V2)
     assert 0 < np.abs(G2 - G).max() and np.abs(second.G - G2).max() <= 1e-12 * np.abs(G2).max()
+
+
+def test_a_start_where_every_step_is_rejected_stops_without_overflow():
+    # From the truth with small noise, Marquardt's damping grows on every rejected step; without a cap it
+    # overflowed (a RuntimeWarning from the library) on one of these instances. It must stop cleanly instead.
+    for seed in range(3):
+        truth = rl.planted_network(10, 4, 6, rng=seed)
+        data = rl.sample(truth, 5000, rng=seed)
+        xi = np.random.default_rng(100 + seed).standard_normal(data.Y_clean.shape)
+        rms = float(np.sqrt(np.mean(data.Y_clean**2)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            fit = rl.local_least_squares(data.X, data.Y_clean + 0.02 * rms * xi, truth)
+        assert fit.converged and fit.stop_reason in ("converged", "stationary")
+        assert rl.recovery_error(fit.network, truth).max < 0.01
