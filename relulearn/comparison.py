@@ -32,6 +32,7 @@ __all__ = [
     "Setting",
     "accuracy_vs_n",
     "error_vs_noise",
+    "learner_rng",
     "learners_for",
     "prediction_error_vs_degree",
     "run_learner",
@@ -47,14 +48,15 @@ class Setting:
     ----------
     name : str
     d, k, m : int
-        Input dimension, hidden units, outputs.
+        Input dimension d, number of hidden units k, number of outputs m.
     noise : float
-        Noise standard deviation relative to the RMS of the clean labels.
+        The noise standard deviation sigma relative to the RMS of the clean labels ``U* f(V* X)``.
     inputs : InputLaw
         Law of the inputs.
     scalar_pm1 : bool
-        Scalar output with output weights in {-1, +1} and V of condition number 2 (the setting of
-        Zhong et al. 2017); otherwise ``planted_network(d, k, m)``.
+        Scalar output (m = 1) with output weights u_i in {-1, +1} and V* of condition number 2 (the setting of
+        the experiments of K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+        one-hidden-layer neural networks", ICML 2017, section 7); otherwise ``planted_network(d, k, m)``.
     """
 
     name: str
@@ -66,7 +68,11 @@ class Setting:
     scalar_pm1: bool = False
 
     def instance(self, n: int, seed: int) -> tuple[TwoLayerNetwork, np.ndarray, np.ndarray]:
-        """(truth, X, Y) for ``n`` samples, the same for every learner given the same seed. Cost O(n k (d + m))."""
+        """(truth, X, Y): the planted network (U*, V*), inputs X (d, n) and labels Y = U* f(V* X) + E (m, n).
+
+        E has i.i.d. N(0, sigma^2) entries (none when ``noise`` is 0). The same for every learner given the
+        same seed. Cost O(n k (d + m)).
+        """
         rng = np.random.default_rng(seed)
         if self.scalar_pm1:
             base = planted_network(self.d, self.k, 1, rng=rng, condition=2.0)
@@ -130,15 +136,27 @@ def learners_for(setting: Setting, names: list[str] | None = None, *, outside_as
             if (outside_assumptions or _applies(lr, setting)) and (names is None or lr.name in names)]
 
 
+def learner_rng(seed: int) -> np.random.Generator:
+    """The random stream a learner gets for the instance ``seed``: independent of the instance's own.
+
+    Passing the instance's seed itself would be wrong: :meth:`Setting.instance` draws the planted
+    ``V*`` first from ``default_rng(seed)``, and :func:`relulearn.train` draws its random start the
+    same way, so ``train(rng=seed)`` would start at the truth.
+    """
+    return np.random.default_rng([int(seed), 1])
+
+
 def run_learner(learner: LearnerSpec, X, Y, k: int, seed: int) -> tuple[Recovery, float]:
     """Run one learner with ``on_failure="return"``: ``(result, seconds)``.
 
     The package's warnings (non-convergence) are silenced here: the result's status records them.
+    The learner's randomness comes from :func:`learner_rng` ``(seed)``, a stream independent of the
+    instance's (drawn from ``default_rng(seed)``).
     """
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RelulearnWarning)
-        res = learner(X, Y, k, rng=seed, on_failure="return")
+        res = learner(X, Y, k, rng=learner_rng(seed), on_failure="return")
     return res, time.perf_counter() - t0
 
 
@@ -213,10 +231,11 @@ def prediction_error_vs_degree(setting: Setting, n: int, degrees, seeds: int, *,
                                threshold: float = 0.05) -> list[Measurement]:
     """Polynomial regression of each degree beside gradient training: relative prediction error.
 
-    Polynomial regression (chapter 7) predicts but does not recover weights, so both are scored by
-    ``||f_hat(X') - f*(X')|| / ||f*(X')||`` on ``n_test`` fresh inputs of the setting's law; a success
-    is an error below ``threshold``. Scalar output only (``setting.m == 1``). Cost per fit
-    O(n p^2 + p^3) with p = C(d + D, D) features, and the training runs' own.
+    Polynomial regression (chapter 7) predicts but does not recover weights, so both are scored by the
+    relative prediction error ``||y_hat(X') - y*(X')|| / ||y*(X')||`` on ``n_test`` fresh inputs X' of the
+    setting's law, with y* the planted network and y_hat the fitted predictor; a success is an error below
+    ``threshold``. ``degrees`` are the polynomial degrees q. Scalar output only (``setting.m == 1``). Cost
+    per fit O(n p^2 + p^3) with p = C(d + q, q) features, and the training runs' own.
     """
     if setting.m != 1:
         raise ValueError(f"setting.m must be 1 (scalar output) for polynomial regression, got {setting.m}")
@@ -244,4 +263,4 @@ def prediction_error_vs_degree(setting: Setting, n: int, degrees, seeds: int, *,
 def _train_quietly(X, y, k, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RelulearnWarning)
-        return train(X, y, k, rng=seed, max_iter=3000, on_failure="return").network
+        return train(X, y, k, rng=learner_rng(seed), max_iter=3000, on_failure="return").network

@@ -1,5 +1,7 @@
 """The comparison harness and the claims chapter 8 makes with it (at small sizes)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -57,12 +59,14 @@ def test_error_grows_with_the_noise_level():
 
 def test_scalar_output_is_recovered_exactly_by_the_low_rank_route():
     scalar = cmp.Setting("scalar", 10, 4, 1, scalar_pm1=True)
-    rows = cmp.accuracy_vs_n(scalar, [2_000], 5, threshold=1e-6,
+    # Observation ch8-obs-scalar at its smallest size: the two scalar-output routes recover all five instances,
+    # gradient training from its own random start misses at least one (4/5 in the chapter).
+    rows = cmp.accuracy_vs_n(scalar, [500], 5, threshold=1e-3,
                              names=["low-rank exact recovery", "tensor initialisation + descent", "gradient training"])
     by = {r.learner: r for r in rows}
     assert by["low-rank exact recovery"].successes == 5
     assert by["tensor initialisation + descent"].successes == 5
-    assert by["gradient training"].successes < 5  # one random start stalls (the chapter's claim)
+    assert by["gradient training"].successes < 5
     # ... and says so: each of its misses is unverified, each of its recoveries certified by the exact fit
     assert by["gradient training"].certified == by["gradient training"].successes
     assert by["gradient training"].unverified == 5 - by["gradient training"].successes
@@ -126,3 +130,17 @@ def test_polynomial_regression_improves_only_at_even_degrees_and_training_beats_
     assert rows["gradient training"] < 0.1 * e4
     with pytest.raises(ValueError, match="setting.m must be 1"):
         cmp.prediction_error_vs_degree(GAUSS, 100, [1], 1)
+
+
+def test_learners_do_not_share_the_instance_seed():
+    # Setting.instance draws V* first from default_rng(seed), and train draws its random start the same
+    # way: with the instance's seed, one Adam step would land within lr = 0.01 of the truth. The harness
+    # gives learners an independent stream, so the start is a random matrix at distance O(1) from V*.
+    setting = cmp.Setting("Gaussian", d=10, k=4, m=6)
+    truth, X, Y = setting.instance(200, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rl.ConvergenceWarning)
+        start = rl.train(X, Y, 4, rng=cmp.learner_rng(0), max_iter=1, on_failure="return").network
+        shared = rl.train(X, Y, 4, rng=0, max_iter=1, on_failure="return").network
+    assert np.abs(shared.V - truth.V).max() < 0.02  # the pitfall the harness avoids
+    assert np.abs(start.V - truth.V).max() > 0.3
