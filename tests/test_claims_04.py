@@ -50,6 +50,24 @@ def _blocks(reg):
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _noisy_fits(data, V_hat, sigma, R, *, seed):
+    """The blocks of R sign-pattern fits to the clean labels plus independent noise draws of sd sigma."""
+    return np.array(
+        [
+            _blocks(
+                rl.sign_pattern_regression(
+                    data.X,
+                    data.Y_clean + sigma * np.random.default_rng(seed + r).standard_normal(data.Y_clean.shape),
+                    V_hat,
+                    tau=TAU,
+                    n_rounds=1,
+                )
+            )
+            for r in range(R)
+        ]
+    )
+
+
 def test_noise_leaves_M1_unbiased_and_adds_m_sigma2_d_over_n():
     # R independent replications of M1_hat = Y X^T / n with n samples each, noise sd sigma per entry
     d, k, m, n, R, sigma = 4, 2, 2, 100, 4000, 1.0
@@ -119,20 +137,7 @@ def test_least_squares_unbiased_with_the_covariance_of_the_theorem():
     assert _wrong_on_J(data.X, V_hat, V_bar)[1] == 0
     sigma = 0.2 * np.sqrt(np.mean(data.Y_clean**2))
     R = 300
-    W = np.array(
-        [
-            _blocks(
-                rl.sign_pattern_regression(
-                    data.X,
-                    data.Y_clean + sigma * np.random.default_rng(100 + r).standard_normal(data.Y_clean.shape),
-                    V_hat,
-                    tau=TAU,
-                    n_rounds=1,
-                )
-            )
-            for r in range(R)
-        ]
-    )
+    W = _noisy_fits(data, V_hat, sigma, R, seed=100)
     z = np.abs(W.mean(axis=0) - W_star) / (W.std(axis=0, ddof=1) / np.sqrt(R))
     assert z.max() < Z_MAX
     # covariance: the empirical variance of R draws has relative standard error sqrt(2 / (R - 1)) = 0.08
@@ -163,20 +168,7 @@ def test_wrong_patterns_bias_does_not_average_out():
     W_clean = _blocks(rl.sign_pattern_regression(data.X, data.Y_clean, V_hat, tau=TAU, n_rounds=1))
     sigma = 0.2 * np.sqrt(np.mean(data.Y_clean**2))
     R = 300
-    W = np.array(
-        [
-            _blocks(
-                rl.sign_pattern_regression(
-                    data.X,
-                    data.Y_clean + sigma * np.random.default_rng(400 + r).standard_normal(data.Y_clean.shape),
-                    V_hat,
-                    tau=TAU,
-                    n_rounds=1,
-                )
-            )
-            for r in range(R)
-        ]
-    )
+    W = _noisy_fits(data, V_hat, sigma, R, seed=400)
     se = W.std(axis=0, ddof=1) / np.sqrt(R)
     assert (np.abs(W.mean(axis=0) - W_clean) / se).max() < Z_MAX  # the mean is the clean-label fit ...
     assert (np.abs(W.mean(axis=0) - W_star) / se).max() > 3 * Z_MAX  # ... not W*
