@@ -158,7 +158,7 @@ from .tensor_init import (
 )
 from .tensors import JennrichResult, jennrich, simultaneous_diagonalization, top_subspace, whitening
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 
 # the public names: everything imported above (one list, so that `from relulearn import *` and
 # linters see the re-exports)
