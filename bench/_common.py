@@ -53,5 +53,13 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
 
 def _fmt(c) -> str:
     if isinstance(c, float):
-        return "nan" if not np.isfinite(c) else (f"{c:.2e}" if (abs(c) < 1e-2 or abs(c) >= 1e4) and c != 0 else f"{c:.3g}")
+        return (
+            "nan"
+            if not np.isfinite(c)
+            else (
+                f"{c:.2e}"
+                if (abs(c) < 1e-2 or abs(c) >= 1e4) and c != 0
+                else f"{c:.3g}"
+            )
+        )
     return str(c)

@@ -13,7 +13,9 @@ import torch
 import relulearn as rl
 
 
-def train_torch(X, Y, k, *, seed=0, lr=0.01, max_iter=3000, batch_size=None, tol=1e-14, patience=100):
+def train_torch(
+    X, Y, k, *, seed=0, lr=0.01, max_iter=3000, batch_size=None, tol=1e-14, patience=100
+):
     """Adam on ``||U relu(V X) - Y||^2 / (2n)`` in float64 PyTorch; returns a ``relulearn.TwoLayerNetwork``."""
     torch.set_num_threads(max(1, torch.get_num_threads()))
     X = np.asarray(X, float)

@@ -41,7 +41,11 @@ def count(d, k, m, n, noise, trials, activation="relu", pure_noise=False):
             warnings.simplefilter("ignore", rl.RelulearnWarning)
             res = rl.recover_noisy(X, Y, k, rng=seed, on_failure="return")
         why = res.reason.removeprefix("not certified: ")
-        key = "certified" if res.ok else f"{res.status}: {why.split(' (')[0].split(':')[0][:48]}"
+        key = (
+            "certified"
+            if res.ok
+            else f"{res.status}: {why.split(' (')[0].split(':')[0][:48]}"
+        )
         out[key] = out.get(key, 0) + 1
         if res.network is not None and not pure_noise and activation == "relu":
             errs.append(rl.recovery_error(res.network, net).max)
@@ -49,7 +53,9 @@ def count(d, k, m, n, noise, trials, activation="relu", pure_noise=False):
 
 
 def main(trials: int = 100):
-    print(f"cores: {os.cpu_count()}; level 0.01 for each test; {trials} instances per row")
+    print(
+        f"cores: {os.cpu_count()}; level 0.01 for each test; {trials} instances per row"
+    )
     rows = [
         ("(8,3,4) n=16kd noise 0.3", (8, 3, 4, 16 * 24, 0.3), {}),
         ("(8,3,4) n=4kd noise 0.3", (8, 3, 4, 4 * 24, 0.3), {}),
@@ -58,16 +64,24 @@ def main(trials: int = 100):
         ("(8,3,1) n=2000 noise 0.05 (scalar output)", (8, 3, 1, 2000, 0.05), {}),
         ("(15,5,8) n=1200 noise 0.5", (15, 5, 8, 1200, 0.5), {}),
         ("(8,3,4) n=16kd pure noise", (8, 3, 4, 16 * 24, 0.3), {"pure_noise": True}),
-        ("(8,3,4) n=16kd tanh network, noise 0.1", (8, 3, 4, 16 * 24, 0.1), {"activation": "tanh"}),
+        (
+            "(8,3,4) n=16kd tanh network, noise 0.1",
+            (8, 3, 4, 16 * 24, 0.1),
+            {"activation": "tanh"},
+        ),
     ]
     for label, args, kw in rows:
         t0 = time.perf_counter()
         counts, med = count(*args, trials, **kw)
         cert = counts.get("certified", 0)
-        print(f"{label:>40}: certified {cert}/{trials}; not certified: "
-              + "; ".join(f"{v} {k}" for k, v in sorted(counts.items()) if k != "certified")
-              + (f"; median error {med:.3f}" if np.isfinite(med) else "")
-              + f"  [timing: {time.perf_counter() - t0:.0f} s]")
+        print(
+            f"{label:>40}: certified {cert}/{trials}; not certified: "
+            + "; ".join(
+                f"{v} {k}" for k, v in sorted(counts.items()) if k != "certified"
+            )
+            + (f"; median error {med:.3f}" if np.isfinite(med) else "")
+            + f"  [timing: {time.perf_counter() - t0:.0f} s]"
+        )
 
 
 if __name__ == "__main__":

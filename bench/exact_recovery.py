@@ -44,7 +44,11 @@ def exact_count(d, k, m, n, seeds, route):
     wrong_certified = 0
     for seed in range(seeds):
         net, X, Y = _instance(d, k, m, n, seed)
-        kwargs = {"strategy": "moments", "max_moment_samples": n} if route == "moments" else {}
+        kwargs = (
+            {"strategy": "moments", "max_moment_samples": n}
+            if route == "moments"
+            else {}
+        )
         try:
             r = recover_exact(X, Y, k, rng=seed, **kwargs)
         except rl.RecoveryFailed:
@@ -53,7 +57,9 @@ def exact_count(d, k, m, n, seeds, route):
         wins += ok
         wrong_certified += r.ok and not ok
     if wrong_certified:
-        print(f"!! {wrong_certified} certified but wrong answers at d={d}, k={k}, n={n}")
+        print(
+            f"!! {wrong_certified} certified but wrong answers at d={d}, k={k}, n={n}"
+        )
     return wins
 
 
@@ -65,7 +71,16 @@ def train_count(d, k, m, n, seeds, lrs, max_iter):
         best = np.inf
         for lr in lrs:
             # tol 1e-13 on ||R||_F/||Y||_F: the default 1e-7 would stop near error 1e-7
-            r = rl.train(X, Y, k, rng=np.random.default_rng([seed, 1]), method="adam", lr=lr, max_iter=max_iter, tol=1e-13)
+            r = rl.train(
+                X,
+                Y,
+                k,
+                rng=np.random.default_rng([seed, 1]),
+                method="adam",
+                lr=lr,
+                max_iter=max_iter,
+                tol=1e-13,
+            )
             best = min(best, rl.recovery_error(r, net).max)
             if best <= TOL:
                 break
@@ -92,7 +107,9 @@ def speed(n, d, k, m, repeats, seed=0):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer seeds and sizes (about a minute)")
+    ap.add_argument(
+        "--quick", action="store_true", help="fewer seeds and sizes (about a minute)"
+    )
     ap.add_argument("--speed-only", action="store_true", help="only the timing table")
     args = ap.parse_args(argv)
     q = args.quick
@@ -104,11 +121,20 @@ def main(argv=None):
 
     configs = [
         # (d, k, m), seeds, ns for the certificate search, ns for the moment route, ns for training
-        ((20, 5, 10), 5 if q else 20, [40, 60, 80] if q else [30, 40, 50, 60, 80, 120],
-         [5000, 20000] if q else [2000, 5000, 10000, 20000, 30000, 50000, 100000],
-         [80] if q else [40, 50, 60, 80, 120]),
-        ((60, 20, 30), 3 if q else 10, [600] if q else [300, 450, 600, 900],
-         [20000] if q else [6000, 20000, 60000, 200000], [] if q else [600]),
+        (
+            (20, 5, 10),
+            5 if q else 20,
+            [40, 60, 80] if q else [30, 40, 50, 60, 80, 120],
+            [5000, 20000] if q else [2000, 5000, 10000, 20000, 30000, 50000, 100000],
+            [80] if q else [40, 50, 60, 80, 120],
+        ),
+        (
+            (60, 20, 30),
+            3 if q else 10,
+            [600] if q else [300, 450, 600, 900],
+            [20000] if q else [6000, 20000, 60000, 200000],
+            [] if q else [600],
+        ),
     ]
     # gradient training is slow: fewer seeds
     train_seeds = {(20, 5, 10): 10, (60, 20, 30): 3}
@@ -124,17 +150,35 @@ def main(argv=None):
             ts = train_seeds.get((d, k, m), seeds)
             tr = train_count(d, k, m, n, ts, lrs, max_iter) if n in ns_train else None
             fmt = lambda v, t=seeds: "-" if v is None else f"{v}/{t}"
-            rows.append([n, f"{n / d:.1f}", fmt(mo), fmt(c), fmt(tr, ts), (t1 - t0) / seeds if c is not None else "-"])
+            rows.append(
+                [
+                    n,
+                    f"{n / d:.1f}",
+                    fmt(mo),
+                    fmt(c),
+                    fmt(tr, ts),
+                    (t1 - t0) / seeds if c is not None else "-",
+                ]
+            )
         print_table(
             f"exact recoveries (error < {TOL:.0e}) for (d, k, m) = {(d, k, m)}, {seeds} seeded instances",
-            ["n", "n/d", "moment route", "certificate search", f"Adam (best of {lrs})", "s per search"],
+            [
+                "n",
+                "n/d",
+                "moment route",
+                "certificate search",
+                f"Adam (best of {lrs})",
+                "s per search",
+            ],
             rows,
         )
 
     _speed_table(q)
     # the same timing with single-threaded BLAS for both (small LAPACK calls suffer from thread
     # start-up and contention on a shared 2-core machine), in a fresh process
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(
+        os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1"
+    )
     cmd = [sys.executable, __file__, "--speed-only"] + (["--quick"] if q else [])
     print("\nsingle-threaded BLAS:")
     sys.stdout.flush()
@@ -153,7 +197,14 @@ def _speed_table(q):
     print_table(
         f"time, n={n}, d={d}, k={k}, m={m}, {len(rows)} planted instances (best of {reps}; BLAS threads: "
         f"{threads}; target ratio <= 5); worst ratio {max(r[3] for r in rows):.2f}",
-        ["instance", "Y @ X.T (s)", "recover_exact (s)", "ratio", "recovery error", "cores"],
+        [
+            "instance",
+            "Y @ X.T (s)",
+            "recover_exact (s)",
+            "ratio",
+            "recovery error",
+            "cores",
+        ],
         rows,
     )
 

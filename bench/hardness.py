@@ -44,13 +44,22 @@ def descent(X, Y, k, restarts, max_iter):
     t0 = time.perf_counter()
     best = np.inf
     for s in range(restarts):
-        best = min(best, rl.train(X, Y, k, rng=np.random.default_rng([seed, s, 1]), max_iter=max_iter).residual)
+        best = min(
+            best,
+            rl.train(
+                X, Y, k, rng=np.random.default_rng([seed, s, 1]), max_iter=max_iter
+            ).residual,
+        )
     return time.perf_counter() - t0, best
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small instances only (a few seconds)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="small instances only (a few seconds)"
+    )
     args = ap.parse_args()
     restarts, max_iter = (2, 1000) if args.quick else (5, 5000)
 
@@ -61,16 +70,31 @@ def main():
         (
             "Fano",
             *rl.set_splitting_instance(
-                7, [(0, 1, 2), (0, 3, 4), (0, 5, 6), (1, 3, 5), (1, 4, 6), (2, 3, 6), (2, 4, 5)]
+                7,
+                [
+                    (0, 1, 2),
+                    (0, 3, 4),
+                    (0, 5, 6),
+                    (1, 3, 5),
+                    (1, 4, 6),
+                    (2, 3, 6),
+                    (2, 4, 5),
+                ],
             ),
         ),
     ]
     sizes = [9, 12, 15] if args.quick else [9, 12, 15, 18, 21]
     for n in sizes:
-        cases.append((f"gauss n={n} d={n // 3}", *gaussian_instance(n, n // 3, 1, False)))
-        cases.append((f"gauss n={n} d={n // 3} +0.5", *gaussian_instance(n, n // 3, 1, True)))
+        cases.append(
+            (f"gauss n={n} d={n // 3}", *gaussian_instance(n, n // 3, 1, False))
+        )
+        cases.append(
+            (f"gauss n={n} d={n // 3} +0.5", *gaussian_instance(n, n // 3, 1, True))
+        )
 
-    print(f"os.cpu_count() = {os.cpu_count()}; train: Adam, {restarts} restarts x {max_iter} steps\n")
+    print(
+        f"os.cpu_count() = {os.cpu_count()}; train: Adam, {restarts} restarts x {max_iter} steps\n"
+    )
     print(
         "Table 1: exact fitter (verified to 1e-9) vs gradient training (reached 0 = relative residual < 1e-6; its tol is 1e-7)"
     )
@@ -89,13 +113,17 @@ def main():
         )
         rows2.append((name, X.shape[1], X.shape[0], search.n_lps))
 
-    print("\nTable 2: linear programs solved by branch-and-bound vs patterns of plain enumeration (k = 2)")
+    print(
+        "\nTable 2: linear programs solved by branch-and-bound vs patterns of plain enumeration (k = 2)"
+    )
     head = f"{'instance':24s} {'n':>3s} {'d':>3s} | {'B&B LPs':>8s} | {'3 D(n,d)^2':>12s} | {'ratio':>10s}"
     print(head)
     print("-" * len(head))
     for name, n, d, lps in rows2:
         enum = 3 * dichotomies(n, d) ** 2
-        print(f"{name:24s} {n:3d} {d:3d} | {lps:8d} | {enum:12.3e} | {enum / max(lps, 1):10.2e}")
+        print(
+            f"{name:24s} {n:3d} {d:3d} | {lps:8d} | {enum:12.3e} | {enum / max(lps, 1):10.2e}"
+        )
 
 
 if __name__ == "__main__":

@@ -49,11 +49,15 @@ def oracle(act, n):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", integrate.IntegrationWarning)
         opts = {"epsabs": 1e-15, "epsrel": 1e-13, "limit": 400}
-        return integrate.quad(g, -40, 0, **opts)[0] + integrate.quad(g, 0, 40, **opts)[0]
+        return (
+            integrate.quad(g, -40, 0, **opts)[0] + integrate.quad(g, 0, 40, **opts)[0]
+        )
 
 
 def gauss_hermite(act, degree, nodes):
-    z, w = special.roots_hermitenorm(nodes)  # numpy's hermegauss overflows beyond ~350 nodes
+    z, w = special.roots_hermitenorm(
+        nodes
+    )  # numpy's hermegauss overflows beyond ~350 nodes
     w = w / w.sum()
     return rl.hermite_functions(z, degree) @ (w * act(z))
 
@@ -79,7 +83,15 @@ def table_coefficients(degree):
         )
     print_table(
         f"1. Hermite coefficients up to degree {degree}: max |error| vs adaptive quadrature, seconds",
-        ["activation", "ours err", "ours s", "GH300 err", "GH300 s", "GH2000 err", "GH2000 s"],
+        [
+            "activation",
+            "ours err",
+            "ours s",
+            "GH300 err",
+            "GH300 s",
+            "GH2000 err",
+            "GH2000 s",
+        ],
         rows,
     )
 
@@ -89,7 +101,9 @@ def mp_relu_tail(q):
     n0 = q + 1 if (q + 1) % 2 == 0 else q + 2
     j = n0 // 2
     with mpmath.workdps(30):
-        first = mpmath.gamma(j - 0.5) / (8 * mpmath.pi**1.5 * mpmath.gamma(j + 1) * (j - 0.5))
+        first = mpmath.gamma(j - 0.5) / (
+            8 * mpmath.pi**1.5 * mpmath.gamma(j + 1) * (j - 0.5)
+        )
         return 2 * first * mpmath.hyp3f2(1, j - 0.5, j - 0.5, j + 0.5, j + 1, 1)
 
 
@@ -105,11 +119,15 @@ def table_tails(qs):
         naive = 1.0 - float(np.sum(a_relu[: q + 1] ** 2))
         rows.append(["sqrt2 ReLU", q, ref, abs(ours / ref - 1), abs(naive / ref - 1)])
     for q in qs:
-        with mpmath.workdps(40):  # 40-digit sum of the float coefficients' squares: the reference tail
+        with mpmath.workdps(
+            40
+        ):  # 40-digit sum of the float coefficients' squares: the reference tail
             ref = float(mpmath.fsum(mpmath.mpf(float(v)) ** 2 for v in a_sig[q + 1 :]))
         ours = rl.hermite_tail(sig, q)
         naive = 1.0 - float(np.sum(a_sig[: q + 1] ** 2))
-        rows.append(["sigmoid (norm.)", q, ref, abs(ours / ref - 1), abs(naive / ref - 1)])
+        rows.append(
+            ["sigmoid (norm.)", q, ref, abs(ours / ref - 1), abs(naive / ref - 1)]
+        )
     print_table(
         "2. tails eps(q): relative error of our tail sum and of 1 - partial sum",
         ["activation", "q", "eps(q)", "ours rel.err", "1-partial rel.err"],
@@ -140,7 +158,9 @@ def table_regression(n, n_test, degrees, n_nets):
             t_k += t2
             mse_p.append(np.mean((fit(Xt) - yt) ** 2))
             mse_k.append(np.mean((pk - yt) ** 2))
-        pred = rl.best_polynomial_error(lambda t: rl.dual_activation(nrelu, rl.dual_activation(nrelu, t)), 6, D)
+        pred = rl.best_polynomial_error(
+            lambda t: rl.dual_activation(nrelu, rl.dual_activation(nrelu, t)), 6, D
+        )
         rows.append(
             [
                 D,
@@ -155,14 +175,27 @@ def table_regression(n, n_test, degrees, n_nets):
         )
     print_table(
         f"3. depth-3 random network, d=6, width 256, n={n}: polynomial least squares vs kernel ridge",
-        ["D", "features", "poly MSE", "kernel MSE", "err*(D)", "poly s", "kernel s", "time ratio"],
+        [
+            "D",
+            "features",
+            "poly MSE",
+            "kernel MSE",
+            "err*(D)",
+            "poly s",
+            "kernel s",
+            "time ratio",
+        ],
         rows,
     )
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small sizes (about half a minute)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="small sizes (about half a minute)"
+    )
     args = ap.parse_args()
     print(machine_line(), f"(os.cpu_count() = {__import__('os').cpu_count()})")
     if args.quick:

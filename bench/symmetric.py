@@ -49,7 +49,9 @@ def run(method, X, Y, k):
     """(network or None, seconds, note)."""
     try:
         res, t = timed(method, X, Y, k)
-    except Exception as exc:  # a learner that refuses (RecoveryFailed) or breaks on this law
+    except (
+        Exception
+    ) as exc:  # a learner that refuses (RecoveryFailed) or breaks on this law
         return None, float("nan"), type(exc).__name__
     return res, t, ""
 
@@ -62,10 +64,19 @@ def err(net_or_res, truth, law) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, one seed (about a minute)")
+    ap.add_argument(
+        "--quick", action="store_true", help="small sizes, one seed (about a minute)"
+    )
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--train-iter", type=int, default=2000, help="Adam iterations of relulearn.train")
-    ap.add_argument("--rate-seeds", type=int, default=8, help="instances per law in the rate table")
+    ap.add_argument(
+        "--train-iter",
+        type=int,
+        default=2000,
+        help="Adam iterations of relulearn.train",
+    )
+    ap.add_argument(
+        "--rate-seeds", type=int, default=8, help="instances per law in the rate table"
+    )
     ap.add_argument("--rate-only", action="store_true", help="only the rate table (4)")
     args = ap.parse_args()
     if args.rate_only:
@@ -78,7 +89,10 @@ def main() -> None:
     target_n = 60_000 if args.quick else 200_000
     train_iter = 200 if args.quick else args.train_iter
     print(machine_line(), f"(os.cpu_count() = {os.cpu_count()})")
-    for fn, label in [(recover_noisy, "recover_noisy (chapter 4)"), (recover_exact, "recover_exact (chapter 3)")]:
+    for fn, label in [
+        (recover_noisy, "recover_noisy (chapter 4)"),
+        (recover_exact, "recover_exact (chapter 3)"),
+    ]:
         if fn is None:
             print(f"skipping {label}: not available in this relulearn")
 
@@ -98,41 +112,108 @@ def main() -> None:
             res, ti, _ = run(sym, X, Y, k)
             e.append(err(res, net, law))
             t.append(ti)
-        rows.append([name(law), float(np.median(e)), float(np.max(e)), "yes" if max(e) < 0.05 else "NO", float(np.median(t))])
+        rows.append(
+            [
+                name(law),
+                float(np.median(e)),
+                float(np.max(e)),
+                "yes" if max(e) < 0.05 else "NO",
+                float(np.median(t)),
+            ]
+        )
     print_table(
         f"1. recover_symmetric at the target: d={d}, k={k}, m={m}, noise sd {noise}, n={target_n:,}, {len(seeds)} seed(s)",
-        ["law", "median W err", "worst W err", "< 0.05", "time s"], rows,
+        ["law", "median W err", "worst W err", "< 0.05", "time s"],
+        rows,
     )
 
     # ---- 2. error and time against n, all methods
     for law in LAWS:
         rows, sym_med = [], []
         for n in ns:
-            acc = {key: [] for key in ["sym", "sym_t", "noisy", "noisy_t", "mom", "exact", "exact_t", "gd", "gd_t"]}
+            acc = {
+                key: []
+                for key in [
+                    "sym",
+                    "sym_t",
+                    "noisy",
+                    "noisy_t",
+                    "mom",
+                    "exact",
+                    "exact_t",
+                    "gd",
+                    "gd_t",
+                ]
+            }
             for seed in seeds:
                 net = rl.planted_network(d, k, m, rng=seed)
                 smp = rl.sample(net, n, rng=seed + 100, noise=noise, inputs=law)
                 res, t, _ = run(sym, smp.X, smp.Y, k)
-                acc["sym"].append(err(res, net, law)); acc["sym_t"].append(t)
+                acc["sym"].append(err(res, net, law))
+                acc["sym_t"].append(t)
                 if recover_noisy is not None:
-                    res, t, _ = run(lambda X, Y, k: recover_noisy(X, Y, k, rng=0), smp.X, smp.Y, k)
-                    acc["noisy"].append(err(res, net, law)); acc["noisy_t"].append(t)
-                    acc["mom"].append(err(None if res is None else res.details["moment_estimate"], net, law))
+                    res, t, _ = run(
+                        lambda X, Y, k: recover_noisy(X, Y, k, rng=0), smp.X, smp.Y, k
+                    )
+                    acc["noisy"].append(err(res, net, law))
+                    acc["noisy_t"].append(t)
+                    acc["mom"].append(
+                        err(
+                            None if res is None else res.details["moment_estimate"],
+                            net,
+                            law,
+                        )
+                    )
                 if recover_exact is not None and n <= 60_000:
-                    res, t, _ = run(lambda X, Y, k: recover_exact(X, Y, k, rng=0), smp.X, smp.Y_clean, k)
-                    acc["exact"].append(err(res, net, law)); acc["exact_t"].append(t)
+                    res, t, _ = run(
+                        lambda X, Y, k: recover_exact(X, Y, k, rng=0),
+                        smp.X,
+                        smp.Y_clean,
+                        k,
+                    )
+                    acc["exact"].append(err(res, net, law))
+                    acc["exact_t"].append(t)
                 if n <= 60_000:
                     res, t, _ = run(gd, smp.X, smp.Y, k)
-                    acc["gd"].append(err(res, net, law)); acc["gd_t"].append(t)
-            med = {key: float(np.nanmedian(v)) if len(v) and not np.all(np.isnan(v)) else float("nan") for key, v in acc.items()}
+                    acc["gd"].append(err(res, net, law))
+                    acc["gd_t"].append(t)
+            med = {
+                key: float(np.nanmedian(v))
+                if len(v) and not np.all(np.isnan(v))
+                else float("nan")
+                for key, v in acc.items()
+            }
             sym_med.append(med["sym"])
-            rows.append([n, med["sym"], med["sym_t"], med["noisy"], med["mom"], med["noisy_t"], med["exact"], med["gd"],
-                         med["gd_t"], med["gd_t"] / med["sym_t"]])
+            rows.append(
+                [
+                    n,
+                    med["sym"],
+                    med["sym_t"],
+                    med["noisy"],
+                    med["mom"],
+                    med["noisy_t"],
+                    med["exact"],
+                    med["gd"],
+                    med["gd_t"],
+                    med["gd_t"] / med["sym_t"],
+                ]
+            )
         print_table(
             f"2. {name(law)}: median W error and time (s) against n; symmetric-method slope "
             f"{loglog_slope(ns, sym_med):.2f} (recover_exact on noise-free labels; exact and train only for n <= 60,000)",
-            ["n", "sym err", "sym t", "noisy err", "noisy start err", "noisy t", "exact err", "train err", "train t",
-             "train t / sym t"], rows,
+            [
+                "n",
+                "sym err",
+                "sym t",
+                "noisy err",
+                "noisy start err",
+                "noisy t",
+                "exact err",
+                "train err",
+                "train t",
+                "train t / sym t",
+            ],
+            rows,
         )
 
     # ---- 3. an asymmetric law
@@ -144,7 +225,9 @@ def main() -> None:
         res, t, _ = run(sym, smp.X, smp.Y, k)
         row = [seed, err(res, net, law), "ok" if res.ok else "flagged"]
         if recover_noisy is not None:
-            r2, _, note = run(lambda X, Y, k: recover_noisy(X, Y, k, rng=0), smp.X, smp.Y, k)
+            r2, _, note = run(
+                lambda X, Y, k: recover_noisy(X, Y, k, rng=0), smp.X, smp.Y, k
+            )
             row.append(err(r2, net, law) if r2 is not None else note)
         else:
             row.append("n/a")
@@ -153,7 +236,8 @@ def main() -> None:
         rows.append(row)
     print_table(
         f"3. asymmetric CenteredExponential, n={target_n:,}: W error",
-        ["seed", "sym err", "sym certificate", "noisy err", "train err"], rows,
+        ["seed", "sym err", "sym certificate", "noisy err", "train err"],
+        rows,
     )
     rate_table(args.quick, args.rate_seeds)
 
@@ -161,7 +245,11 @@ def main() -> None:
 def rate_table(quick: bool, n_seeds: int) -> None:
     """Table 4: median W error of recover_symmetric against n on nested samples, and its log-log slope."""
     d, k, m, noise = 10, 4, 6, 0.1
-    ns = [20_000, 80_000, 320_000] if quick else [20_000, 80_000, 320_000, 1_280_000, 5_120_000]
+    ns = (
+        [20_000, 80_000, 320_000]
+        if quick
+        else [20_000, 80_000, 320_000, 1_280_000, 5_120_000]
+    )
     seeds = range(2 if quick else n_seeds)
     boot = np.random.default_rng(0)
     rows = []
@@ -171,15 +259,23 @@ def rate_table(quick: bool, n_seeds: int) -> None:
             net = rl.planted_network(d, k, m, rng=seed)
             X, Y = rl.sample(net, ns[-1], rng=seed + 100, noise=noise, inputs=law)
             for j, n in enumerate(ns):
-                E[i, j] = err(rl.recover_symmetric(X[:, :n], Y[:, :n], k, rng=0), net, law)
+                E[i, j] = err(
+                    rl.recover_symmetric(X[:, :n], Y[:, :n], k, rng=0), net, law
+                )
         med = np.median(E, axis=0)
-        slopes = [loglog_slope(ns, np.median(E[boot.integers(0, len(seeds), len(seeds))], axis=0)) for _ in range(500)]
+        slopes = [
+            loglog_slope(
+                ns, np.median(E[boot.integers(0, len(seeds), len(seeds))], axis=0)
+            )
+            for _ in range(500)
+        ]
         lo, hi = np.quantile(slopes, [0.05, 0.95])
         rows.append([name(law), *med, loglog_slope(ns, med), f"[{lo:.2f}, {hi:.2f}]"])
     print_table(
         f"4. rate: median W error of recover_symmetric over {len(seeds)} instances (d={d}, k={k}, m={m}, noise sd "
         f"{noise}), each on the first n columns of one draw; slope of log(error) against log(n) (target -1/2)",
-        ["law", *[f"n={n:,}" for n in ns], "slope", "bootstrap 90%"], rows,
+        ["law", *[f"n={n:,}" for n in ns], "slope", "bootstrap 90%"],
+        rows,
     )
 
 

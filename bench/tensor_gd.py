@@ -46,18 +46,24 @@ def sign_form(net):
     p = net.activation.degree
     v = np.asarray(net.U[0], dtype=float)
     scale = np.abs(v) ** (1.0 / p)
-    return rl.TwoLayerNetwork(np.sign(v)[None, :], np.asarray(net.V) * scale[:, None], net.activation)
+    return rl.TwoLayerNetwork(
+        np.sign(v)[None, :], np.asarray(net.V) * scale[:, None], net.activation
+    )
 
 
 def methods(activation, k, quick):
     out = {
-        "tensor+GD": lambda X, y, s: rl.recover_tensor_gd(X, y, k, activation=activation, rng=s),
+        "tensor+GD": lambda X, y, s: rl.recover_tensor_gd(
+            X, y, k, activation=activation, rng=s
+        ),
         "train (Adam)": lambda X, y, s: rl.train(
             X, y, k, activation=activation, rng=s, max_iter=600 if quick else 3000
         ),
     }
     if activation == "relu":
-        out["recover_low_rank (ch. 4)"] = lambda X, y, s: rl.recover_low_rank(X, y, k, rng=s, on_failure="return")
+        out["recover_low_rank (ch. 4)"] = lambda X, y, s: rl.recover_low_rank(
+            X, y, k, rng=s, on_failure="return"
+        )
     return out
 
 
@@ -69,17 +75,26 @@ def run(activation, d, k, n, seeds, quick):
             truth, X, y = instance(s, activation, d, k, n)
             try:
                 res, t = timed(fn, X, y, s)
-                ok += rl.bottleneck_weight_error(sign_form(res.network), truth).succeeded(0.01)
+                ok += rl.bottleneck_weight_error(
+                    sign_form(res.network), truth
+                ).succeeded(0.01)
             except rl.RecoveryFailed:
                 t = float("nan")
             times.append(t)
-        rows[name] = (ok, float(np.nanmedian(times)) if np.any(np.isfinite(times)) else float("nan"))
+        rows[name] = (
+            ok,
+            float(np.nanmedian(times)) if np.any(np.isfinite(times)) else float("nan"),
+        )
     return rows
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="3 seeds, fewer n, shorter baseline training")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 seeds, fewer n, shorter baseline training",
+    )
     ap.add_argument("--seeds", type=int, default=None)
     ap.add_argument("--target-only", action="store_true", help="only table 1")
     args = ap.parse_args(argv)
@@ -92,7 +107,15 @@ def main(argv=None):
         res = run(act, d, k, 20_000, seeds, args.quick)
         base = res["tensor+GD"][1]
         for name, (ok, t) in res.items():
-            rows.append([act, name, f"{ok}/{seeds}", t, t / base if np.isfinite(t) else float("nan")])
+            rows.append(
+                [
+                    act,
+                    name,
+                    f"{ok}/{seeds}",
+                    t,
+                    t / base if np.isfinite(t) else float("nan"),
+                ]
+            )
     print_table(
         f"1. target: d={d}, k={k}, condition 2, n=20000, {seeds} seeds (target: tensor+GD >= 9/10)",
         ["activation", "method", "successes", "median s", "time / tensor+GD"],
@@ -108,7 +131,16 @@ def main(argv=None):
             res = run(act, d, k, n, seeds, args.quick)
             base = res["tensor+GD"][1]
             for name, (ok, t) in res.items():
-                rows.append([act, n, name, ok / seeds, t, t / base if np.isfinite(t) else float("nan")])
+                rows.append(
+                    [
+                        act,
+                        n,
+                        name,
+                        ok / seeds,
+                        t,
+                        t / base if np.isfinite(t) else float("nan"),
+                    ]
+                )
     print_table(
         f"2. recovery rate against n (d={d}, k={k}, {seeds} seeds)",
         ["activation", "n", "method", "rate", "median s", "time / tensor+GD"],

@@ -1,6 +1,7 @@
 """relulearn: provably learning two-layer ReLU networks, the companion package of the course.
 
-Samples are columns: ``X`` is (d, n), ``Y`` is (m, n), and the model is ``Y = U f(V X) + E``.
+Samples are columns: ``X`` is (d, n), ``Y`` is (m, n), and the model is ``Y = U f(V X) +
+E``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from .activations import (
     step,
     tanh,
 )
-from .certificates import cross_fit_certificate, exact_fit_status, signal_pvalues, specification_pvalue
+from .certificates import (
+    cross_fit_certificate,
+    exact_fit_status,
+    signal_pvalues,
+    specification_pvalue,
+)
 from .convexity import (
     ActivationProperties,
     activation_properties,
@@ -37,7 +43,14 @@ from .deep import (
     shadow_gap,
     shadow_gap_infinite_width,
 )
-from .descent import StationaryPointReport, loss_gradients, loss_hessian, squared_loss, stationary_point_report, train
+from .descent import (
+    StationaryPointReport,
+    loss_gradients,
+    loss_hessian,
+    squared_loss,
+    stationary_point_report,
+    train,
+)
 from .exact import (
     UnitRows,
     ZeroSetCertificate,
@@ -156,12 +169,18 @@ from .tensor_init import (
     second_moment_subspace,
     tensor_initialization,
 )
-from .tensors import JennrichResult, jennrich, simultaneous_diagonalization, top_subspace, whitening
+from .tensors import (
+    JennrichResult,
+    jennrich,
+    simultaneous_diagonalization,
+    top_subspace,
+    whitening,
+)
 
 __version__ = "0.3.1"
 
-# the public names: everything imported above (one list, so that `from relulearn import *` and
-# linters see the re-exports)
+# the public names: everything imported above (one list, so that `from relulearn import
+# *` and linters see the re-exports)
 __all__ = [
     "ACTIVATION_NAMES",
     "LEARNERS",

@@ -1,11 +1,13 @@
 """Activation functions with their derivatives and the flags the algorithms need.
 
 An :class:`Activation` is a small frozen object: ``act(z)`` evaluates it entrywise,
-``act.derivative(z)`` its derivative (the right derivative at kinks).  The flags say what the
-theory needs to know:
+``act.derivative(z)`` its derivative (the right derivative at kinks).  The flags say
+what the theory needs to know:
 
-* ``rectified``: f(z) = 0 for z <= 0 and f(z) > 0 for z > 0 (Bakshi, Jayaram and Woodruff's class);
-* ``degree``: the degree p of positive homogeneity, f(cz) = c^p f(z) for c > 0, or ``None``;
+* ``rectified``: f(z) = 0 for z <= 0 and f(z) > 0 for z > 0 (Bakshi, Jayaram and
+  Woodruff's class);
+* ``degree``: the degree p of positive homogeneity, f(cz) = c^p f(z) for c > 0, or
+  ``None``;
 * ``kinks``: points where f or f' is not smooth (quadrature splits there).
 
 References
@@ -88,7 +90,9 @@ def _relu(z):
     return np.maximum(z, 0.0)
 
 
-relu = Activation("relu", _relu, lambda z: (np.asarray(z) > 0).astype(float), True, 1.0, (0.0,))
+relu = Activation(
+    "relu", _relu, lambda z: (np.asarray(z) > 0).astype(float), True, 1.0, (0.0,)
+)
 
 
 def leaky_relu(slope: float = 0.01) -> Activation:
@@ -107,18 +111,45 @@ def leaky_relu(slope: float = 0.01) -> Activation:
 
 
 squared_relu = Activation(
-    "squared_relu", lambda z: np.maximum(z, 0.0) ** 2, lambda z: 2.0 * np.maximum(z, 0.0), True, 2.0, (0.0,)
+    "squared_relu",
+    lambda z: np.maximum(z, 0.0) ** 2,
+    lambda z: 2.0 * np.maximum(z, 0.0),
+    True,
+    2.0,
+    (0.0,),
 )
-step = Activation("step", lambda z: (z > 0).astype(float), lambda z: np.zeros_like(z, dtype=float), True, 0.0, (0.0,))
-softplus = Activation("softplus", lambda z: np.logaddexp(0.0, z), lambda z: special.expit(z))
-sigmoid = Activation("sigmoid", special.expit, lambda z: special.expit(z) * special.expit(-z))
+step = Activation(
+    "step",
+    lambda z: (z > 0).astype(float),
+    lambda z: np.zeros_like(z, dtype=float),
+    True,
+    0.0,
+    (0.0,),
+)
+softplus = Activation(
+    "softplus", lambda z: np.logaddexp(0.0, z), lambda z: special.expit(z)
+)
+sigmoid = Activation(
+    "sigmoid", special.expit, lambda z: special.expit(z) * special.expit(-z)
+)
 tanh = Activation("tanh", np.tanh, lambda z: 1.0 / np.cosh(z) ** 2)
-erf = Activation("erf", special.erf, lambda z: 2.0 / np.sqrt(np.pi) * np.exp(-np.square(z)))
-linear = Activation("linear", lambda z: np.array(z, dtype=float), lambda z: np.ones_like(z, dtype=float), False, 1.0)
-quadratic = Activation("quadratic", np.square, lambda z: 2.0 * np.asarray(z, dtype=float), False, 2.0)
+erf = Activation(
+    "erf", special.erf, lambda z: 2.0 / np.sqrt(np.pi) * np.exp(-np.square(z))
+)
+linear = Activation(
+    "linear",
+    lambda z: np.array(z, dtype=float),
+    lambda z: np.ones_like(z, dtype=float),
+    False,
+    1.0,
+)
+quadratic = Activation(
+    "quadratic", np.square, lambda z: 2.0 * np.asarray(z, dtype=float), False, 2.0
+)
 
 _REGISTRY = {
-    a.name: a for a in (relu, squared_relu, step, softplus, sigmoid, tanh, erf, linear, quadratic)
+    a.name: a
+    for a in (relu, squared_relu, step, softplus, sigmoid, tanh, erf, linear, quadratic)
 }
 _REGISTRY["leaky_relu"] = leaky_relu()
 
@@ -152,4 +183,6 @@ def get_activation(activation: str | Activation) -> Activation:
                 f"activation {activation!r} is unknown; expected one of {', '.join(ACTIVATION_NAMES)}"
                 " or an Activation"
             ) from None
-    raise TypeError(f"activation must be a name (str) or an Activation, got {type(activation).__name__}")
+    raise TypeError(
+        f"activation must be a name (str) or an Activation, got {type(activation).__name__}"
+    )

@@ -1,11 +1,12 @@
 """Every learner side by side: the harness behind chapter 8 and ``bench/compare.py``.
 
-A :class:`Setting` is a family of seeded planted instances (input law, noise level, output shape);
+A :class:`Setting` is a family of seeded planted instances (input law, noise level,
+output shape);
 :func:`learners_for` lists the learners of the registry (:data:`relulearn.LEARNERS`) whose
 assumptions the setting meets; :func:`accuracy_vs_n`,
 :func:`error_vs_noise` and :func:`time_vs_size` run them on the *same* instances and return rows of
-measurements (the bench prints them, the chapter plots them). This module stands on top of the
-package: it imports the learners and nothing imports it.
+measurements (the bench prints them, the chapter plots them). This module stands on top
+of the package: it imports the learners and nothing imports it.
 """
 
 from __future__ import annotations
@@ -50,13 +51,15 @@ class Setting:
     d, k, m : int
         Input dimension d, number of hidden units k, number of outputs m.
     noise : float
-        The noise standard deviation sigma relative to the RMS of the clean labels ``U* f(V* X)``.
+        The noise standard deviation sigma relative to the RMS of the clean labels ``U*
+        f(V* X)``.
     inputs : InputLaw
         Law of the inputs.
     scalar_pm1 : bool
-        Scalar output (m = 1) with output weights u_i in {-1, +1} and V* of condition number 2 (the setting of
-        the experiments of K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-        one-hidden-layer neural networks", ICML 2017, section 7); otherwise ``planted_network(d, k, m)``.
+        Scalar output (m = 1) with output weights u_i in {-1, +1} and V* of condition
+        number 2 (the setting of the experiments of K. Zhong, Z. Song, P. Jain, P. L.
+        Bartlett, I. S. Dhillon, "Recovery guarantees for one-hidden-layer neural
+        networks", ICML 2017, section 7); otherwise ``planted_network(d, k, m)``.
     """
 
     name: str
@@ -67,11 +70,13 @@ class Setting:
     inputs: InputLaw = field(default_factory=Gaussian)
     scalar_pm1: bool = False
 
-    def instance(self, n: int, seed: int) -> tuple[TwoLayerNetwork, np.ndarray, np.ndarray]:
+    def instance(
+        self, n: int, seed: int
+    ) -> tuple[TwoLayerNetwork, np.ndarray, np.ndarray]:
         """(truth, X, Y): the planted network (U*, V*), inputs X (d, n) and labels Y = U* f(V* X) + E (m, n).
 
-        E has i.i.d. N(0, sigma^2) entries (none when ``noise`` is 0). The same for every learner given the
-        same seed. Cost O(n k (d + m)).
+        E has i.i.d. N(0, sigma^2) entries (none when ``noise`` is 0). The same for
+        every learner given the same seed. Cost O(n k (d + m)).
         """
         rng = np.random.default_rng(seed)
         if self.scalar_pm1:
@@ -81,7 +86,11 @@ class Setting:
             net = planted_network(self.d, self.k, self.m, rng=rng)
         clean = sample(net, n, rng=rng, inputs=self.inputs)
         sd = self.noise * float(np.sqrt(np.mean(clean.Y_clean**2)))
-        Y = clean.Y_clean + sd * rng.standard_normal(clean.Y_clean.shape) if sd > 0 else clean.Y_clean
+        Y = (
+            clean.Y_clean + sd * rng.standard_normal(clean.Y_clean.shape)
+            if sd > 0
+            else clean.Y_clean
+        )
         return net, clean.X, Y
 
 
@@ -110,48 +119,74 @@ class Measurement:
     @property
     def statuses(self) -> str:
         """The statuses the learner reported, e.g. ``"3 certified, 2 unverified"`` (zero counts left out)."""
-        parts = [f"{c} {s}" for c, s in ((self.certified, "certified"), (self.unverified, "unverified"),
-                                          (self.failed, "failed")) if c]
+        parts = [
+            f"{c} {s}"
+            for c, s in (
+                (self.certified, "certified"),
+                (self.unverified, "unverified"),
+                (self.failed, "failed"),
+            )
+            if c
+        ]
         return ", ".join(parts)
 
     def __repr__(self) -> str:
-        return (f"Measurement({self.learner!r}, n={self.n}, d={self.d}, noise={self.noise:g}, "
-                f"success={self.successes}/{self.trials}, median_error={self.median_error:.1e}, {self.statuses})")
+        return (
+            f"Measurement({self.learner!r}, n={self.n}, d={self.d}, noise={self.noise:g}, "
+            f"success={self.successes}/{self.trials}, median_error={self.median_error:.1e}, {self.statuses})"
+        )
 
 
 def _applies(spec: LearnerSpec, st: Setting) -> bool:
     """Whether the setting meets the learner's assumptions (input law, noise, output shape)."""
-    law = {"gaussian": isinstance(st.inputs, Gaussian), "symmetric": st.inputs.is_symmetric, "any": True}[spec.inputs]
-    return law and (spec.noisy_labels or st.noise == 0) and spec.fits_outputs(st.k, st.m)
+    law = {
+        "gaussian": isinstance(st.inputs, Gaussian),
+        "symmetric": st.inputs.is_symmetric,
+        "any": True,
+    }[spec.inputs]
+    return (
+        law and (spec.noisy_labels or st.noise == 0) and spec.fits_outputs(st.k, st.m)
+    )
 
 
-def learners_for(setting: Setting, names: list[str] | None = None, *, outside_assumptions: bool = False
-                 ) -> list[LearnerSpec]:
+def learners_for(
+    setting: Setting,
+    names: list[str] | None = None,
+    *,
+    outside_assumptions: bool = False,
+) -> list[LearnerSpec]:
     """The learners of :data:`relulearn.LEARNERS` whose assumptions ``setting`` meets (optionally only ``names``).
 
-    ``outside_assumptions=True`` also returns learners whose assumptions the setting violates (to show
-    where a method breaks); ``names`` should then say which.
+    ``outside_assumptions=True`` also returns learners whose assumptions the setting
+    violates (to show where a method breaks); ``names`` should then say which.
     """
-    return [lr for lr in LEARNERS
-            if (outside_assumptions or _applies(lr, setting)) and (names is None or lr.name in names)]
+    return [
+        lr
+        for lr in LEARNERS
+        if (outside_assumptions or _applies(lr, setting))
+        and (names is None or lr.name in names)
+    ]
 
 
 def learner_rng(seed: int) -> np.random.Generator:
     """The random stream a learner gets for the instance ``seed``: independent of the instance's own.
 
-    Passing the instance's seed itself would be wrong: :meth:`Setting.instance` draws the planted
-    ``V*`` first from ``default_rng(seed)``, and :func:`relulearn.train` draws its random start the
-    same way, so ``train(rng=seed)`` would start at the truth.
+    Passing the instance's seed itself would be wrong: :meth:`Setting.instance` draws
+    the planted ``V*`` first from ``default_rng(seed)``, and :func:`relulearn.train`
+    draws its random start the same way, so ``train(rng=seed)`` would start at the
+    truth.
     """
     return np.random.default_rng([int(seed), 1])
 
 
-def run_learner(learner: LearnerSpec, X, Y, k: int, seed: int) -> tuple[Recovery, float]:
+def run_learner(
+    learner: LearnerSpec, X, Y, k: int, seed: int
+) -> tuple[Recovery, float]:
     """Run one learner with ``on_failure="return"``: ``(result, seconds)``.
 
-    The package's warnings (non-convergence) are silenced here: the result's status records them.
-    The learner's randomness comes from :func:`learner_rng` ``(seed)``, a stream independent of the
-    instance's (drawn from ``default_rng(seed)``).
+    The package's warnings (non-convergence) are silenced here: the result's status
+    records them. The learner's randomness comes from :func:`learner_rng` ``(seed)``, a
+    stream independent of the instance's (drawn from ``default_rng(seed)``).
     """
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -163,16 +198,26 @@ def run_learner(learner: LearnerSpec, X, Y, k: int, seed: int) -> tuple[Recovery
 ORACLE = "oracle (least squares from the truth)"
 
 
-def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None, *,
-                  outside_assumptions: bool = False, oracle: bool = False) -> list[Measurement]:
+def accuracy_vs_n(
+    setting: Setting,
+    ns,
+    seeds: int,
+    threshold: float,
+    names=None,
+    *,
+    outside_assumptions: bool = False,
+    oracle: bool = False,
+) -> list[Measurement]:
     """Success counts (recovery error below ``threshold``), median error and median time against n.
 
-    Every learner sees the same instances (seed s gives the same truth and data). A result with
-    status failed is a refusal and counts as a failure with error inf; every other result (certified
-    or unverified) is scored by its error against the truth, and the statuses are counted.
-    ``outside_assumptions`` as in :func:`learners_for`. With ``oracle``, each n also gets a row named
+    Every learner sees the same instances (seed s gives the same truth and data). A
+    result with status failed is a refusal and counts as a failure with error inf; every
+    other result (certified or unverified) is scored by its error against the truth, and
+    the statuses are counted. ``outside_assumptions`` as in :func:`learners_for`. With
+    ``oracle``, each n also gets a row named
     :data:`ORACLE`: :func:`relulearn.local_least_squares` started at the truth, the reference error of a
-    noisy instance (its statuses are not counted). Cost: the learners' own, times ``len(ns) * seeds``.
+    noisy instance (its statuses are not counted). Cost: the learners' own, times
+    ``len(ns) * seeds``.
     """
     seeds = check_int("seeds", seeds)
     rows = []
@@ -184,10 +229,22 @@ def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None
                 t0 = time.perf_counter()
                 fit = local_least_squares(X, Y, truth)
                 secs.append(time.perf_counter() - t0)
-                errs.append(recovery_error(fit.network, truth, inputs=setting.inputs).max)
-            rows.append(Measurement(ORACLE, setting.name, int(n), setting.d, setting.noise,
-                                    int(np.sum(np.asarray(errs) < threshold)), seeds,
-                                    float(np.median(errs)), float(np.median(secs))))
+                errs.append(
+                    recovery_error(fit.network, truth, inputs=setting.inputs).max
+                )
+            rows.append(
+                Measurement(
+                    ORACLE,
+                    setting.name,
+                    int(n),
+                    setting.d,
+                    setting.noise,
+                    int(np.sum(np.asarray(errs) < threshold)),
+                    seeds,
+                    float(np.median(errs)),
+                    float(np.median(secs)),
+                )
+            )
         for lr in learners_for(setting, names, outside_assumptions=outside_assumptions):
             if n < lr.min_samples(setting.d, setting.k, setting.m):
                 continue
@@ -196,53 +253,98 @@ def accuracy_vs_n(setting: Setting, ns, seeds: int, threshold: float, names=None
                 truth, X, Y = setting.instance(int(n), seed)
                 res, sec = run_learner(lr, X, Y, setting.k, seed)
                 failed = res.status == "failed"
-                errs.append(np.inf if failed else recovery_error(res.network, truth, inputs=setting.inputs).max)
+                errs.append(
+                    np.inf
+                    if failed
+                    else recovery_error(res.network, truth, inputs=setting.inputs).max
+                )
                 secs.append(sec)
                 statuses.append(res.status)
-            rows.append(Measurement(lr.name, setting.name, int(n), setting.d, setting.noise,
-                                    int(np.sum(np.asarray(errs) < threshold)), seeds,
-                                    float(np.median(errs)), float(np.median(secs)),
-                                    statuses.count("certified"), statuses.count("unverified"),
-                                    statuses.count("failed")))
+            rows.append(
+                Measurement(
+                    lr.name,
+                    setting.name,
+                    int(n),
+                    setting.d,
+                    setting.noise,
+                    int(np.sum(np.asarray(errs) < threshold)),
+                    seeds,
+                    float(np.median(errs)),
+                    float(np.median(secs)),
+                    statuses.count("certified"),
+                    statuses.count("unverified"),
+                    statuses.count("failed"),
+                )
+            )
     return rows
 
 
-def error_vs_noise(setting: Setting, n: int, noises, seeds: int, names=None, *, oracle: bool = False
-                   ) -> list[Measurement]:
+def error_vs_noise(
+    setting: Setting, n: int, noises, seeds: int, names=None, *, oracle: bool = False
+) -> list[Measurement]:
     """Median recovery error against the relative noise level, on the same instances for every learner
     (with ``oracle``, also the oracle's, as in :func:`accuracy_vs_n`)."""
     rows = []
     for noise in noises:
         st = replace(setting, noise=float(noise))
-        rows += accuracy_vs_n(st, [n], seeds, threshold=np.inf, names=names, oracle=oracle)
+        rows += accuracy_vs_n(
+            st, [n], seeds, threshold=np.inf, names=names, oracle=oracle
+        )
     return rows
 
 
-def time_vs_size(setting: Setting, ns=(), ds=(), n_for_d: int = 10_000, names=None
-                 ) -> tuple[list[Measurement], list[Measurement]]:
+def time_vs_size(
+    setting: Setting, ns=(), ds=(), n_for_d: int = 10_000, names=None
+) -> tuple[list[Measurement], list[Measurement]]:
     """Seconds of one run (seed 0): ``(by_n, by_d)``, against n at the setting's d and against d at ``n_for_d``."""
-    by_n = [row for n in ns for row in accuracy_vs_n(setting, [n], 1, threshold=np.inf, names=names)]
-    by_d = [row for d in ds
-            for row in accuracy_vs_n(replace(setting, d=int(d)), [n_for_d], 1, threshold=np.inf, names=names)]
+    by_n = [
+        row
+        for n in ns
+        for row in accuracy_vs_n(setting, [n], 1, threshold=np.inf, names=names)
+    ]
+    by_d = [
+        row
+        for d in ds
+        for row in accuracy_vs_n(
+            replace(setting, d=int(d)), [n_for_d], 1, threshold=np.inf, names=names
+        )
+    ]
     return by_n, by_d
 
 
-def prediction_error_vs_degree(setting: Setting, n: int, degrees, seeds: int, *, n_test: int = 5_000,
-                               threshold: float = 0.05) -> list[Measurement]:
+def prediction_error_vs_degree(
+    setting: Setting,
+    n: int,
+    degrees,
+    seeds: int,
+    *,
+    n_test: int = 5_000,
+    threshold: float = 0.05,
+) -> list[Measurement]:
     """Polynomial regression of each degree beside gradient training: relative prediction error.
 
-    Polynomial regression (chapter 7) predicts but does not recover weights, so both are scored by the
-    relative prediction error ``||y_hat(X') - y*(X')|| / ||y*(X')||`` on ``n_test`` fresh inputs X' of the
-    setting's law, with y* the planted network and y_hat the fitted predictor; a success is an error below
-    ``threshold``. ``degrees`` are the polynomial degrees q. Scalar output only (``setting.m == 1``). Cost
-    per fit O(n p^2 + p^3) with p = C(d + q, q) features, and the training runs' own.
+    Polynomial regression (chapter 7) predicts but does not recover weights, so both are
+    scored by the relative prediction error ``||y_hat(X') - y*(X')|| / ||y*(X')||`` on
+    ``n_test`` fresh inputs X' of the setting's law, with y* the planted network and
+    y_hat the fitted predictor; a success is an error below ``threshold``. ``degrees``
+    are the polynomial degrees q. Scalar output only (``setting.m == 1``). Cost per fit
+    O(n p^2 + p^3) with p = C(d + q, q) features, and the training runs' own.
     """
     if setting.m != 1:
-        raise ValueError(f"setting.m must be 1 (scalar output) for polynomial regression, got {setting.m}")
+        raise ValueError(
+            f"setting.m must be 1 (scalar output) for polynomial regression, got {setting.m}"
+        )
     seeds = check_int("seeds", seeds)
-    fits = [(f"polynomial regression, degree {int(D)}", lambda X, y, s, D=int(D): fit_polynomial(X, y, D))
-            for D in degrees]
-    fits.append(("gradient training", lambda X, y, s: _train_quietly(X, y, setting.k, s)))
+    fits = [
+        (
+            f"polynomial regression, degree {int(D)}",
+            lambda X, y, s, D=int(D): fit_polynomial(X, y, D),
+        )
+        for D in degrees
+    ]
+    fits.append(
+        ("gradient training", lambda X, y, s: _train_quietly(X, y, setting.k, s))
+    )
     rows = []
     for name, fit in fits:
         errs, secs = [], []
@@ -253,14 +355,28 @@ def prediction_error_vs_degree(setting: Setting, n: int, degrees, seeds: int, *,
             secs.append(time.perf_counter() - t0)
             Xt = setting.inputs.sample(setting.d, n_test, rng=10_000 + seed)
             yt = truth(Xt).ravel()
-            errs.append(float(np.linalg.norm(np.ravel(model(Xt)) - yt) / np.linalg.norm(yt)))
-        rows.append(Measurement(name, setting.name, int(n), setting.d, setting.noise,
-                                int(np.sum(np.asarray(errs) < threshold)), seeds,
-                                float(np.median(errs)), float(np.median(secs))))
+            errs.append(
+                float(np.linalg.norm(np.ravel(model(Xt)) - yt) / np.linalg.norm(yt))
+            )
+        rows.append(
+            Measurement(
+                name,
+                setting.name,
+                int(n),
+                setting.d,
+                setting.noise,
+                int(np.sum(np.asarray(errs) < threshold)),
+                seeds,
+                float(np.median(errs)),
+                float(np.median(secs)),
+            )
+        )
     return rows
 
 
 def _train_quietly(X, y, k, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RelulearnWarning)
-        return train(X, y, k, rng=learner_rng(seed), max_iter=3000, on_failure="return").network
+        return train(
+            X, y, k, rng=learner_rng(seed), max_iter=3000, on_failure="return"
+        ).network

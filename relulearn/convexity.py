@@ -1,22 +1,27 @@
 """Local strong convexity of the squared loss of a one-hidden-layer network near the ground truth.
 
-For scalar outputs ``y = sum_i u_i f(v_i . x)`` (output weights ``u_i``, hidden units ``v_i``, the rows of
-``V``) with Gaussian inputs, Zhong, Song, Jain, Bartlett and Dhillon (2017) show that the squared loss in ``V``,
-with the output weights held at their true values, is strongly convex near the ground truth when the
-activation f has three properties:
+For scalar outputs ``y = sum_i u_i f(v_i . x)`` (output weights ``u_i``, hidden units
+``v_i``, the rows of ``V``) with Gaussian inputs, Zhong, Song, Jain, Bartlett and
+Dhillon (2017) show that the squared loss in ``V``, with the output weights held at
+their true values, is strongly convex near the ground truth when the activation f has
+three properties:
 
-* **P1**: ``0 <= f'(z) <= L1 |z|^p`` (a non-negative derivative of at most polynomial growth);
+* **P1**: ``0 <= f'(z) <= L1 |z|^p`` (a non-negative derivative of at most polynomial
+  growth);
 * **P2**: ``rho(s) > 0`` for every scale ``s > 0``, where, with
-  ``alpha_{i,j}(s) = E_{z ~ N(0,1)}[(f'(s z))^i z^j]``,
-  ``rho(s) = min{alpha_{2,0} - alpha_{1,0}^2 - alpha_{1,1}^2,
-  alpha_{2,2} - alpha_{1,1}^2 - alpha_{1,2}^2, alpha_{1,0} alpha_{1,2} - alpha_{1,1}^2}``;
-* **P3**: ``|f''| <= L2`` (smooth), or ``f'' = 0`` except at finitely many points (piecewise linear).
+  ``alpha_{i,j}(s) = E_{z ~ N(0,1)}[(f'(s z))^i z^j]``, ``rho(s) = min{alpha_{2,0} -
+  alpha_{1,0}^2 - alpha_{1,1}^2, alpha_{2,2} - alpha_{1,1}^2 - alpha_{1,2}^2,
+  alpha_{1,0} alpha_{1,2} - alpha_{1,1}^2}``;
+* **P3**: ``|f''| <= L2`` (smooth), or ``f'' = 0`` except at finitely many points
+  (piecewise linear).
 
-(The paper writes the output weights ``v_i``, the hidden weights ``w_i``, the activation ``phi`` and the
-scale ``sigma``; the names here are those of the course's notation page.)
+(The paper writes the output weights ``v_i``, the hidden weights ``w_i``, the activation
+``phi`` and the scale ``sigma``; the names here are those of the course's notation
+page.)
 
-This module computes ``alpha`` and ``rho`` by adaptive quadrature (:func:`relulearn.gaussian_expectation`),
-checks P1-P3 numerically, and builds the population Hessian of the squared loss at the ground truth.
+This module computes ``alpha`` and ``rho`` by adaptive quadrature
+(:func:`relulearn.gaussian_expectation`), checks P1-P3 numerically, and builds the
+population Hessian of the squared loss at the ground truth.
 """
 
 from __future__ import annotations
@@ -48,7 +53,9 @@ def _check_scale(scale) -> float:
     try:
         s = float(scale)
     except (TypeError, ValueError):
-        raise TypeError(f"scale must be a positive number, got {type(scale).__name__}") from None
+        raise TypeError(
+            f"scale must be a positive number, got {type(scale).__name__}"
+        ) from None
     if not (np.isfinite(s) and s > 0):
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
     return s
@@ -64,7 +71,8 @@ def alpha(activation: str | Activation, i: int, j: int, scale: float = 1.0) -> f
     i, j : int
         Powers of f' and of z (``i >= 0``, ``j >= 0``).
     scale : float
-        The scale ``s > 0`` (in the theorems, a singular value of the hidden layer ``V``).
+        The scale ``s > 0`` (in the theorems, a singular value of the hidden layer
+        ``V``).
 
     Returns
     -------
@@ -77,10 +85,12 @@ def alpha(activation: str | Activation, i: int, j: int, scale: float = 1.0) -> f
 
     Notes
     -----
-    Adaptive Gauss-Kronrod quadrature (``scipy.integrate.quad``) against the Gaussian density,
-    the line split at the activation's kinks (divided by s), at 0, +-1, +-4 and +-1/s,
+    Adaptive Gauss-Kronrod quadrature (``scipy.integrate.quad``) against the Gaussian
+    density, the line split at the activation's kinks (divided by s), at 0, +-1, +-4 and
+    +-1/s,
     +-4/s (so narrow peaks of f'(s z) at large s are not missed).  Accurate to
-    about 1e-12 relative for the activations of :mod:`relulearn.activations`.  Cost O(1).
+    about 1e-12 relative for the activations of :mod:`relulearn.activations`.  Cost
+    O(1).
 
     References
     ----------
@@ -91,10 +101,14 @@ def alpha(activation: str | Activation, i: int, j: int, scale: float = 1.0) -> f
     i = check_int("i", i, minimum=0)
     j = check_int("j", j, minimum=0)
     s = _check_scale(scale)
-    return gaussian_expectation(lambda z: act.derivative(s * z) ** i * z**j, kinks=act.kinks, scale=s)
+    return gaussian_expectation(
+        lambda z: act.derivative(s * z) ** i * z**j, kinks=act.kinks, scale=s
+    )
 
 
-def rho_terms(activation: str | Activation, scale: float = 1.0) -> tuple[float, float, float]:
+def rho_terms(
+    activation: str | Activation, scale: float = 1.0
+) -> tuple[float, float, float]:
     """The three terms whose minimum is ``rho(s)``.
 
     Parameters
@@ -142,9 +156,10 @@ def rho(activation: str | Activation, scale: float = 1.0) -> float:
     Returns
     -------
     float
-        ``min`` of :func:`rho_terms`.  Closed forms: ReLU ``1/4 - 1/(2 pi)`` for every s;
-        squared ReLU ``(4/pi - 1) s^2``; linear 0.  The value is returned as computed, so it
-        is negative for activations violating P1 such as ``z^2`` (``-4 s^2``).
+        ``min`` of :func:`rho_terms`.  Closed forms: ReLU ``1/4 - 1/(2 pi)`` for every
+        s; squared ReLU ``(4/pi - 1) s^2``; linear 0.  The value is returned as
+        computed, so it is negative for activations violating P1 such as ``z^2`` (``-4
+        s^2``).
 
     Raises
     ------
@@ -172,9 +187,11 @@ class ActivationProperties:
     name : str
         The activation's name.
     p1 : bool
-        ``0 <= f'(z) <= L1 |z|^p`` holds on the test grid with the reported ``p1_power``.
+        ``0 <= f'(z) <= L1 |z|^p`` holds on the test grid with the reported
+        ``p1_power``.
     p1_power : int or None
-        The smallest integer ``p`` in 0..4 for which the bound holds (None if none does).
+        The smallest integer ``p`` in 0..4 for which the bound holds (None if none
+        does).
     p1_constant : float or None
         ``L1`` = the supremum of ``f'(z) / |z|^p`` on the grid.
     p2 : bool
@@ -184,7 +201,8 @@ class ActivationProperties:
     p3 : bool
         Either piecewise linear or with bounded second derivative.
     p3_kind : str
-        ``"piecewise linear"`` (P3(b)), ``"bounded second derivative"`` (P3(a)) or ``"neither"``.
+        ``"piecewise linear"`` (P3(b)), ``"bounded second derivative"`` (P3(a)) or
+        ``"neither"``.
     """
 
     name: str
@@ -197,9 +215,14 @@ class ActivationProperties:
     p3_kind: str
 
     def __repr__(self) -> str:
-        p1 = f"P1={self.p1}" + (f" (p={self.p1_power}, L1={self.p1_constant:.3g})" if self.p1 else "")
-        # |rho| <= 1e-12 is round-off (the P2 threshold): its digits differ between machines
-        rho = "0 (to round-off)" if abs(self.rho_min) <= 1e-12 else f"{self.rho_min:.3g}"
+        p1 = f"P1={self.p1}" + (
+            f" (p={self.p1_power}, L1={self.p1_constant:.3g})" if self.p1 else ""
+        )
+        # |rho| <= 1e-12 is round-off (the P2 threshold): its digits differ between
+        # machines
+        rho = (
+            "0 (to round-off)" if abs(self.rho_min) <= 1e-12 else f"{self.rho_min:.3g}"
+        )
         return f"ActivationProperties({self.name}: {p1}, P2={self.p2} (min rho={rho}), P3={self.p3} ({self.p3_kind}))"
 
 
@@ -207,7 +230,9 @@ def _sup_ratio(dphi, z, p):
     return float(np.max(dphi(z) / np.abs(z) ** p))
 
 
-def activation_properties(activation: str | Activation, *, scales=(0.1, 1.0, 10.0)) -> ActivationProperties:
+def activation_properties(
+    activation: str | Activation, *, scales=(0.1, 1.0, 10.0)
+) -> ActivationProperties:
     """Check the properties P1, P2, P3 of Zhong et al. (2017) numerically.
 
     Parameters
@@ -215,8 +240,9 @@ def activation_properties(activation: str | Activation, *, scales=(0.1, 1.0, 10.
     activation : str or Activation
         The activation f.
     scales : sequence of float
-        Scales s at which ``rho(s) > 0`` is checked for P2 (default: those of the paper's table;
-        at much smaller s, rho of smooth activations falls to the quadrature's 1e-15 floor).
+        Scales s at which ``rho(s) > 0`` is checked for P2 (default: those of the
+        paper's table; at much smaller s, rho of smooth activations falls to the
+        quadrature's 1e-15 floor).
 
     Returns
     -------
@@ -231,16 +257,17 @@ def activation_properties(activation: str | Activation, *, scales=(0.1, 1.0, 10.
     -----
     The checks are numerical, on grids, and so are evidence rather than proofs:
 
-    * P1: ``f' >= -1e-12`` on 40,001 points of [-50, 50]; then, for p = 0, 1, ..., 4, ``L1(R)`` =
-      the supremum of ``f'(z)/|z|^p`` over grid points with ``1e-3 <= |z| <= R``.  P1 holds with
-      the first p for which ``L1(50) <= 1.01 L1(25)`` (no growth at infinity) and the supremum over
-      ``1e-6 <= |z| <= 1e-3`` is at most ``1.01 L1(50)`` (no blow-up at 0).
+    * P1: ``f' >= -1e-12`` on 40,001 points of [-50, 50]; then, for p = 0, 1, ..., 4,
+      ``L1(R)`` = the supremum of ``f'(z)/|z|^p`` over grid points with ``1e-3 <= |z| <=
+      R``.  P1 holds with the first p for which ``L1(50) <= 1.01 L1(25)`` (no growth at
+      infinity) and the supremum over ``1e-6 <= |z| <= 1e-3`` is at most ``1.01 L1(50)``
+      (no blow-up at 0).
     * P2: ``rho(s) > 1e-12`` at every given scale (rho is continuous in s; a grid cannot
       certify all s).
-    * P3: ``f''`` is estimated by central differences of ``f'`` (step 1e-5) at grid points at
-      least 1e-4 away from the kinks.  Piecewise linear (P3(b)) if it vanishes there (below 1e-6);
-      bounded (P3(a)) if ``f'`` is continuous at the kinks and ``sup |f''|`` over |z| <= 50 is
-      at most 1.01 times the one over |z| <= 25.
+    * P3: ``f''`` is estimated by central differences of ``f'`` (step 1e-5) at grid
+      points at least 1e-4 away from the kinks.  Piecewise linear (P3(b)) if it vanishes
+      there (below 1e-6); bounded (P3(a)) if ``f'`` is continuous at the kinks and ``sup
+      |f''|`` over |z| <= 50 is at most 1.01 times the one over |z| <= 25.
 
     Cost O(len(scales)) quadratures plus O(10^5) evaluations of f'.
 
@@ -262,12 +289,18 @@ def activation_properties(activation: str | Activation, *, scales=(0.1, 1.0, 10.
     p1, p1_power, p1_const = False, None, None
     if np.all(dphi(z) >= -1e-12):
         outer = z[np.abs(z) >= 1e-3]
-        inner = np.concatenate([-np.geomspace(1e-6, 1e-3, 200), np.geomspace(1e-6, 1e-3, 200)])
+        inner = np.concatenate(
+            [-np.geomspace(1e-6, 1e-3, 200), np.geomspace(1e-6, 1e-3, 200)]
+        )
         for p in range(5):
             l50 = _sup_ratio(dphi, outer, p)
             l25 = _sup_ratio(dphi, outer[np.abs(outer) <= 25.0], p)
             l0 = _sup_ratio(dphi, inner, p)
-            if np.isfinite(l50) and l50 <= 1.01 * max(l25, 0.0) + 1e-300 and l0 <= 1.01 * l50 + 1e-12:
+            if (
+                np.isfinite(l50)
+                and l50 <= 1.01 * max(l25, 0.0) + 1e-300
+                and l0 <= 1.01 * l50 + 1e-12
+            ):
                 p1, p1_power, p1_const = True, p, l50
                 break
     rhos = [rho(act, s) for s in sig]
@@ -279,11 +312,17 @@ def activation_properties(activation: str | Activation, *, scales=(0.1, 1.0, 10.
         keep &= np.abs(z - kink) > 1e-4
     zz = z[keep]
     d2 = (dphi(zz + h) - dphi(zz - h)) / (2 * h)
-    jumps = [abs(float(dphi(np.array(kk + 1e-9)) - dphi(np.array(kk - 1e-9)))) for kk in act.kinks]
+    jumps = [
+        abs(float(dphi(np.array(kk + 1e-9)) - dphi(np.array(kk - 1e-9))))
+        for kk in act.kinks
+    ]
     continuous = all(j < 1e-6 for j in jumps)
     if np.max(np.abs(d2)) < 1e-6:
         kind = "piecewise linear"
-    elif continuous and np.max(np.abs(d2)) <= 1.01 * np.max(np.abs(d2[np.abs(zz) <= 25.0])) + 1e-12:
+    elif (
+        continuous
+        and np.max(np.abs(d2)) <= 1.01 * np.max(np.abs(d2[np.abs(zz) <= 25.0])) + 1e-12
+    ):
         kind = "bounded second derivative"
     else:
         kind = "neither"
@@ -301,14 +340,23 @@ def activation_properties(activation: str | Activation, *, scales=(0.1, 1.0, 10.
 
 def _scalar_network(network) -> tuple[np.ndarray, np.ndarray, Activation]:
     if not isinstance(network, TwoLayerNetwork):
-        raise TypeError(f"network must be a TwoLayerNetwork, got {type(network).__name__}")
+        raise TypeError(
+            f"network must be a TwoLayerNetwork, got {type(network).__name__}"
+        )
     if network.output_dim != 1:
-        raise ValueError(f"network must have a scalar output (U of shape (1, k)), got U of shape {network.U.shape}")
-    return np.asarray(network.U[0], dtype=float), np.asarray(network.V, dtype=float), network.activation
+        raise ValueError(
+            f"network must have a scalar output (U of shape (1, k)), got U of shape {network.U.shape}"
+        )
+    return (
+        np.asarray(network.U[0], dtype=float),
+        np.asarray(network.V, dtype=float),
+        network.activation,
+    )
 
 
-# Gauss-Legendre nodes for the angular integrals (exact to machine precision for the smooth
-# pieces of homogeneous activations), Gauss-Hermite nodes for smooth non-homogeneous ones.
+# Gauss-Legendre nodes for the angular integrals (exact to machine precision for the
+# smooth pieces of homogeneous activations), Gauss-Hermite nodes for smooth
+# non-homogeneous ones.
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(120)
 _GH_W = _GH_W / _SQRT2PI
@@ -317,9 +365,10 @@ _GH_W = _GH_W / _SQRT2PI
 def _pair_moments_homogeneous(act: Activation, a: np.ndarray, b: np.ndarray):
     """E[g(w)] and E[g(w) w w^T] for w ~ N(0, I_2), g(w) = f'(a.w) f'(b.w), f of degree p.
 
-    In polar coordinates w = r e(theta), g(w) = r^{2(p-1)} g(e(theta)), and the radial factor is
-    E[r^m] = 2^{m/2} Gamma(1 + m/2) for the chi distribution with 2 degrees of freedom.  The angular
-    integral is split where a.e or b.e changes sign and done by 64-point Gauss-Legendre per piece.
+    In polar coordinates w = r e(theta), g(w) = r^{2(p-1)} g(e(theta)), and the radial
+    factor is E[r^m] = 2^{m/2} Gamma(1 + m/2) for the chi distribution with 2 degrees of
+    freedom.  The angular integral is split where a.e or b.e changes sign and done by
+    64-point Gauss-Legendre per piece.
     """
     p = float(act.degree)
     cuts = [0.0, 2 * np.pi]
@@ -330,7 +379,9 @@ def _pair_moments_homogeneous(act: Activation, a: np.ndarray, b: np.ndarray):
                 cuts.append(t % (2 * np.pi))
     for kink in act.kinks:
         if kink != 0.0:
-            raise ValueError(f"activation {act.name} has a kink away from 0; homogeneous quadrature needs kinks at 0")
+            raise ValueError(
+                f"activation {act.name} has a kink away from 0; homogeneous quadrature needs kinks at 0"
+            )
     cuts = np.unique(np.asarray(cuts))
     lo, hi = cuts[:-1], cuts[1:]
     theta = (0.5 * (hi - lo))[:, None] * _GL_X[None, :] + (0.5 * (hi + lo))[:, None]
@@ -351,9 +402,18 @@ def _pair_moments_smooth(act: Activation, a: np.ndarray, b: np.ndarray):
     u1, u2 = np.meshgrid(_GH_X, _GH_X, indexing="ij")
     w = np.outer(_GH_W, _GH_W)
     with np.errstate(over="ignore", under="ignore"):
-        g = act.derivative(a[0] * u1 + a[1] * u2) * act.derivative(b[0] * u1 + b[1] * u2) * w
+        g = (
+            act.derivative(a[0] * u1 + a[1] * u2)
+            * act.derivative(b[0] * u1 + b[1] * u2)
+            * w
+        )
     E0 = float(np.sum(g))
-    E2 = np.array([[np.sum(g * u1 * u1), np.sum(g * u1 * u2)], [np.sum(g * u1 * u2), np.sum(g * u2 * u2)]])
+    E2 = np.array(
+        [
+            [np.sum(g * u1 * u1), np.sum(g * u1 * u2)],
+            [np.sum(g * u1 * u2), np.sum(g * u2 * u2)],
+        ]
+    )
     return E0, E2
 
 
@@ -363,8 +423,11 @@ def _pair_block(act: Activation, vj: np.ndarray, vl: np.ndarray) -> np.ndarray:
     M = np.stack([vj, vl], axis=1)
     Q, R = np.linalg.qr(M)
     if abs(R[1, 1]) <= 1e-12 * max(np.linalg.norm(vj), np.linalg.norm(vl), 1e-300):
-        # parallel: a 1-d span, completed by any orthogonal direction (f' does not depend on it)
-        Q = np.linalg.qr(np.stack([vj, vj + np.eye(d)[np.argmin(np.abs(vj))]], axis=1))[0]
+        # parallel: a 1-d span, completed by any orthogonal direction (f' does not
+        # depend on it)
+        Q = np.linalg.qr(np.stack([vj, vj + np.eye(d)[np.argmin(np.abs(vj))]], axis=1))[
+            0
+        ]
         R = Q.T @ M
     a, b = R[:, 0], R[:, 1]
     if act.degree is not None and act.degree >= 1:
@@ -380,18 +443,20 @@ def population_hessian(network: TwoLayerNetwork) -> np.ndarray:
     Parameters
     ----------
     network : TwoLayerNetwork
-        The ground truth, scalar output: ``U`` = u^T of shape (1, k), ``V`` of shape (k, d) with rows v_i.
+        The ground truth, scalar output: ``U`` = u^T of shape (1, k), ``V`` of shape (k,
+        d) with rows v_i.
 
     Returns
     -------
     ndarray, shape (k d, k d)
-        Block (j, l) (rows ``j d .. (j+1) d``) is ``u_j u_l E[f'(v_j.x) f'(v_l.x) x x^T]``, the
-        Hessian with respect to ``(v_1, ..., v_k)`` stacked (the rows of V, i.e. ``V.ravel()``), with
-        the output weights held fixed.  At the ground truth the residual vanishes, so the f'' terms
-        drop out; for twice differentiable f of polynomial growth this is exactly the Hessian of L
-        there.  For kinked activations (ReLU) it is the same Gram matrix, the formula Zhong et al.
-        use at the ground truth.  At any network that computes the target exactly (for example an
-        over-parameterised one) the same argument applies to that network.
+        Block (j, l) (rows ``j d .. (j+1) d``) is ``u_j u_l E[f'(v_j.x) f'(v_l.x) x
+        x^T]``, the Hessian with respect to ``(v_1, ..., v_k)`` stacked (the rows of V,
+        i.e. ``V.ravel()``), with the output weights held fixed.  At the ground truth
+        the residual vanishes, so the f'' terms drop out; for twice differentiable f of
+        polynomial growth this is exactly the Hessian of L there.  For kinked
+        activations (ReLU) it is the same Gram matrix, the formula Zhong et al. use at
+        the ground truth.  At any network that computes the target exactly (for example
+        an over-parameterised one) the same argument applies to that network.
 
     Raises
     ------
@@ -400,14 +465,15 @@ def population_hessian(network: TwoLayerNetwork) -> np.ndarray:
 
     Notes
     -----
-    Each block reduces to a 2-d Gaussian integral over the span of ``v_j, v_l``.  Positively
-    homogeneous activations (ReLU, leaky ReLU, squared ReLU, linear, quadratic): polar coordinates,
-    the radial part in closed form and the angle by Gauss-Legendre on the pieces between the kinks
-    (machine precision).  Others (tanh, sigmoid, erf, softplus): a 120 x 120 Gauss-Hermite rule,
-    accurate to about 1e-6 relative for weight norms up to about 2 (the complex poles of tanh'
-    and sigmoid' limit its convergence; for much larger norms f' is sharply peaked and the
-    rule loses accuracy; the tests check it against Monte Carlo).  Cost O(k^2 (d^2 + q)) with q the quadrature
-    nodes per block.
+    Each block reduces to a 2-d Gaussian integral over the span of ``v_j, v_l``.
+    Positively homogeneous activations (ReLU, leaky ReLU, squared ReLU, linear,
+    quadratic): polar coordinates, the radial part in closed form and the angle by
+    Gauss-Legendre on the pieces between the kinks (machine precision).  Others (tanh,
+    sigmoid, erf, softplus): a 120 x 120 Gauss-Hermite rule, accurate to about 1e-6
+    relative for weight norms up to about 2 (the complex poles of tanh' and sigmoid'
+    limit its convergence; for much larger norms f' is sharply peaked and the rule loses
+    accuracy; the tests check it against Monte Carlo).  Cost O(k^2 (d^2 + q)) with q the
+    quadrature nodes per block.
 
     References
     ----------
@@ -436,11 +502,12 @@ def smallest_hessian_eigenvalue(network: TwoLayerNetwork) -> float:
     Returns
     -------
     float
-        Its eigenvalues do not depend on the signs of the ``u_i``.  For orthonormal ``v_i`` and
-        ``u in {-1, +1}^k`` it equals ``rho(1)`` for ReLU and leaky ReLU and is at least ``rho(1)``
-        for the smooth activations, on the instances of the tests and of chapter 5 (Zhong et al.
-        bound it below by ``Omega(u_min^2 rho(s_k) / (kappa^2 lambda))``, s_k the k-th singular value
-        of V and u_min = min_i |u_i|).  It is 0 for the linear and quadratic activations when k >= 2.
+        Its eigenvalues do not depend on the signs of the ``u_i``.  For orthonormal
+        ``v_i`` and ``u in {-1, +1}^k`` it equals ``rho(1)`` for ReLU and leaky ReLU and
+        is at least ``rho(1)`` for the smooth activations, on the instances of the tests
+        and of chapter 5 (Zhong et al. bound it below by ``Omega(u_min^2 rho(s_k) /
+        (kappa^2 lambda))``, s_k the k-th singular value of V and u_min = min_i |u_i|).
+        It is 0 for the linear and quadratic activations when k >= 2.
 
     Raises
     ------

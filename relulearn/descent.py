@@ -1,19 +1,22 @@
 """The baseline every chapter compares against: gradient training of ``U f(V X)`` on the squared loss.
 
-The loss is the empirical loss ``L_n(U, V) = ||U f(V X) - Y||_F^2 / (2 n)`` with the analytic gradients
+The loss is the empirical loss ``L_n(U, V) = ||U f(V X) - Y||_F^2 / (2 n)`` with the
+analytic gradients
 
 * ``dL/dU = R f(V X)^T / n`` and
 * ``dL/dV = ((U^T R) * f'(V X)) X^T / n``, where ``R = U f(V X) - Y``.
 
-Two methods: ``"adam"`` (Kingma and Ba 2015) with a learning rate halved on plateaus, and
-``"gd"``, full-batch gradient descent with a backtracking (Armijo) step, or plain SGD with a fixed
-step when ``batch_size`` is set.  Both stop when the relative residual ``||R||_F / ||Y||_F`` falls
-below ``tol``, when the step has shrunk 10^4-fold without progress ("stalled"), or after
-``max_iter`` iterations (epochs for minibatches).
+Two methods: ``"adam"`` (Kingma and Ba 2015) with a learning rate halved on plateaus,
+and ``"gd"``, full-batch gradient descent with a backtracking (Armijo) step, or plain
+SGD with a fixed step when ``batch_size`` is set.  Both stop when the relative residual
+``||R||_F / ||Y||_F`` falls below ``tol``, when the step has shrunk 10^4-fold without
+progress ("stalled"), or after ``max_iter`` iterations (epochs for minibatches).
 
-Where a run stops says little by itself: :func:`loss_hessian` gives the Hessian of ``L_n`` over all parameters
-(residual terms included), and :func:`stationary_point_report` measures the gradient, the loss and the smallest
-eigenvalue of that Hessian (flat directions projected out, checked against finite differences of
+Where a run stops says little by itself: :func:`loss_hessian` gives the Hessian of
+``L_n`` over all parameters (residual terms included), and
+:func:`stationary_point_report` measures the gradient, the loss and the smallest
+eigenvalue of that Hessian (flat directions projected out, checked against finite
+differences of
 :func:`loss_gradients`) and says what kind of point it is: a global minimum, a saddle, a spurious local minimum,
 a dead unit, merged units, a kink, or a plateau.
 """
@@ -28,7 +31,14 @@ from scipy import special
 
 from ._progress import progress_bar
 from ._streaming import chunks
-from ._validation import as_matrix, check_int, check_learner_input, check_samples, precision_tol, rng_from
+from ._validation import (
+    as_matrix,
+    check_int,
+    check_learner_input,
+    check_samples,
+    precision_tol,
+    rng_from,
+)
 from .activations import Activation, get_activation
 from .certificates import exact_fit_status
 from .network import TwoLayerNetwork
@@ -44,7 +54,9 @@ __all__ = [
 ]
 
 
-def squared_loss(U: np.ndarray, V: np.ndarray, X: np.ndarray, Y: np.ndarray, activation="relu") -> float:
+def squared_loss(
+    U: np.ndarray, V: np.ndarray, X: np.ndarray, Y: np.ndarray, activation="relu"
+) -> float:
     """``||U f(V X) - Y||_F^2 / (2 n)``. Cost O(n k (d + m))."""
     f = get_activation(activation)
     R = U @ f(V @ X) - Y
@@ -74,7 +86,9 @@ def _init(X, Y, k, f, gen, init):
             try:
                 U0, V0 = init
             except (TypeError, ValueError):
-                raise TypeError("init must be a TwoLayerNetwork or a pair (U0, V0)") from None
+                raise TypeError(
+                    "init must be a TwoLayerNetwork or a pair (U0, V0)"
+                ) from None
             U0 = as_matrix("init U0", U0).copy()
             V0 = as_matrix("init V0", V0).copy()
         if U0.shape != (m, k) or V0.shape != (k, d):
@@ -120,30 +134,35 @@ def train(
     k : int
         Hidden units, 1 <= k <= d.
     rng : int, Generator or None
-        Randomness of the initialisation and of the minibatches. The default start draws V0 exactly as
+        Randomness of the initialisation and of the minibatches. The default start draws
+        V0 exactly as
         :func:`relulearn.planted_network` draws V*, so ``train(rng=s)`` on an instance planted with
         ``rng=s`` starts at the truth: give the learner a seed of its own.
     on_failure : {"raise", "return"}
-        What a failed result (non-finite loss) does: raise :class:`~relulearn.RecoveryFailed`, or return it.
+        What a failed result (non-finite loss) does: raise
+        :class:`~relulearn.RecoveryFailed`, or return it.
     progress : bool
         Show a tqdm progress bar.
     method : {"adam", "gd"}
-        Adam, or gradient descent (backtracking full batch; fixed-step SGD with ``batch_size``).
+        Adam, or gradient descent (backtracking full batch; fixed-step SGD with
+        ``batch_size``).
     activation : str or Activation
         The network's activation.
     init : TwoLayerNetwork or (U0, V0), optional
-        Starting point. Default: V0 with i.i.d. N(0, 1/d) entries and U0 the least-squares
-        output layer for it. (To refine a given start to its local least-squares fit,
+        Starting point. Default: V0 with i.i.d. N(0, 1/d) entries and U0 the
+        least-squares output layer for it. (To refine a given start to its local
+        least-squares fit,
         :func:`relulearn.local_least_squares` is the second-order alternative: see below.)
     lr : float, optional
-        Step size. Defaults: Adam 0.01; full-batch gd 1.0 (initial backtracking step); SGD 0.01.
+        Step size. Defaults: Adam 0.01; full-batch gd 1.0 (initial backtracking step);
+        SGD 0.01.
     max_iter : int
         Maximum iterations (epochs when ``batch_size`` is set).
     batch_size : int, optional
         Minibatch size; ``None`` for full batch.
     tol : float
-        Stop when the relative residual ``||U f(VX) - Y||_F / ||Y||_F < tol`` (for float32 data at least
-        100 times float32's machine epsilon).
+        Stop when the relative residual ``||U f(VX) - Y||_F / ||Y||_F < tol`` (for
+        float32 data at least 100 times float32's machine epsilon).
     patience : int
         Iterations without a 0.1% improvement of the loss before the step is halved.
     train_U : bool
@@ -152,12 +171,13 @@ def train(
     Returns
     -------
     Recovery
-        ``network``; ``residual`` = ``||U f(VX) - Y||_F / ||Y||_F``; ``history`` = the loss
-        ``||R||_F^2 / (2n)`` after each iteration; ``details`` with ``iterations``,
-        ``stop_reason`` ("converged", "stalled", "max_iter" or "diverged") and ``converged``;
-        ``status`` certified when it converged (residual below ``tol``) on more than 2 k (d + m) distinct
-        samples (an exact fit is then the evidence), failed when the loss became non-finite, unverified
-        otherwise (a :class:`~relulearn.ConvergenceWarning` is emitted when it stopped without
+        ``network``; ``residual`` = ``||U f(VX) - Y||_F / ||Y||_F``; ``history`` = the
+        loss ``||R||_F^2 / (2n)`` after each iteration; ``details`` with ``iterations``,
+        ``stop_reason`` ("converged", "stalled", "max_iter" or "diverged") and
+        ``converged``; ``status`` certified when it converged (residual below ``tol``)
+        on more than 2 k (d + m) distinct samples (an exact fit is then the evidence),
+        failed when the loss became non-finite, unverified otherwise (a
+        :class:`~relulearn.ConvergenceWarning` is emitted when it stopped without
         converging).
 
     Raises
@@ -167,11 +187,13 @@ def train(
 
     See Also
     --------
-    relulearn.local_least_squares : the package's local refiner, Levenberg-Marquardt on the same loss (without
-        minibatches). From the same start both head for the same local minimiser; it takes a few dozen
-        iterations of cost O(n k^2 d (d + m)) plus a (k (d + m))^2 system where this takes hundreds to thousands
-        of cheaper ones, and it stops at the minimiser instead of stalling near it; this scales to many
-        parameters and minibatches, and reports the loss history of a first-order method.
+    relulearn.local_least_squares : the package's local refiner, Levenberg-Marquardt on
+    the same loss (without
+        minibatches). From the same start both head for the same local minimiser; it
+        takes a few dozen iterations of cost O(n k^2 d (d + m)) plus a (k (d + m))^2
+        system where this takes hundreds to thousands of cheaper ones, and it stops at
+        the minimiser instead of stalling near it; this scales to many parameters and
+        minibatches, and reports the loss history of a first-order method.
 
     Notes
     -----
@@ -206,7 +228,12 @@ def train(
     if lr is None:
         lr = 1.0 if full_gd else 0.01
     lr0 = lr
-    mU, vU, mV, vV = (np.zeros_like(U), np.zeros_like(U), np.zeros_like(V), np.zeros_like(V))
+    mU, vU, mV, vV = (
+        np.zeros_like(U),
+        np.zeros_like(U),
+        np.zeros_like(V),
+        np.zeros_like(V),
+    )
     b1, b2, eps = 0.9, 0.999, 1e-12
     t = 0
     history = []
@@ -236,7 +263,9 @@ def train(
             lr *= 1.5
         else:
             batches = (
-                [slice(None)] if batch_size is None else np.array_split(gen.permutation(n), max(n // batch_size, 1))
+                [slice(None)]
+                if batch_size is None
+                else np.array_split(gen.permutation(n), max(n // batch_size, 1))
             )
             for idx in batches:
                 if batch_size is None:
@@ -251,13 +280,17 @@ def train(
                     if train_U:
                         mU = b1 * mU + (1 - b1) * bgU
                         vU = b2 * vU + (1 - b2) * bgU * bgU
-                        U = U - lr * (mU / (1 - b1**t)) / (np.sqrt(vU / (1 - b2**t)) + eps)
+                        U = U - lr * (mU / (1 - b1**t)) / (
+                            np.sqrt(vU / (1 - b2**t)) + eps
+                        )
                 else:
                     V = V - lr * bgV
                     if train_U:
                         U = U - lr * bgU
             L, gU, gV = loss_gradients(U, V, X, Y, f)
-            if not (np.isfinite(L) and np.all(np.isfinite(U)) and np.all(np.isfinite(V))):
+            if not (
+                np.isfinite(L) and np.all(np.isfinite(U)) and np.all(np.isfinite(V))
+            ):
                 stop_reason = "diverged"
                 break
         history.append(L)
@@ -282,7 +315,11 @@ def train(
             break
     if bar is not None:
         bar.close()
-    details = {"iterations": len(history), "stop_reason": stop_reason, "converged": stop_reason == "converged"}
+    details = {
+        "iterations": len(history),
+        "stop_reason": stop_reason,
+        "converged": stop_reason == "converged",
+    }
     if stop_reason == "diverged":
         return Recovery(
             None,
@@ -294,7 +331,9 @@ def train(
             details=details,
         )
     net = TwoLayerNetwork(U, V, f)
-    residual = float(np.sqrt(2 * n * L / max(float(np.vdot(Y, Y)), np.finfo(float).tiny)))
+    residual = float(
+        np.sqrt(2 * n * L / max(float(np.vdot(Y, Y)), np.finfo(float).tiny))
+    )
     status, reason = exact_fit_status(X, net, residual, tol)
     if stop_reason != "converged":
         reason = f"stopped ({stop_reason}) after {len(history)} iterations with residual {residual:.1e} > tol {tol:.0e}"
@@ -310,9 +349,11 @@ def train(
     )
 
 
-# ---------------------------------------------------------------- second-order information at a point
+# ---------------------------------------------------------------- second-order
+# information at a point
 
-# f'' for the named activations (f'' = 0 off the kinks for the piecewise-linear ones and for the step)
+# f'' for the named activations (f'' = 0 off the kinks for the piecewise-linear ones and
+# for the step)
 _SECOND_DERIVATIVES = {
     "relu": lambda z: np.zeros_like(z),
     "linear": lambda z: np.zeros_like(z),
@@ -320,7 +361,9 @@ _SECOND_DERIVATIVES = {
     "squared_relu": lambda z: 2.0 * (z > 0),
     "quadratic": lambda z: np.full_like(z, 2.0),
     "softplus": lambda z: special.expit(z) * special.expit(-z),
-    "sigmoid": lambda z: special.expit(z) * special.expit(-z) * (1.0 - 2.0 * special.expit(z)),
+    "sigmoid": lambda z: (
+        special.expit(z) * special.expit(-z) * (1.0 - 2.0 * special.expit(z))
+    ),
     "tanh": lambda z: -2.0 * np.tanh(z) / np.cosh(z) ** 2,
     "erf": lambda z: -4.0 / np.sqrt(np.pi) * z * np.exp(-np.square(z)),
 }
@@ -343,7 +386,9 @@ def _check_point(U, V, X, Y):
     U, V = as_matrix("U", U), as_matrix("V", V)
     d, m = X.shape[0], Y.shape[0]
     if V.shape[1] != d:
-        raise ValueError(f"V must have shape (k, d) = (k, {d}) for X with d={d} rows, got {V.shape}")
+        raise ValueError(
+            f"V must have shape (k, d) = (k, {d}) for X with d={d} rows, got {V.shape}"
+        )
     if U.shape != (m, V.shape[0]):
         raise ValueError(
             f"U must have shape (m, k) = ({m}, {V.shape[0]}) for Y with m={m} rows and V with "
@@ -392,19 +437,24 @@ def _hessian(U, V, X, Y, f, f2) -> np.ndarray:
 def loss_hessian(U, V, X, Y, activation: str | Activation = "relu") -> np.ndarray:
     """The Hessian of the empirical loss ``L_n(U, V) = ||U f(V X) - Y||_F^2 / (2 n)`` over all parameters.
 
-    The parameters are ordered as ``theta = (U.ravel(), V.ravel())``: ``U[a, i]`` is entry ``a k + i`` and
-    ``V[i, b]`` is entry ``m k + i d + b``. With ``z = V x``, ``h = f(z)``, ``r = U h - y`` and
-    ``D = f'(z)``, the Hessian is the Gauss-Newton part ``sum_j J_j^T J_j / n`` plus the residual part
-    ``sum_j sum_a r_aj d^2 (U f(V x_j))_a / n``; its blocks are
+    The parameters are ordered as ``theta = (U.ravel(), V.ravel())``: ``U[a, i]`` is
+    entry ``a k + i`` and ``V[i, b]`` is entry ``m k + i d + b``. With ``z = V x``, ``h
+    = f(z)``, ``r = U h - y`` and ``D = f'(z)``, the Hessian is the Gauss-Newton part
+    ``sum_j J_j^T J_j / n`` plus the residual part ``sum_j sum_a r_aj d^2 (U f(V x_j))_a
+    / n``; its blocks are
 
-    * ``(U[a, i], U[a', i'])``: ``[a = a'] sum_j h_ij h_i'j / n`` (no residual term: the model is linear in U);
-    * ``(U[a, i], V[l, b])``: ``sum_j (U[a, l] h_ij D_lj + [i = l] r_aj D_ij) x_bj / n``, the second term being
+    * ``(U[a, i], U[a', i'])``: ``[a = a'] sum_j h_ij h_i'j / n`` (no residual term: the
+      model is linear in U);
+    * ``(U[a, i], V[l, b])``: ``sum_j (U[a, l] h_ij D_lj + [i = l] r_aj D_ij) x_bj /
+      n``, the second term being
       the residual (second-order) term;
-    * ``(V[l, b], V[l', c])``: ``sum_j ((U^T U)[l, l'] D_lj D_l'j + [l = l'] (U^T r_j)_l f''(z_lj)) x_bj x_cj / n``.
+    * ``(V[l, b], V[l', c])``: ``sum_j ((U^T U)[l, l'] D_lj D_l'j + [l = l'] (U^T r_j)_l
+      f''(z_lj)) x_bj x_cj / n``.
 
-    For ReLU (and leaky ReLU, the step) ``f'' = 0`` off the kinks, so the V-V block has no residual term, but
-    the U-V block does. The result is the exact Hessian wherever no ``v_i . x_j`` sits on a kink of f (for
-    ReLU: almost everywhere, and on an open neighbourhood of any point with every ``v_i . x_j != 0``).
+    For ReLU (and leaky ReLU, the step) ``f'' = 0`` off the kinks, so the V-V block has
+    no residual term, but the U-V block does. The result is the exact Hessian wherever
+    no ``v_i . x_j`` sits on a kink of f (for ReLU: almost everywhere, and on an open
+    neighbourhood of any point with every ``v_i . x_j != 0``).
 
     Parameters
     ----------
@@ -417,9 +467,9 @@ def loss_hessian(U, V, X, Y, activation: str | Activation = "relu") -> np.ndarra
     Y : array_like, shape (m, n) or (n,)
         Labels.
     activation : str or Activation
-        The activation f. Its second derivative is taken from a table of the named activations (``relu``,
-        ``leaky_relu``, ``step``, ``linear``, ``quadratic``, ``squared_relu``, ``softplus``, ``sigmoid``,
-        ``tanh``, ``erf``).
+        The activation f. Its second derivative is taken from a table of the named
+        activations (``relu``, ``leaky_relu``, ``step``, ``linear``, ``quadratic``,
+        ``squared_relu``, ``softplus``, ``sigmoid``, ``tanh``, ``erf``).
 
     Returns
     -------
@@ -429,18 +479,21 @@ def loss_hessian(U, V, X, Y, activation: str | Activation = "relu") -> np.ndarra
     Raises
     ------
     ValueError, TypeError
-        Shapes that do not match (the message names ``U``, ``V``, ``X`` or ``Y``), non-finite entries, an
-        activation without a known second derivative.
+        Shapes that do not match (the message names ``U``, ``V``, ``X`` or ``Y``),
+        non-finite entries, an activation without a known second derivative.
 
     See Also
     --------
-    stationary_point_report : the gradient, the projected smallest eigenvalue, a finite-difference check and
+    stationary_point_report : the gradient, the projected smallest eigenvalue, a
+    finite-difference check and
         a classification of the point.
-    relulearn.population_hessian : the population Hessian at the ground truth (a different object).
+    relulearn.population_hessian : the population Hessian at the ground truth (a
+    different object).
 
     Notes
     -----
-    Cost O(n (k (d + m))^2) time (the V-V block, O(n k^2 d^2), dominates), memory O(p^2) plus a chunk of samples.
+    Cost O(n (k (d + m))^2) time (the V-V block, O(n k^2 d^2), dominates), memory O(p^2)
+    plus a chunk of samples.
     """
     U, V, X, Y = _check_point(U, V, X, Y)
     f = get_activation(activation)
@@ -454,57 +507,68 @@ class StationaryPointReport:
     Attributes
     ----------
     kind : str
-        One of "global minimum", "saddle", "dead unit", "merged units", "degenerate", "spurious local minimum",
-        "local minimum", "kink", "plateau" (the rule is in :func:`stationary_point_report`).
+        One of "global minimum", "saddle", "dead unit", "merged units", "degenerate",
+        "spurious local minimum", "local minimum", "kink", "plateau" (the rule is in
+        :func:`stationary_point_report`).
     loss : float
         ``L_n(U, V)``.
     reference_loss : float
-        The loss the point is compared with: ``L_n`` of the reference network (the truth), or 0.
+        The loss the point is compared with: ``L_n`` of the reference network (the
+        truth), or 0.
     loss_scale : float
-        ``||Y||_F^2 / (2 n)``, the loss of the zero network: the unit in which losses are read.
+        ``||Y||_F^2 / (2 n)``, the loss of the zero network: the unit in which losses
+        are read.
     gradient_norm : float
         ``||nabla L_n(U, V)||`` over all parameters (:func:`loss_gradients`).
     relative_gradient : float
         ``gradient_norm * ||theta|| / loss_scale`` (dimensionless; ``theta = (U, V)``).
     smallest_eigenvalue : float
-        ``lambda_min`` of the Hessian restricted to the orthogonal complement of the flat directions (see
+        ``lambda_min`` of the Hessian restricted to the orthogonal complement of the
+        flat directions (see
         :func:`stationary_point_report`).
     smallest_eigenvalue_unprojected : float
-        ``lambda_min`` of the whole Hessian (the saddle test: a flat direction along which the loss is constant
-        need not be a null direction of the Hessian away from a minimum, so negative curvature is looked for in
-        all directions).
+        ``lambda_min`` of the whole Hessian (the saddle test: a flat direction along
+        which the loss is constant need not be a null direction of the Hessian away from
+        a minimum, so negative curvature is looked for in all directions).
     largest_eigenvalue : float
-        ``lambda_max`` of the same restricted Hessian (the scale against which ``smallest_eigenvalue`` is read).
+        ``lambda_max`` of the same restricted Hessian (the scale against which
+        ``smallest_eigenvalue`` is read).
     n_flat : int
         The number of flat directions projected out.
     eigenvalue_tolerance : float
-        ``p * finite_difference_error + 100 eps lambda_max``: a bound on the spectral norm of the difference
-        between the analytic and the finite-difference Hessian (``||E||_2 <= p max |E_ij|``); eigenvalues
-        within it of 0 count as 0.
+        ``p * finite_difference_error + 100 eps lambda_max``: a bound on the spectral
+        norm of the difference between the analytic and the finite-difference Hessian
+        (``||E||_2 <= p max |E_ij|``); eigenvalues within it of 0 count as 0.
     finite_difference_error : float
-        ``max |H - H_fd|`` over the entries, ``H_fd`` the central differences of :func:`loss_gradients`.
+        ``max |H - H_fd|`` over the entries, ``H_fd`` the central differences of
+        :func:`loss_gradients`.
     dead_units : tuple of int
         Units with ``f(v_i . x_j) = 0`` and ``f'(v_i . x_j) = 0`` on every sample.
     merged_units : tuple of tuple of int
-        For a piecewise-linear f (positively homogeneous of degree 1): groups of two or more live units with
-        the same activation pattern (the same sign of ``v_i . x_j``) on every sample. On the data such a group
-        acts as one linear map ``sum_g u_g v_g^T`` on each side of the pattern, so the loss is constant along the
+        For a piecewise-linear f (positively homogeneous of degree 1): groups of two or
+        more live units with the same activation pattern (the same sign of ``v_i .
+        x_j``) on every sample. On the data such a group acts as one linear map ``sum_g
+        u_g v_g^T`` on each side of the pattern, so the loss is constant along the
         directions that keep that sum.
     kink_pairs : int
-        The number of (live unit, sample) pairs on a kink of f: ``|cos(v_i, x_j)| <= kink_tol``.
+        The number of (live unit, sample) pairs on a kink of f: ``|cos(v_i, x_j)| <=
+        kink_tol``.
     kink_margin : float
-        ``min |cos(v_i, x_j)|`` over live units and samples, for an activation with a kink at 0 (``inf``
-        otherwise). When it is not tiny, ``L_n`` is smooth on a neighbourhood of the point.
+        ``min |cos(v_i, x_j)|`` over live units and samples, for an activation with a
+        kink at 0 (``inf`` otherwise). When it is not tiny, ``L_n`` is smooth on a
+        neighbourhood of the point.
     kink_slope : float or None
-        For a point with ``kink_pairs > 0``: ``max_S dist(g_S, C_S^*) * ||theta|| / loss_scale`` over the
-        ``2^kink_pairs`` sides S of the kinks, ``g_S`` the gradient of the smooth piece on side S and
-        ``C_S^*`` the dual cone of that side (spanned by the normals of its constraints). It is 0 exactly when
-        every one-sided directional derivative of ``L_n`` is >= 0. ``None`` when there is no kink pair, or more
-        than 12 (not checked).
+        For a point with ``kink_pairs > 0``: ``max_S dist(g_S, C_S^*) * ||theta|| /
+        loss_scale`` over the ``2^kink_pairs`` sides S of the kinks, ``g_S`` the
+        gradient of the smooth piece on side S and ``C_S^*`` the dual cone of that side
+        (spanned by the normals of its constraints). It is 0 exactly when every
+        one-sided directional derivative of ``L_n`` is >= 0. ``None`` when there is no
+        kink pair, or more than 12 (not checked).
     descent_decrease : float or None
-        For a "plateau": the largest decrease ``(L_n(theta) - L_n(theta + t delta)) / loss_scale`` found along the
-        descent direction ``delta`` (minus the gradient, or at a kink minus the projection residual of the worst
-        side) over steps ``t = ||theta|| 2^-i``; a positive value is a measured descent. ``None`` otherwise.
+        For a "plateau": the largest decrease ``(L_n(theta) - L_n(theta + t delta)) /
+        loss_scale`` found along the descent direction ``delta`` (minus the gradient, or
+        at a kink minus the projection residual of the worst side) over steps ``t =
+        ||theta|| 2^-i``; a positive value is a measured descent. ``None`` otherwise.
     n_parameters : int
         ``p = k (d + m)``.
     """
@@ -551,7 +615,9 @@ def _finite_difference_hessian(U, V, X, Y, f, h) -> np.ndarray:
     out = np.empty((theta.size, theta.size))
 
     def grad(t):
-        _, gU, gV = loss_gradients(t[:mk].reshape(U.shape), t[mk:].reshape(V.shape), X, Y, f)
+        _, gU, gV = loss_gradients(
+            t[:mk].reshape(U.shape), t[mk:].reshape(V.shape), X, Y, f
+        )
         return np.concatenate([gU.ravel(), gV.ravel()])
 
     for p in range(theta.size):
@@ -570,7 +636,9 @@ def _kink_slope(U, V, X, Y, f, pairs) -> tuple[float, np.ndarray]:
     m, k = U.shape
     d, n = X.shape
     Z = V @ X
-    W = U.T @ (U @ f.value(Z) - Y) / n  # W[i, j]: the weight of x_j in dL/dv_i where f'(v_i . x_j) = 1
+    W = (
+        U.T @ (U @ f.value(Z) - Y) / n
+    )  # W[i, j]: the weight of x_j in dL/dv_i where f'(v_i . x_j) = 1
     left, right = f.derivative(np.array([-1.0, 1.0]))
     _, gU, gV = loss_gradients(U, V, X, Y, f)
     g0 = np.concatenate([gU.ravel(), gV.ravel()])
@@ -578,7 +646,9 @@ def _kink_slope(U, V, X, Y, f, pairs) -> tuple[float, np.ndarray]:
     w = np.empty(len(pairs))
     for c, (i, j) in enumerate(pairs):
         rows = slice(m * k + i * d, m * k + (i + 1) * d)
-        g0[rows] -= W[i, j] * f.derivative(Z[i, j]) * X[:, j]  # the side the computed gradient took
+        g0[rows] -= (
+            W[i, j] * f.derivative(Z[i, j]) * X[:, j]
+        )  # the side the computed gradient took
         A[rows, c] = X[:, j]
         w[c] = W[i, j]
     worst, residual = 0.0, np.zeros_like(g0)
@@ -592,7 +662,9 @@ def _kink_slope(U, V, X, Y, f, pairs) -> tuple[float, np.ndarray]:
     return worst, residual
 
 
-def _flat_directions(U, V, Z, f, dead) -> tuple[list[np.ndarray], list[tuple[int, ...]]]:
+def _flat_directions(
+    U, V, Z, f, dead
+) -> tuple[list[np.ndarray], list[tuple[int, ...]]]:
     """Directions along which ``L_n`` is constant at (U, V), and the groups of merged units."""
     m, k = U.shape
     d = V.shape[1]
@@ -609,11 +681,14 @@ def _flat_directions(U, V, Z, f, dead) -> tuple[list[np.ndarray], list[tuple[int
             flat.append(e)
     live = [i for i in range(k) if i not in dead]
     if f.degree == 1.0:
-        # piecewise linear: group the live units by activation pattern; a group enters the loss only through
-        # M = sum_g u_g v_g^T, so the kernel of the Jacobian of (u_g, v_g)_g -> M is flat
+        # piecewise linear: group the live units by activation pattern; a group enters
+        # the loss only through M = sum_g u_g v_g^T, so the kernel of the Jacobian of
+        # (u_g, v_g)_g -> M is flat
         groups: dict[bytes, list[int]] = {}
         for i in live:
-            groups.setdefault(np.sign(Z[i]).astype(np.int8).tobytes() if f.kinks else b"", []).append(i)
+            groups.setdefault(
+                np.sign(Z[i]).astype(np.int8).tobytes() if f.kinks else b"", []
+            ).append(i)
         for units in groups.values():
             if len(units) > 1:
                 merged.append(tuple(units))
@@ -628,7 +703,12 @@ def _flat_directions(U, V, Z, f, dead) -> tuple[list[np.ndarray], list[tuple[int
                     J[np.arange(m) * d + b, col] = U[:, i]
                     col += 1
             _, s, Wt = np.linalg.svd(J, full_matrices=True)
-            rank = int(np.sum(s > 1e-10 * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)))
+            rank = int(
+                np.sum(
+                    s
+                    > 1e-10 * max(float(s[0]) if s.size else 0.0, np.finfo(float).tiny)
+                )
+            )
             for row in Wt[rank:]:
                 e = np.zeros(p)
                 e[coords] = row
@@ -655,7 +735,13 @@ def _best_decrease(U, V, X, Y, f, direction, loss) -> float:
     t = max(float(np.linalg.norm(theta)), np.finfo(float).tiny)
     for _ in range(51):
         q = theta + t * direction
-        best = max(best, loss - squared_loss(q[: m * k].reshape(m, k), q[m * k :].reshape(V.shape), X, Y, f))
+        best = max(
+            best,
+            loss
+            - squared_loss(
+                q[: m * k].reshape(m, k), q[m * k :].reshape(V.shape), X, Y, f
+            ),
+        )
         t *= 0.5
     return best
 
@@ -673,50 +759,63 @@ def stationary_point_report(
 ) -> StationaryPointReport:
     """Measure what kind of point of the empirical loss ``L_n`` a network is: gradient, loss, Hessian.
 
-    Computes the loss, the gradient norm, the Hessian over all parameters (:func:`loss_hessian`, residual terms
-    included), its smallest eigenvalue with the flat directions projected out, and the largest entrywise
-    difference between that Hessian and central differences of :func:`loss_gradients` (the check that the
+    Computes the loss, the gradient norm, the Hessian over all parameters
+    (:func:`loss_hessian`, residual terms included), its smallest eigenvalue with the
+    flat directions projected out, and the largest entrywise difference between that
+    Hessian and central differences of :func:`loss_gradients` (the check that the
     analytic Hessian is the Hessian of the package's loss at this point).
 
-    The flat directions, along which ``L_n`` is constant: all the ``m + d`` directions of a dead unit
-    (``f(v_i . x_j) = f'(v_i . x_j) = 0`` on every sample); for f positively homogeneous of degree p > 0 the
-    rescaling direction ``(delta u_i, delta v_i) = (-p u_i, v_i)`` of every live unit (``U f(V X)`` does not
-    change along ``(c^-p u_i, c v_i)``); and for a piecewise-linear f (degree 1: ReLU, leaky ReLU, linear) more
-    generally the directions that keep ``sum_g u_g v_g^T`` of each group of live units with one activation
-    pattern (for a group of one unit: its rescaling direction, or all of ``v_i`` when ``u_i = 0``).
+    The flat directions, along which ``L_n`` is constant: all the ``m + d`` directions
+    of a dead unit (``f(v_i . x_j) = f'(v_i . x_j) = 0`` on every sample); for f
+    positively homogeneous of degree p > 0 the rescaling direction ``(delta u_i, delta
+    v_i) = (-p u_i, v_i)`` of every live unit (``U f(V X)`` does not change along
+    ``(c^-p u_i, c v_i)``); and for a piecewise-linear f (degree 1: ReLU, leaky ReLU,
+    linear) more generally the directions that keep ``sum_g u_g v_g^T`` of each group of
+    live units with one activation pattern (for a group of one unit: its rescaling
+    direction, or all of ``v_i`` when ``u_i = 0``).
 
-    The point is classified by the first rule that applies, with ``rel_res = sqrt(loss / loss_scale)`` and
-    ``lambda_min = smallest_eigenvalue``, ``tau = eigenvalue_tolerance``:
+    The point is classified by the first rule that applies, with ``rel_res = sqrt(loss /
+    loss_scale)`` and ``lambda_min = smallest_eigenvalue``, ``tau =
+    eigenvalue_tolerance``:
 
-    1. ``rel_res <= tol``: "global minimum" (``L_n >= 0`` and the point attains 0 to within ``tol``).
+    1. ``rel_res <= tol``: "global minimum" (``L_n >= 0`` and the point attains 0 to
+       within ``tol``).
 
     If ``relative_gradient <= gtol`` (a stationary point), the second-order test:
 
-    2. ``smallest_eigenvalue_unprojected < -tau``: "saddle" (a direction of negative curvature);
-    3. a dead unit: "dead unit" (flat in the dead unit's directions; ``lambda_min > tau`` then shows a
+    2. ``smallest_eigenvalue_unprojected < -tau``: "saddle" (a direction of negative
+       curvature);
+    3. a dead unit: "dead unit" (flat in the dead unit's directions; ``lambda_min >
+       tau`` then shows a
        non-strict local minimum);
-    4. a group of merged units: "merged units" (flat along the merged directions; ``lambda_min > tau`` shows a
+    4. a group of merged units: "merged units" (flat along the merged directions;
+       ``lambda_min > tau`` shows a
        non-strict local minimum);
     5. ``lambda_min <= tau``: "degenerate" (the second-order test is inconclusive);
-    6. ``loss > reference_loss``: "spurious local minimum" (a strict local minimum up to the flat directions,
+    6. ``loss > reference_loss``: "spurious local minimum" (a strict local minimum up to
+       the flat directions,
        with a loss above the truth's);
     7. otherwise "local minimum".
 
     Otherwise (the gradient is not small):
 
-    8. samples on a kink of a live unit (``kink_pairs > 0``) and ``kink_slope <= gtol``: "kink" (``L_n`` is
-       not differentiable there and every one-sided directional derivative is >= 0: no first-order descent
-       direction, and the smooth second-order test does not apply);
-    9. otherwise "plateau": a first-order descent direction exists (minus the gradient, or at a kink minus the
-       projection residual of the worst side); ``descent_decrease`` reports the decrease measured along it.
+    8. samples on a kink of a live unit (``kink_pairs > 0``) and ``kink_slope <= gtol``:
+       "kink" (``L_n`` is not differentiable there and every one-sided directional
+       derivative is >= 0: no first-order descent direction, and the smooth second-order
+       test does not apply);
+    9. otherwise "plateau": a first-order descent direction exists (minus the gradient,
+       or at a kink minus the projection residual of the worst side);
+       ``descent_decrease`` reports the decrease measured along it.
 
-    Rules 2-7 describe a neighbourhood of the point when ``kink_margin > 0``: there ``L_n`` is smooth (a
-    polynomial for ReLU) and the finite-difference error is at rounding level. The saddle test uses the whole
-    Hessian (a flat direction need not be a null direction of the Hessian away from a minimum); the minimum
-    tests use the projected one. They are sufficient (up to the tolerance) when, near the point, the loss depends
-    on each group's parameters only through a map whose derivative is onto, as ``(u_g, v_g)_g -> sum_g u_g v_g``
-    is for ``m = 1`` and some ``u_g != 0``: the second-order test then applies to the loss as a function of
-    that map's value. For ``m > 1`` the map of a single unit, ``(u_i, v_i) -> u_i v_i^T``, is not onto, and a
+    Rules 2-7 describe a neighbourhood of the point when ``kink_margin > 0``: there
+    ``L_n`` is smooth (a polynomial for ReLU) and the finite-difference error is at
+    rounding level. The saddle test uses the whole Hessian (a flat direction need not be
+    a null direction of the Hessian away from a minimum); the minimum tests use the
+    projected one. They are sufficient (up to the tolerance) when, near the point, the
+    loss depends on each group's parameters only through a map whose derivative is onto,
+    as ``(u_g, v_g)_g -> sum_g u_g v_g`` is for ``m = 1`` and some ``u_g != 0``: the
+    second-order test then applies to the loss as a function of that map's value. For
+    ``m > 1`` the map of a single unit, ``(u_i, v_i) -> u_i v_i^T``, is not onto, and a
     positive ``lambda_min`` is the second-order condition only.
 
     Parameters
@@ -728,16 +827,20 @@ def stationary_point_report(
     Y : array_like, shape (m, n) or (n,)
         Labels.
     reference : TwoLayerNetwork, optional
-        The network to compare the loss with (the planted truth; with noisy labels its loss is the noise floor).
-        Default: the reference loss is 0 (the truth's loss on noiseless labels).
+        The network to compare the loss with (the planted truth; with noisy labels its
+        loss is the noise floor). Default: the reference loss is 0 (the truth's loss on
+        noiseless labels).
     activation : str or Activation, optional
         Default: the network's, or ReLU for a tuple.
     tol : float
-        Relative residual below which the point counts as a global minimum (``train``'s default tolerance).
+        Relative residual below which the point counts as a global minimum (``train``'s
+        default tolerance).
     gtol : float
-        Relative gradient (and kink slope) above which the point is not counted as stationary.
+        Relative gradient (and kink slope) above which the point is not counted as
+        stationary.
     kink_tol : float
-        ``|cos(v_i, x_j)|`` below which sample j counts as sitting on the kink of unit i.
+        ``|cos(v_i, x_j)|`` below which sample j counts as sitting on the kink of unit
+        i.
 
     Returns
     -------
@@ -746,21 +849,24 @@ def stationary_point_report(
     Raises
     ------
     ValueError, TypeError
-        Shapes that do not match (the message names the argument), non-finite entries, a reference with other
-        sizes, negative tolerances, an activation without a known second derivative.
+        Shapes that do not match (the message names the argument), non-finite entries, a
+        reference with other sizes, negative tolerances, an activation without a known
+        second derivative.
 
     Notes
     -----
-    Cost O(n (k (d + m))^2) time: the Hessian, and ``2 p`` gradient evaluations of cost O(n k (d + m)) each for
-    the finite differences; plus O(p^3) for the eigenvalues, with p = k (d + m); at a kink ``2^s``
-    non-negative least-squares problems with s <= 12 columns. Memory O(p^2 + k n).
+    Cost O(n (k (d + m))^2) time: the Hessian, and ``2 p`` gradient evaluations of cost
+    O(n k (d + m)) each for the finite differences; plus O(p^3) for the eigenvalues,
+    with p = k (d + m); at a kink ``2^s`` non-negative least-squares problems with s <=
+    12 columns. Memory O(p^2 + k n).
 
     References
     ----------
-    I. Safran, O. Shamir, "Spurious local minima are common in two-layer ReLU neural networks", ICML 2018 (they
-    identify spurious local minima of the population loss by a second-order test of this kind);
-    K. Fukumizu, S. Amari, "Local minima and plateaus in hierarchical structures of multilayer perceptrons",
-    Neural Networks 13(3):317-327, 2000 (the critical points made of merged units).
+    I. Safran, O. Shamir, "Spurious local minima are common in two-layer ReLU neural
+    networks", ICML 2018 (they identify spurious local minima of the population loss by
+    a second-order test of this kind); K. Fukumizu, S. Amari, "Local minima and plateaus
+    in hierarchical structures of multilayer perceptrons", Neural Networks
+    13(3):317-327, 2000 (the critical points made of merged units).
     """
     if isinstance(network, TwoLayerNetwork):
         U, V = np.array(network.U), np.array(network.V)
@@ -769,10 +875,16 @@ def stationary_point_report(
         U, V = network
         f = get_activation("relu" if activation is None else activation)
     else:
-        raise TypeError(f"network must be a TwoLayerNetwork or a tuple (U, V), got {type(network).__name__}")
+        raise TypeError(
+            f"network must be a TwoLayerNetwork or a tuple (U, V), got {type(network).__name__}"
+        )
     U, V, X, Y = _check_point(U, V, X, Y)
     for name, val in (("tol", tol), ("gtol", gtol), ("kink_tol", kink_tol)):
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or not (np.isfinite(val) and val >= 0):
+        if (
+            isinstance(val, bool)
+            or not isinstance(val, (int, float))
+            or not (np.isfinite(val) and val >= 0)
+        ):
             raise ValueError(f"{name} must be a non-negative number, got {val!r}")
     f2 = _second_derivative(f)
     d, n = X.shape
@@ -780,12 +892,16 @@ def stationary_point_report(
     reference_loss = 0.0
     if reference is not None:
         if not isinstance(reference, TwoLayerNetwork):
-            raise TypeError(f"reference must be a TwoLayerNetwork, got {type(reference).__name__}")
+            raise TypeError(
+                f"reference must be a TwoLayerNetwork, got {type(reference).__name__}"
+            )
         if reference.V.shape[1] != d or reference.U.shape[0] != m:
             raise ValueError(
                 f"reference must map R^{d} to R^{m} like the data, got U {reference.U.shape} and V {reference.V.shape}"
             )
-        reference_loss = squared_loss(np.asarray(reference.U), np.asarray(reference.V), X, Y, reference.activation)
+        reference_loss = squared_loss(
+            np.asarray(reference.U), np.asarray(reference.V), X, Y, reference.activation
+        )
     loss, gU, gV = loss_gradients(U, V, X, Y, f)
     loss_scale = max(float(np.vdot(Y, Y)) / (2 * n), np.finfo(float).tiny)
     gradient_norm = float(np.sqrt(np.vdot(gU, gU) + np.vdot(gV, gV)))
@@ -793,9 +909,14 @@ def stationary_point_report(
     relative_gradient = gradient_norm * to_relative
     H = _hessian(U, V, X, Y, f, f2)
     Z = V @ X
-    dead = tuple(int(i) for i in range(k) if not np.any(f.value(Z[i])) and not np.any(f.derivative(Z[i])))
+    dead = tuple(
+        int(i)
+        for i in range(k)
+        if not np.any(f.value(Z[i])) and not np.any(f.derivative(Z[i]))
+    )
     live = [i for i in range(k) if i not in dead]
-    # kinks: only activations whose single kink is at 0 are examined (ReLU, leaky ReLU, squared ReLU, step)
+    # kinks: only activations whose single kink is at 0 are examined (ReLU, leaky ReLU,
+    # squared ReLU, step)
     kink_margin, pairs = np.inf, []
     if f.kinks == (0.0,) and live:
         tiny = np.finfo(float).tiny
@@ -805,13 +926,18 @@ def stationary_point_report(
         )
         kink_margin = float(np.min(cos))
         pairs = [(live[a], int(j)) for a, j in zip(*np.nonzero(cos <= kink_tol))]
-    # the finite-difference step: no sample may cross a kink (then, for ReLU, the loss is a polynomial of degree
-    # 2 in each coordinate between -h and h and central differences are exact up to rounding)
+    # the finite-difference step: no sample may cross a kink (then, for ReLU, the loss
+    # is a polynomial of degree 2 in each coordinate between -h and h and central
+    # differences are exact up to rounding)
     h = 1e-6 * max(1.0, float(np.max(np.abs(U))), float(np.max(np.abs(V))))
     if f.kinks:
-        zmargin = float(np.min(np.abs(Z[:, :, None] - np.array(f.kinks)[None, None, :])))
+        zmargin = float(
+            np.min(np.abs(Z[:, :, None] - np.array(f.kinks)[None, None, :]))
+        )
         if zmargin > 0:
-            h = min(h, 0.25 * zmargin / max(float(np.max(np.abs(X))), np.finfo(float).tiny))
+            h = min(
+                h, 0.25 * zmargin / max(float(np.max(np.abs(X))), np.finfo(float).tiny)
+            )
     fd_error = float(np.max(np.abs(H - _finite_difference_hessian(U, V, X, Y, f, h))))
     flat, merged = _flat_directions(U, V, Z, f, dead)
     p = H.shape[0]
@@ -826,7 +952,9 @@ def stationary_point_report(
     if basis.shape[1]:
         eig = np.linalg.eigvalsh(basis.T @ H @ basis)
         lam_min, lam_max = float(eig[0]), float(eig[-1])
-    eig_tol = p * fd_error + 100 * np.finfo(float).eps * max(abs(lam_max), abs(lam_min), abs(lam_all))
+    eig_tol = p * fd_error + 100 * np.finfo(float).eps * max(
+        abs(lam_max), abs(lam_min), abs(lam_all)
+    )
     kink_slope, descent = None, None
     direction = -np.concatenate([gU.ravel(), gV.ravel()])
     if pairs and len(pairs) <= 12:

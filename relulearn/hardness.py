@@ -2,21 +2,24 @@
 
 The chapter on hardness needs four things, one function each:
 
-* :func:`set_splitting_instance` builds the data ``(X, Y)`` of the reduction (with the gadget that
+* :func:`set_splitting_instance` builds the data ``(X, Y)`` of the reduction (with the
+  gadget that
   forces both output weights to be positive, or without it to show why it is needed);
 * :func:`is_splittable` decides Set Splitting by brute force over 2-colourings;
-* :func:`splitting_witness` is the (<=) direction of the proof: the explicit network that fits the
+* :func:`splitting_witness` is the (<=) direction of the proof: the explicit network
+  that fits the
   data of a splittable set system;
-* :func:`find_exact_fit` / :func:`exact_fit_search` decide exactly whether ``y = u^T relu(V X)``
-  with k hidden units fits the labels, by a branch-and-bound over activation patterns in which
-  every node is a linear program.
+* :func:`find_exact_fit` / :func:`exact_fit_search` decide exactly whether ``y = u^T
+  relu(V X)`` with k hidden units fits the labels, by a branch-and-bound over activation
+  patterns in which every node is a linear program.
 
 References
 ----------
-A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning Two Layer Rectified Neural Networks in Polynomial
-Time", COLT 2019, PMLR 99:195-268 (its abstract states that the problem is NP-hard already for k = 2;
-the reduction here is the course's own). A. L. Blum and R. L. Rivest, "Training a 3-Node Neural Network
-is NP-Complete", Neural Networks 5(1), 1992 (a Set Splitting reduction for threshold units).
+A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning Two Layer Rectified Neural Networks in
+Polynomial Time", COLT 2019, PMLR 99:195-268 (its abstract states that the problem is
+NP-hard already for k = 2; the reduction here is the course's own). A. L. Blum and R. L.
+Rivest, "Training a 3-Node Neural Network is NP-Complete", Neural Networks 5(1), 1992 (a
+Set Splitting reduction for threshold units).
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ _FIT_TOL = 1e-9
 def _check_set_system(n_elements, sets) -> tuple[int, list[tuple[int, ...]]]:
     n_elements = check_int("n_elements", n_elements, minimum=1)
     if isinstance(sets, (str, bytes)):
-        raise TypeError(f"sets must be a sequence of collections of element indices, got {type(sets).__name__}")
+        raise TypeError(
+            f"sets must be a sequence of collections of element indices, got {type(sets).__name__}"
+        )
     try:
         raw = list(sets)
     except TypeError as exc:
@@ -65,23 +70,29 @@ def _check_set_system(n_elements, sets) -> tuple[int, list[tuple[int, ...]]]:
         try:
             members = sorted({int(e) for e in C})
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"sets[{j}] must be a collection of int element indices, got {C!r}") from exc
+            raise TypeError(
+                f"sets[{j}] must be a collection of int element indices, got {C!r}"
+            ) from exc
         for e in members:
             if not 0 <= e < n_elements:
                 raise ValueError(
                     f"sets[{j}] contains element {e}; elements must lie in 0..n_elements-1 = 0..{n_elements - 1}"
                 )
         if not members:
-            raise ValueError(f"sets[{j}] is empty; Set Splitting needs nonempty sets (an empty set is never split)")
+            raise ValueError(
+                f"sets[{j}] is empty; Set Splitting needs nonempty sets (an empty set is never split)"
+            )
         out.append(tuple(members))
     return n_elements, out
 
 
-def set_splitting_instance(n_elements: int, sets, *, gadget: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def set_splitting_instance(
+    n_elements: int, sets, *, gadget: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """The data of the reduction Set Splitting -> exact realizability by ``u^T relu(V x)``, k = 2.
 
-    Coordinates of a sample are ``(x in R^N, 1, z in R^2)``; the constant 1 plays the bias (the
-    model itself has none). The samples (columns of ``X``) and labels are
+    Coordinates of a sample are ``(x in R^N, 1, z in R^2)``; the constant 1 plays the
+    bias (the model itself has none). The samples (columns of ``X``) and labels are
 
     ========================  =====================================================
     sample                    label
@@ -99,8 +110,8 @@ def set_splitting_instance(n_elements: int, sets, *, gadget: bool = True) -> tup
     sets : sequence of collections of int
         The sets C_1, ..., C_M.
     gadget : bool, default True
-        Include the gadget samples G_t and the two z coordinates. Without it the reduction is
-        false (the triangle is a counterexample), which is why it exists.
+        Include the gadget samples G_t and the two z coordinates. Without it the
+        reduction is false (the triangle is a counterexample), which is why it exists.
 
     Returns
     -------
@@ -112,18 +123,19 @@ def set_splitting_instance(n_elements: int, sets, *, gadget: bool = True) -> tup
     Raises
     ------
     ValueError, TypeError
-        ``n_elements`` not a positive int; an empty set; a set with an element outside 0..N-1.
+        ``n_elements`` not a positive int; an empty set; a set with an element outside
+        0..N-1.
 
     Notes
     -----
-    Cost O(N (M + N)). The instance is realizable by 2 ReLU units iff the set system can be split
-    (every set gets both colours of a 2-colouring of the elements).
+    Cost O(N (M + N)). The instance is realizable by 2 ReLU units iff the set system can
+    be split (every set gets both colours of a 2-colouring of the elements).
 
     References
     ----------
-    A. L. Blum, R. L. Rivest, "Training a 3-Node Neural Network is NP-Complete", Neural Networks
-    5(1), 1992 (the Set Splitting points). A. Bakshi, R. Jayaram, D. P. Woodruff, COLT 2019 (NP-hard
-    for k = 2).
+    A. L. Blum, R. L. Rivest, "Training a 3-Node Neural Network is NP-Complete", Neural
+    Networks 5(1), 1992 (the Set Splitting points). A. Bakshi, R. Jayaram, D. P.
+    Woodruff, COLT 2019 (NP-hard for k = 2).
     """
     N, sets = _check_set_system(n_elements, sets)
     cols = [np.zeros(N)]
@@ -164,9 +176,9 @@ def is_splittable(n_elements: int, sets) -> tuple[int, ...] | None:
     Returns
     -------
     tuple of int or None
-        ``colour[i]`` in {0, 1} for each element (element 0 gets colour 0), such that every set
-        contains both colours; None when no such colouring exists (for example when a set has
-        fewer than 2 elements).
+        ``colour[i]`` in {0, 1} for each element (element 0 gets colour 0), such that
+        every set contains both colours; None when no such colouring exists (for example
+        when a set has fewer than 2 elements).
 
     Raises
     ------
@@ -175,13 +187,16 @@ def is_splittable(n_elements: int, sets) -> tuple[int, ...] | None:
 
     Notes
     -----
-    Cost O(2^(N-1) * sum_C |C|): exponential, as expected for an NP-complete problem.
-    A system of 2-element sets is a graph, and it is splittable iff the graph is bipartite.
+    Cost O(2^(N-1) * sum_C |C|): exponential, as expected for an NP-complete problem. A
+    system of 2-element sets is a graph, and it is splittable iff the graph is
+    bipartite.
 
     References
     ----------
-    M. R. Garey, D. S. Johnson, "Computers and Intractability", 1979 (Set Splitting, [SP4]).
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time", COLT 2019 (NP-hardness of exact fitting for k = 2, by reduction from Set Splitting).
+    M. R. Garey, D. S. Johnson, "Computers and Intractability", 1979 (Set Splitting,
+    [SP4]). A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+    networks in polynomial time", COLT 2019 (NP-hardness of exact fitting for k = 2, by
+    reduction from Set Splitting).
     """
     N, sets = _check_set_system(n_elements, sets)
     if any(len(C) < 2 for C in sets):
@@ -198,7 +213,8 @@ def is_splittable(n_elements: int, sets) -> tuple[int, ...] | None:
 def splitting_witness(n_elements: int, sets, colouring) -> TwoLayerNetwork:
     """The (<=) direction of the reduction: the 2-unit network fitting the instance of a splitting.
 
-    With ``S_1 = {i : colour_i = 0}``, ``S_2`` the rest, ``tau = (1.5, 3.5)`` and the coordinates of
+    With ``S_1 = {i : colour_i = 0}``, ``S_2`` the rest, ``tau = (1.5, 3.5)`` and the
+    coordinates of
     :func:`set_splitting_instance`, the network is ``U = [1, 1]`` and
     ``V_i = (2 * 1_{S_i} - 2N * 1_{S_(3-i)}, -1, 1 - tau_i, 1)``.
 
@@ -214,30 +230,39 @@ def splitting_witness(n_elements: int, sets, colouring) -> TwoLayerNetwork:
     Returns
     -------
     TwoLayerNetwork
-        U of shape (1, 2), V of shape (2, N + 3); it fits ``set_splitting_instance(N, sets)`` exactly.
+        U of shape (1, 2), V of shape (2, N + 3); it fits ``set_splitting_instance(N,
+        sets)`` exactly.
 
     Raises
     ------
     ValueError
-        ``colouring`` has the wrong length, values outside {0, 1}, or leaves some set monochromatic.
+        ``colouring`` has the wrong length, values outside {0, 1}, or leaves some set
+        monochromatic.
 
     Notes
     -----
-    Cost O(N + sum_C |C|). Pre-activations: -1 at P0; at most 2|C| - 2N - 1 < 0 at P_C (C meets the
-    other colour); 1 for the unit of N_e's colour and -2N - 1 for the other; t - tau_i at G_t.
+    Cost O(N + sum_C |C|). Pre-activations: -1 at P0; at most 2|C| - 2N - 1 < 0 at P_C
+    (C meets the other colour); 1 for the unit of N_e's colour and -2N - 1 for the
+    other; t - tau_i at G_t.
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time", COLT 2019 (NP-hardness of exact fitting for k = 2, by reduction from Set Splitting); after A. Blum and R. L. Rivest, Neural Networks 5(1), 1992.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019 (NP-hardness of exact fitting for k = 2, by reduction
+    from Set Splitting); after A. Blum and R. L. Rivest, Neural Networks 5(1), 1992.
     """
     N, sets = _check_set_system(n_elements, sets)
     c = np.asarray(colouring)
     if c.shape != (N,) or not np.all((c == 0) | (c == 1)):
-        raise ValueError(f"colouring must be {N} values in {{0, 1}}, got {list(np.ravel(c))!r}")
+        raise ValueError(
+            f"colouring must be {N} values in {{0, 1}}, got {list(np.ravel(c))!r}"
+        )
     c = c.astype(int)
     for j, C in enumerate(sets):
         if len({int(c[e]) for e in C}) < 2:
-            raise ValueError(f"colouring leaves sets[{j}] = {C} monochromatic; it must split every set")
+            raise ValueError(
+                f"colouring leaves sets[{j}] = {C} monochromatic; it must split every set"
+            )
     V = np.zeros((2, N + 3))
     for i in range(2):
         mine = c == i
@@ -255,7 +280,8 @@ class FitSearch:
     Attributes
     ----------
     network : TwoLayerNetwork or None
-        A network fitting the labels to 1e-9 (relative to max |y|, at least 1), or None if none exists.
+        A network fitting the labels to 1e-9 (relative to max |y|, at least 1), or None
+        if none exists.
     signs : tuple of int or None
         The output signs (+1 / -1 per unit) of the fit.
     patterns : ndarray of bool, shape (k, n), or None
@@ -263,10 +289,11 @@ class FitSearch:
     n_lps : int
         Linear programs solved.
     n_nodes : int
-        Search nodes visited (partial activation patterns that passed the cheap label checks).
+        Search nodes visited (partial activation patterns that passed the cheap label
+        checks).
     feasible_signs : tuple of tuple of int
-        The sign vectors for which a fit exists (all of them are tried when ``all_signs=True``,
-        otherwise the search stops at the first).
+        The sign vectors for which a fit exists (all of them are tried when
+        ``all_signs=True``, otherwise the search stops at the first).
     """
 
     network: TwoLayerNetwork | None
@@ -320,7 +347,8 @@ class _PatternLP:
                 b_eq.append(self.y[j])
             elif self.y[j] != 0.0:
                 return None
-        # Valid for every sample when all signs agree: sigma * y_j >= relu(v_i . x_j) >= v_i . x_j.
+        # Valid for every sample when all signs agree: sigma * y_j >= relu(v_i . x_j) >=
+        # v_i . x_j.
         if np.all(self.signs == self.signs[0]):
             s = self.signs[0]
             for j in range(self.X.shape[1]):
@@ -364,8 +392,9 @@ def _options(yj: float, signs, tied) -> list[tuple[bool, ...]]:
             continue
         if yj == 0 and pos != neg:
             continue
-        # Units i, i+1 with equal signs are interchangeable: keep their patterns lexicographically
-        # ordered (unit i active before unit i+1) while they are still identical.
+        # Units i, i+1 with equal signs are interchangeable: keep their patterns
+        # lexicographically ordered (unit i active before unit i+1) while they are still
+        # identical.
         if any(tied[i] and (not z[i]) and z[i + 1] for i in range(k - 1)):
             continue
         out.append(z)
@@ -436,10 +465,13 @@ def _search_signs(X, y, signs, order):
             n_nodes += 1
             assigned.append(j)
             pats.append(z)
-            # The parent's solution may already satisfy this sample's constraints: skip the LP.
+            # The parent's solution may already satisfy this sample's constraints: skip
+            # the LP.
             h = V @ X[:, j]
             ok = all((h[i] >= -1e-12) if z[i] else (h[i] <= 1e-12) for i in range(k))
-            if ok and abs(sum(signs[i] * h[i] for i in range(k) if z[i]) - y[j]) <= 1e-12 * max(1.0, abs(y[j])):
+            if ok and abs(
+                sum(signs[i] * h[i] for i in range(k) if z[i]) - y[j]
+            ) <= 1e-12 * max(1.0, abs(y[j])):
                 Vn = V
             else:
                 Vn = lp.solve(assigned, pats)
@@ -463,39 +495,43 @@ def _search_signs(X, y, signs, order):
 def exact_fit_search(X, Y, k: int, *, all_signs: bool = False) -> FitSearch:
     """Decide exactly whether some ``u^T relu(V X)`` with k hidden units fits scalar labels Y.
 
-    By positive homogeneity every unit's output weight can be taken in {+1, -1} (a unit with weight
-    0 is a unit with V_i = 0), and units of equal sign are interchangeable, so only the k + 1 sign
-    vectors with p plus signs followed by k - p minus signs are tried. For each, a depth-first
-    branch-and-bound assigns an activation pattern ``z_j in {0, 1}^k`` to one sample at a time;
-    given the patterns of the assigned samples, the conditions on V are linear:
+    By positive homogeneity every unit's output weight can be taken in {+1, -1} (a unit
+    with weight 0 is a unit with V_i = 0), and units of equal sign are interchangeable,
+    so only the k + 1 sign vectors with p plus signs followed by k - p minus signs are
+    tried. For each, a depth-first branch-and-bound assigns an activation pattern ``z_j
+    in {0, 1}^k`` to one sample at a time; given the patterns of the assigned samples,
+    the conditions on V are linear:
 
     * ``v_i . x_j >= 0`` if ``z_ij = 1`` and ``v_i . x_j <= 0`` otherwise;
     * ``sum_i sigma_i z_ij v_i . x_j = y_j``.
 
-    A node whose LP is infeasible is pruned; this is exact because the LP of a partial pattern is a
-    relaxation of every completion. It suffices to search the strict patterns ``z_ij = 1[v_i . x_j > 0]``
-    of the fits: so at a sample with ``y_j > 0`` some plus unit is active, with ``y_j < 0`` some minus
-    unit, and with ``y_j = 0`` either both kinds or none. Patterns incompatible with the sign of y_j are never generated;
-    when all signs agree, ``v_i . x_j <= sigma y_j`` is added for all samples (valid for every
-    completion). Samples are taken in order of rarest label value first.
+    A node whose LP is infeasible is pruned; this is exact because the LP of a partial
+    pattern is a relaxation of every completion. It suffices to search the strict
+    patterns ``z_ij = 1[v_i . x_j > 0]`` of the fits: so at a sample with ``y_j > 0``
+    some plus unit is active, with ``y_j < 0`` some minus unit, and with ``y_j = 0``
+    either both kinds or none. Patterns incompatible with the sign of y_j are never
+    generated; when all signs agree, ``v_i . x_j <= sigma y_j`` is added for all samples
+    (valid for every completion). Samples are taken in order of rarest label value
+    first.
 
     Parameters
     ----------
     X : array_like, shape (d, n)
-        Samples as columns (any real data; no biases in the model, so put a constant coordinate in
-        X if you want one).
+        Samples as columns (any real data; no biases in the model, so put a constant
+        coordinate in X if you want one).
     Y : array_like, shape (n,) or (1, n)
         Scalar labels.
     k : int
         Number of hidden units (>= 1; k <= d is not required).
     all_signs : bool, default False
-        Try every sign vector (to report which are feasible) instead of stopping at the first fit.
+        Try every sign vector (to report which are feasible) instead of stopping at the
+        first fit.
 
     Returns
     -------
     FitSearch
-        The network (verified: ``max_j |net(x_j) - y_j| <= 1e-9 max(1, max |y|)``) or None, and the
-        search statistics.
+        The network (verified: ``max_j |net(x_j) - y_j| <= 1e-9 max(1, max |y|)``) or
+        None, and the search statistics.
 
     Raises
     ------
@@ -504,22 +540,27 @@ def exact_fit_search(X, Y, k: int, *, all_signs: bool = False) -> FitSearch:
 
     Notes
     -----
-    Worst-case cost: the tree has depth n and branching at most 2^k, so the search solves at most
-    ``(k + 1) sum_{t <= n} 2^(k t)`` LPs with k d variables and at most (k + 1) n constraints, each
-    polynomial (HiGHS): exponential in n. (The strict patterns ``1[v_i . x_j > 0]`` of a unit are the
-    faces of the arrangement of the n hyperplanes ``x_j^perp`` in R^d, of which there are O(n^d), so for
-    fixed d and k the problem is polynomial; the LPs here allow ties ``v_i . x_j = 0`` and the search is not
-    analysed to that bound.) The fit is found by an LP solver with feasibility tolerance about 1e-7, then
-    polished by least squares on the pattern's equalities and verified to 1e-9.
+    Worst-case cost: the tree has depth n and branching at most 2^k, so the search
+    solves at most ``(k + 1) sum_{t <= n} 2^(k t)`` LPs with k d variables and at most
+    (k + 1) n constraints, each polynomial (HiGHS): exponential in n. (The strict
+    patterns ``1[v_i . x_j > 0]`` of a unit are the faces of the arrangement of the n
+    hyperplanes ``x_j^perp`` in R^d, of which there are O(n^d), so for fixed d and k the
+    problem is polynomial; the LPs here allow ties ``v_i . x_j = 0`` and the search is
+    not analysed to that bound.) The fit is found by an LP solver with feasibility
+    tolerance about 1e-7, then polished by least squares on the pattern's equalities and
+    verified to 1e-9.
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning Two Layer Rectified Neural Networks in
-    Polynomial Time", COLT 2019 (the problem this decides; its abstract states NP-hardness for k = 2).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning Two Layer Rectified Neural Networks
+    in Polynomial Time", COLT 2019 (the problem this decides; its abstract states
+    NP-hardness for k = 2).
     """
     X, Y = check_samples(X, Y)
     if Y.shape[0] != 1:
-        raise ValueError(f"Y must hold scalar labels, shape (n,) or (1, n), got shape {Y.shape}")
+        raise ValueError(
+            f"Y must hold scalar labels, shape (n,) or (1, n), got shape {Y.shape}"
+        )
     k = check_int("k", k, minimum=1)
     y = Y[0]
     order = _sample_order(y)
@@ -539,7 +580,9 @@ def exact_fit_search(X, Y, k: int, *, all_signs: bool = False) -> FitSearch:
         net = _verify(X, y, signs, V)
         if net is None:
             net = _verify(X, y, signs, _polish(X, y, signs, V, P))
-        if net is None:  # pragma: no cover - LP tolerance trouble; never seen on the chapter's instances
+        if (
+            net is None
+        ):  # pragma: no cover - LP tolerance trouble; never seen on the chapter's instances
             continue
         feasible.append(signs)
         if found is None:
@@ -569,8 +612,8 @@ def find_exact_fit(X, Y, k: int) -> TwoLayerNetwork | None:
     Returns
     -------
     TwoLayerNetwork or None
-        A network with ``max_j |net(x_j) - y_j| <= 1e-9 max(1, max |y|)``; None exactly when no
-        k-unit network fits (never None for a realizable instance).
+        A network with ``max_j |net(x_j) - y_j| <= 1e-9 max(1, max |y|)``; None exactly
+        when no k-unit network fits (never None for a realizable instance).
 
     Raises
     ------
@@ -579,8 +622,8 @@ def find_exact_fit(X, Y, k: int) -> TwoLayerNetwork | None:
 
     Notes
     -----
-    Cost: see :func:`exact_fit_search`; exponential in n in the worst case (the problem is NP-complete when d
-    grows with n, chapter 2 of the course).
+    Cost: see :func:`exact_fit_search`; exponential in n in the worst case (the problem
+    is NP-complete when d grows with n, chapter 2 of the course).
 
     References
     ----------

@@ -1,12 +1,13 @@
 """Hermite analysis of activations: coefficients, tails, dual activation, normalised and truncated activations.
 
-Notation (the course's notation page): h_p = He_p / sqrt(p!) are the normalised probabilists' Hermite
-polynomials, orthonormal for z ~ N(0, 1).  An activation f expands as f = sum_p a_p(f) h_p with
-a_p(f) = E[f(z) h_p(z)]; its tail eps_f(q) = sum_{p>q} a_p(f)^2 = E[(f - f_q)(z)^2] is the squared L2 error of
-the degree-q truncation f_q; its dual activation is hat f(rho) = sum_p a_p(f)^2 rho^p.  (The paper writes sigma
-for the activation and eps_sigma(q) for the tail.)  The truncation f_q is the activation of
-the *shadow network* of a random deep network (:mod:`relulearn.deep`).  The Gaussian integrals
-themselves are computed in :mod:`relulearn.moments`.
+Notation (the course's notation page): h_p = He_p / sqrt(p!) are the normalised
+probabilists' Hermite polynomials, orthonormal for z ~ N(0, 1).  An activation f expands
+as f = sum_p a_p(f) h_p with a_p(f) = E[f(z) h_p(z)]; its tail eps_f(q) = sum_{p>q}
+a_p(f)^2 = E[(f - f_q)(z)^2] is the squared L2 error of the degree-q truncation f_q; its
+dual activation is hat f(rho) = sum_p a_p(f)^2 rho^p.  (The paper writes sigma for the
+activation and eps_sigma(q) for the tail.)  The truncation f_q is the activation of the
+*shadow network* of a random deep network (:mod:`relulearn.deep`).  The Gaussian
+integrals themselves are computed in :mod:`relulearn.moments`.
 
 References
 ----------
@@ -43,8 +44,9 @@ __all__ = [
     "truncated_activation",
 ]
 
-#: eps_relu(q) q^(3/2) -> sqrt(2) / (6 pi^(3/2)) = 0.0423291 for the raw ReLU (from the closed-form coefficients
-#: a_{2j}^2 ~ 1 / (8 pi^(3/2) j^(5/2)) by Stirling's formula; derived in chapter 7 of the course).
+# : eps_relu(q) q^(3/2) -> sqrt(2) / (6 pi^(3/2)) = 0.0423291 for the raw ReLU (from the
+# closed-form coefficients : a_{2j}^2 ~ 1 / (8 pi^(3/2) j^(5/2)) by Stirling's formula;
+# derived in chapter 7 of the course).
 RELU_TAIL_CONSTANT: float = math.sqrt(2.0) / (6.0 * math.pi**1.5)
 
 #: |x|, already normalised (E z^2 = 1); a closed-form activation of the Hermite chapter.
@@ -80,7 +82,8 @@ def hermite_functions(x, degree: int) -> np.ndarray:
 
     References
     ----------
-    R. O'Donnell, "Analysis of Boolean Functions", Cambridge University Press, 2014, §11.2.
+    R. O'Donnell, "Analysis of Boolean Functions", Cambridge University Press, 2014,
+    §11.2.
     """
     degree = check_int("degree", degree, minimum=0)
     try:
@@ -118,8 +121,8 @@ def _hermite_series(coefs: np.ndarray, x: np.ndarray) -> np.ndarray:
 class NormalizedActivation(Activation):
     """``scale * base`` with ``scale = 1 / sqrt(E base(z)^2)`` so that E f(z)^2 = 1.
 
-    Built by :func:`normalize_activation`; keeps ``base`` and ``scale`` so that the closed-form
-    Hermite coefficients of ``base`` carry over.
+    Built by :func:`normalize_activation`; keeps ``base`` and ``scale`` so that the
+    closed-form Hermite coefficients of ``base`` carry over.
     """
 
     base: Activation | None = None
@@ -142,12 +145,14 @@ def second_moment(activation: str | Activation) -> float:
 
     Notes
     -----
-    Closed forms: ReLU 1/2, |x| 1, step 1/2, leaky ReLU (1 + s^2)/2, erf (2/pi) arcsin(2/3),
-    linear 1, quadratic 3; otherwise piecewise Gauss-Legendre quadrature, O(1).
+    Closed forms: ReLU 1/2, |x| 1, step 1/2, leaky ReLU (1 + s^2)/2, erf (2/pi)
+    arcsin(2/3), linear 1, quadratic 3; otherwise piecewise Gauss-Legendre quadrature,
+    O(1).
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.2.
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+    NeurIPS 2023, §2.2.
     """
     act = get_activation(activation)
     if isinstance(act, NormalizedActivation):
@@ -191,15 +196,18 @@ def normalize_activation(activation: str | Activation) -> NormalizedActivation:
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §1.1 (the
-    activation is normalised; the course reads the formula, lost in its copy of the text, as E f(z)^2 = 1).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+    NeurIPS 2023, §1.1 (the activation is normalised; the course reads the formula, lost
+    in its copy of the text, as E f(z)^2 = 1).
     """
     act = get_activation(activation)
     if isinstance(act, NormalizedActivation):
         return act
     m2 = second_moment(act)
     if not m2 > 0:
-        raise ValueError(f"activation {act.name!r} has E f(z)^2 = {m2}; it cannot be normalised")
+        raise ValueError(
+            f"activation {act.name!r} has E f(z)^2 = {m2}; it cannot be normalised"
+        )
     s = 1.0 / math.sqrt(m2)
     base = act
     return NormalizedActivation(
@@ -256,7 +264,9 @@ def _erf_coefficients(degree: int, alpha: float = 1.0) -> np.ndarray:
     a = np.zeros(degree + 1)
     if degree >= 1:
         a[1] = 2.0 * alpha / math.sqrt(math.pi) * math.sqrt(s2)
-    for n in range(1, degree - 1, 2):  # a_{n+2} / a_n = (s^2 - 1) n / sqrt((n + 1)(n + 2))
+    for n in range(
+        1, degree - 1, 2
+    ):  # a_{n+2} / a_n = (s^2 - 1) n / sqrt((n + 1)(n + 2))
         a[n + 2] = a[n] * (s2 - 1.0) * n / math.sqrt((n + 1) * (n + 2))
     return a
 
@@ -296,8 +306,9 @@ def _closed_form(act: Activation, degree: int) -> np.ndarray | None:
 def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarray:
     """Hermite coefficients a_0(f), ..., a_degree(f) of an activation f, a_p(f) = E[f(z) h_p(z)].
 
-    The coefficients in the orthonormal basis h_p = He_p / sqrt(p!), at scale 1.  For the moment
-    coefficient c_p(s) = E[f(s z) He_p(z)] (unnormalised He_p, any scale s) see
+    The coefficients in the orthonormal basis h_p = He_p / sqrt(p!), at scale 1.  For
+    the moment coefficient c_p(s) = E[f(s z) He_p(z)] (unnormalised He_p, any scale s)
+    see
     :func:`relulearn.moment_coefficient`; a_p(f) = c_p(1) / sqrt(p!).
 
     Parameters
@@ -320,17 +331,19 @@ def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarra
     Notes
     -----
     Closed forms, evaluated by their ratio recursions so that nothing overflows: ReLU,
-    leaky ReLU, |x|, step, erf, linear, quadratic; O(degree).  Otherwise (tanh, sigmoid, softplus,
-    squared ReLU, custom) the piecewise Gauss-Legendre rule :func:`relulearn.gaussian_rule` against the
-    Gaussian density, split at the kinks, O(degree * sqrt(degree) * 40) evaluations.  The integrand
+    leaky ReLU, |x|, step, erf, linear, quadratic; O(degree).  Otherwise (tanh, sigmoid,
+    softplus, squared ReLU, custom) the piecewise Gauss-Legendre rule
+    :func:`relulearn.gaussian_rule` against the Gaussian density, split at the kinks,
+    O(degree * sqrt(degree) * 40) evaluations.  The integrand
     |f h_p phi| integrates to at most sqrt(E f^2), so there is no cancellation beyond the
-    double-precision level: absolute accuracy about 1e-15 for degree <= 30 (tested against independent
-    adaptive quadrature).  Plain Gauss-Hermite quadrature is *not* used: it converges slowly across a kink.
+    double-precision level: absolute accuracy about 1e-15 for degree <= 30 (tested
+    against independent adaptive quadrature).  Plain Gauss-Hermite quadrature is *not*
+    used: it converges slowly across a kink.
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.2 and
-    §2.7.
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+    NeurIPS 2023, §2.2 and §2.7.
     """
     degree = check_int("degree", degree, minimum=0)
     act = get_activation(activation)
@@ -340,7 +353,8 @@ def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarra
     if closed is not None:
         return closed
     nodes, weights = gaussian_rule(act.kinks, degree)
-    # recursion on sqrt(w) h_n(x) (bounded like the Hermite functions), so nothing overflows
+    # recursion on sqrt(w) h_n(x) (bounded like the Hermite functions), so nothing
+    # overflows
     sw = np.sqrt(weights)
     g = sw * act(nodes)
     a = np.empty(degree + 1)
@@ -361,7 +375,9 @@ def _hyper_tail(first: float, p: float, r1: float, r2: float, z: float) -> float
         return float(mpmath.mpf(first) * mpmath.hyp3f2(1, p, p, r1, r2, z))
 
 
-_SHARED_TOP = 10**6  # a sequence of q up to this shares one closed-form tail (O(max q) coefficients in memory)
+_SHARED_TOP = (
+    10**6
+)  # a sequence of q up to this shares one closed-form tail (O(max q) coefficients in memory)
 _DIRECT = 256  # below this index, sum the terms explicitly (mpmath's 3F2 at z = 1 is slow for small parameters)
 
 
@@ -374,22 +390,29 @@ def _relu_even_tail(n0: int) -> float:
     if j > 10**9:  # leading asymptote, relative error O(1/j) < 1e-8 here
         return RELU_TAIL_CONSTANT * (2.0 * j) ** -1.5
     with mpmath.workdps(30):
-        first = mpmath.gamma(j - 0.5) / (8 * mpmath.pi**1.5 * mpmath.gamma(j + 1) * (j - 0.5))
+        first = mpmath.gamma(j - 0.5) / (
+            8 * mpmath.pi**1.5 * mpmath.gamma(j + 1) * (j - 0.5)
+        )
         return float(first * mpmath.hyp3f2(1, j - 0.5, j - 0.5, j + 0.5, j + 1, 1))
 
 
 def _odd_tail(n0: int, c2: float, first_scale: float) -> float:
     """sum over odd n >= n0 of b_n^2 with b_{n+2}^2 / b_n^2 = c2 (m+1/2)^2 / ((m+1)(m+3/2)), n = 2m+1.
 
-    b_1^2 = first_scale.  Step: c2 = 1, first_scale = 1/(2 pi); erf: c2 = c^2, first_scale = a_1^2.
+    b_1^2 = first_scale.  Step: c2 = 1, first_scale = 1/(2 pi); erf: c2 = c^2,
+    first_scale = a_1^2.
     """
     if n0 < _DIRECT + 1:
-        b2 = np.empty((_DIRECT + 2) // 2)  # b_1^2, b_3^2, ..., b_{_DIRECT - 1}^2, b_{_DIRECT + 1}^2
+        b2 = np.empty(
+            (_DIRECT + 2) // 2
+        )  # b_1^2, b_3^2, ..., b_{_DIRECT - 1}^2, b_{_DIRECT + 1}^2
         b2[0] = first_scale
         for i in range(1, b2.size):
             n = 2 * i - 1
             b2[i] = b2[i - 1] * c2 * n * n / ((n + 1) * (n + 2))
-        return float(np.sum(b2[(n0 - 1) // 2 : -1][::-1])) + _odd_tail(_DIRECT + 1, c2, first_scale)
+        return float(np.sum(b2[(n0 - 1) // 2 : -1][::-1])) + _odd_tail(
+            _DIRECT + 1, c2, first_scale
+        )
     m = (n0 - 1) // 2
     with mpmath.workdps(30):
         # b_{2m+1}^2 = first_scale * c2^m * (1/2)_m^2 / ((1)_m (3/2)_m)
@@ -405,8 +428,8 @@ def _odd_tail(n0: int, c2: float, first_scale: float) -> float:
 def hermite_tail(activation: str | Activation, q: int) -> float:
     """eps_f(q) = sum_{p>q} a_p(f)^2 = E[(f - f_q)(z)^2], the squared L2 error of the degree-q truncation.
 
-    For the activation *as given*: normalise it first (:func:`normalize_activation`) for the
-    paper's eps_sigma(q), which then equals 1 - sum_{p<=q} a_p(f)^2.
+    For the activation *as given*: normalise it first (:func:`normalize_activation`) for
+    the paper's eps_sigma(q), which then equals 1 - sum_{p<=q} a_p(f)^2.
 
     Parameters
     ----------
@@ -416,8 +439,8 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
 
     Returns
     -------
-    float, or ndarray for a sequence of q (one quadrature, or one closed-form tail at the largest q up to
-    10^6, shared by all q)
+    float, or ndarray for a sequence of q (one quadrature, or one closed-form tail at
+    the largest q up to 10^6, shared by all q)
 
     Raises
     ------
@@ -426,34 +449,40 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
 
     Notes
     -----
-    Computed as a sum of the tail, never as E f^2 minus the partial sum, so tails far below 1e-12
-    keep their relative accuracy.  ReLU, leaky ReLU, |x|: the even squares have the hypergeometric
-    ratio (n - 1)^2 / ((n + 1)(n + 2)), so the tail is a_{n0}^2 3F2(1, j-1/2, j-1/2; j+1/2, j+1; 1)
-    with n0 = 2j (30-digit mpmath, O(1)); for q > 2e9 the asymptote C q^(-3/2),
-    C = :data:`RELU_TAIL_CONSTANT`.  Step and erf: the same with odd indices.  Linear and
-    quadratic: exact.  Other activations: the coefficients up to degree
-    q + 300 by quadrature and their squares summed from q + 1 (accurate when the activation is smooth,
-    its coefficients decaying like exp(-c sqrt(n)); for a non-smooth activation without a closed form,
-    e.g. squared ReLU, the truncated sum misses the part beyond q + 300, so use it for small q only).
+    Computed as a sum of the tail, never as E f^2 minus the partial sum, so tails far
+    below 1e-12 keep their relative accuracy.  ReLU, leaky ReLU, |x|: the even squares
+    have the hypergeometric ratio (n - 1)^2 / ((n + 1)(n + 2)), so the tail is a_{n0}^2
+    3F2(1, j-1/2, j-1/2; j+1/2, j+1; 1) with n0 = 2j (30-digit mpmath, O(1)); for q >
+    2e9 the asymptote C q^(-3/2), C = :data:`RELU_TAIL_CONSTANT`.  Step and erf: the
+    same with odd indices.  Linear and quadratic: exact.  Other activations: the
+    coefficients up to degree q + 300 by quadrature and their squares summed from q + 1
+    (accurate when the activation is smooth, its coefficients decaying like exp(-c
+    sqrt(n)); for a non-smooth activation without a closed form, e.g. squared ReLU, the
+    truncated sum misses the part beyond q + 300, so use it for small q only).
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.1
-    (eps_sigma) and §2.7 (Lemmas 2.15-2.16, how fast eps(q) decays).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+    NeurIPS 2023, §2.1 (eps_sigma) and §2.7 (Lemmas 2.15-2.16, how fast eps(q) decays).
     """
     if not isinstance(q, (int, np.integer)) or isinstance(q, bool):
         if isinstance(q, (str, bytes)) or not hasattr(q, "__len__"):
-            raise TypeError(f"q must be an int or a sequence of ints, got {type(q).__name__}")
+            raise TypeError(
+                f"q must be an int or a sequence of ints, got {type(q).__name__}"
+            )
         qs = [check_int(f"q[{i}]", v, minimum=0) for i, v in enumerate(q)]
         act = get_activation(activation)
         base = act.base if isinstance(act, NormalizedActivation) else act
         if qs and _closed_form(base, 0) is None:  # one quadrature for all q
             a2 = hermite_coefficients(act, max(qs) + 300) ** 2
-            tails = np.cumsum(a2[::-1])[::-1]  # tails[n] = sum_{m >= n} a_m^2, smallest terms first
+            tails = np.cumsum(a2[::-1])[
+                ::-1
+            ]  # tails[n] = sum_{m >= n} a_m^2, smallest terms first
             return np.array([tails[v + 1] for v in qs])
         top = max(qs) if qs else 0
         if 0 < top <= _SHARED_TOP and base.name not in ("linear", "quadratic"):
-            # one closed-form tail at the largest q, plus the squares below it, added smallest first
+            # one closed-form tail at the largest q, plus the squares below it, added
+            # smallest first
             a2 = hermite_coefficients(act, top) ** 2
             tails = np.cumsum(a2[::-1])[::-1]  # tails[n] = sum_{n <= m <= top} a_m^2
             tails = np.append(tails, 0.0) + hermite_tail(act, top)
@@ -492,7 +521,8 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
 def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
     """The general bound eps_f(q) <= E f'(z)^2 / (q + 1) <= Lip(f)^2 / (q + 1) (one integration by parts).
 
-    Lip(f) is the Lipschitz constant of f; the function returns the sharper middle term E f'(z)^2 / (q + 1).
+    Lip(f) is the Lipschitz constant of f; the function returns the sharper middle term
+    E f'(z)^2 / (q + 1).
 
     Parameters
     ----------
@@ -506,13 +536,13 @@ def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
 
     Notes
     -----
-    a_p(f) = p^(-1/2) a_{p-1}(f') gives eps_f(q) = sum_{p>q} a_{p-1}(f')^2 / p <= E f'^2 / (q + 1).
-    E f'^2 by the piecewise quadrature, O(1).
+    a_p(f) = p^(-1/2) a_{p-1}(f') gives eps_f(q) = sum_{p>q} a_{p-1}(f')^2 / p <= E f'^2
+    / (q + 1). E f'^2 by the piecewise quadrature, O(1).
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.7 (Lemma
-    2.15).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+    NeurIPS 2023, §2.7 (Lemma 2.15).
     """
     q = check_int("q", q, minimum=0)
     act = get_activation(activation)
@@ -523,7 +553,9 @@ def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
 # --------------------------------------------------------------------------------------------
 # Dual activation
 # --------------------------------------------------------------------------------------------
-def dual_activation(activation: str | Activation, rho, *, closed_form: bool = True) -> np.ndarray:
+def dual_activation(
+    activation: str | Activation, rho, *, closed_form: bool = True
+) -> np.ndarray:
     """The dual activation hat f(rho) = E f(z) f(z') for standard Gaussians z, z' with correlation rho.
 
     It equals sum_p a_p(f)^2 rho^p.
@@ -534,8 +566,8 @@ def dual_activation(activation: str | Activation, rho, *, closed_form: bool = Tr
     rho : array_like
         Correlations in [-1, 1].
     closed_form : bool
-        Use the closed form when one is known (ReLU: arc-cosine kernel
-        (sqrt(1 - rho^2) + (pi - arccos rho) rho) / (2 pi); |x|; step; erf: (2/pi) arcsin(2 rho / 3));
+        Use the closed form when one is known (ReLU: arc-cosine kernel (sqrt(1 - rho^2)
+        + (pi - arccos rho) rho) / (2 pi); |x|; step; erf: (2/pi) arcsin(2 rho / 3));
         ``False`` sums the Hermite series (used by the tests to check the closed forms).
 
     Returns
@@ -549,15 +581,16 @@ def dual_activation(activation: str | Activation, rho, *, closed_form: bool = Tr
 
     Notes
     -----
-    Series: sum_{p<=N} a_p(f)^2 rho^p (plus the exact tail at rho = 1), N = 4000 for closed-form
-    coefficients, 600 otherwise, O(N size(rho)); at rho = -1 the truncation error is at most eps(N).
-    The series converges fast for smooth activations and like N^(-3/2) at |rho| = 1 for ReLU.
+    Series: sum_{p<=N} a_p(f)^2 rho^p (plus the exact tail at rho = 1), N = 4000 for
+    closed-form coefficients, 600 otherwise, O(N size(rho)); at rho = -1 the truncation
+    error is at most eps(N). The series converges fast for smooth activations and like
+    N^(-3/2) at |rho| = 1 for ReLU.
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.2 (dual
-    activation); Y. Cho, L. K. Saul, "Kernel methods for deep learning", NeurIPS 2009, §2 (arc-cosine
-    kernel).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+    NeurIPS 2023, §2.2 (dual activation); Y. Cho, L. K. Saul, "Kernel methods for deep
+    learning", NeurIPS 2009, §2 (arc-cosine kernel).
     """
     act = get_activation(activation)
     try:
@@ -565,7 +598,9 @@ def dual_activation(activation: str | Activation, rho, *, closed_form: bool = Tr
     except (TypeError, ValueError) as exc:
         raise TypeError(f"rho must be numeric, got {type(rho).__name__}") from exc
     if r.size and (not np.all(np.isfinite(r)) or np.max(np.abs(r)) > 1.0):
-        raise ValueError(f"rho must lie in [-1, 1], got values up to |rho| = {np.max(np.abs(r)):.3g}")
+        raise ValueError(
+            f"rho must lie in [-1, 1], got values up to |rho| = {np.max(np.abs(r)):.3g}"
+        )
     scale = 1.0
     base = act
     if isinstance(act, NormalizedActivation):
@@ -573,7 +608,11 @@ def dual_activation(activation: str | Activation, rho, *, closed_form: bool = Tr
     if closed_form:
         rc = np.clip(r, -1.0, 1.0)
         if base.name == "relu":
-            return scale * (np.sqrt(1.0 - rc**2) + (np.pi - np.arccos(rc)) * rc) / (2.0 * np.pi)
+            return (
+                scale
+                * (np.sqrt(1.0 - rc**2) + (np.pi - np.arccos(rc)) * rc)
+                / (2.0 * np.pi)
+            )
         if base.name == "abs":
             return scale * 2.0 / np.pi * (np.sqrt(1.0 - rc**2) + rc * np.arcsin(rc))
         if base.name == "step":
@@ -612,8 +651,8 @@ def truncated_activation(activation: str | Activation, q: int) -> Activation:
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §2.4 (the
-    shadow network).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+    NeurIPS 2023, §2.4 (the shadow network).
     """
     q = check_int("q", q, minimum=0)
     act = get_activation(activation)

@@ -1,24 +1,28 @@
 """The moment initialisation of the Gaussian-input learners: span, Jennrich, scales and signs.
 
-For x ~ N(0, I_d) and ``y = U* relu(V* x) + e`` (e mean-zero, independent of x) the Hermite moments
-(:mod:`relulearn.moments`) are ``M1 = E[y x^T] = 1/2 U* V*``, ``T2 = E[y (x) (x x^T - I)] = phi0 sum_i u~_i (x)
-vbar_i (x) vbar_i`` (``vbar_i = v*_i / ||v*_i||`` the direction of row i of V*, ``u~_i = ||v*_i|| u*_i``) and, in
-k dimensions, ``E[y He4(z)] = -phi0 sum_i u~_i b_i^{(x)4}``. Every moment-based learner
-starts the same way:
+For x ~ N(0, I_d) and ``y = U* relu(V* x) + e`` (e mean-zero, independent of x) the
+Hermite moments (:mod:`relulearn.moments`) are ``M1 = E[y x^T] = 1/2 U* V*``, ``T2 = E[y
+(x) (x x^T - I)] = phi0 sum_i u~_i (x) vbar_i (x) vbar_i`` (``vbar_i = v*_i / ||v*_i||``
+the direction of row i of V*, ``u~_i = ||v*_i|| u*_i``) and, in k dimensions, ``E[y
+He4(z)] = -phi0 sum_i u~_i b_i^{(x)4}``. Every moment-based learner starts the same way:
 
-1. span: an orthonormal basis P of the span of the rows of V*: from M1 (:func:`moment_estimate`, needs
+1. span: an orthonormal basis P of the span of the rows of V*: from M1
+   (:func:`moment_estimate`, needs
    rank(U*) = k) or from T2 (:func:`hidden_span`, any rank of U*);
-2. Jennrich: the unit directions ``b_i`` in the k-dimensional coordinates of P, by simultaneous
-   diagonalisation (:mod:`relulearn.tensors`) of contractions of the projected T2 over the label mode
-   (m >= k), or of the pair (projected He4, projected T2) (:func:`decompose_moment_pair`, any m), several random
-   draws ranked by how well their components fit the moment;
-3. scales and signs: the output weights by least squares on T2, the signs by least squares on M1.
+2. Jennrich: the unit directions ``b_i`` in the k-dimensional coordinates of P, by
+   simultaneous diagonalisation (:mod:`relulearn.tensors`) of contractions of the
+   projected T2 over the label mode (m >= k), or of the pair (projected He4, projected
+   T2) (:func:`decompose_moment_pair`, any m), several random draws ranked by how well
+   their components fit the moment;
+3. scales and signs: the output weights by least squares on T2, the signs by least
+   squares on M1.
 
 :func:`moment_estimate` (the route of :func:`relulearn.recover_exact`; any rectified activation, rank(U*) = k)
-and :func:`low_rank_moment_estimate` (the route of :func:`relulearn.recover_low_rank`, any rank) run the steps
-for one answer; :func:`moment_candidates` returns every draw, best first, for :func:`relulearn.recover_noisy`
-(it picks the T2 route or the He4 route by m). The three share the steps below; they differ only where the
-moments they can trust differ.
+and :func:`low_rank_moment_estimate` (the route of :func:`relulearn.recover_low_rank`,
+any rank) run the steps for one answer; :func:`moment_candidates` returns every draw,
+best first, for :func:`relulearn.recover_noisy` (it picks the T2 route or the He4 route
+by m). The three share the steps below; they differ only where the moments they can
+trust differ.
 
 References
 ----------
@@ -60,7 +64,8 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------------------------
-# The route for rank(U*) = k: span from M1, Jennrich over the label mode of the projected T2
+# The route for rank(U*) = k: span from M1, Jennrich over the label mode of the
+# projected T2
 # ----------------------------------------------------------------------------------------------------------
 
 
@@ -73,7 +78,8 @@ class MomentEstimate:
     directions : ndarray, shape (k, d)
         Unit rows, estimates of vbar_i = v*_i / ||v*_i|| (signs from M1).
     U : ndarray, shape (m, k)
-        Estimated canonical output weights c_2-scaled back (exact in the population for ReLU).
+        Estimated canonical output weights c_2-scaled back (exact in the population for
+        ReLU).
     subspace : ndarray, shape (d, k)
         Orthonormal basis of the estimated span of the rows of V* (top-k of M1).
     gap : float
@@ -126,18 +132,21 @@ def moment_estimate(
 
     Notes
     -----
-    M1 = Y X^T / n gives the span P (d x k) of the rows of V* (needs rank(U*) = k; with m < k the
-    span of M1 has dimension m only: use :func:`low_rank_moment_estimate`).  When m > k the labels are first
-    projected on their top-k left singular space E (m x k).  T2 projected on P (k x k x k) is decomposed by
-    Jennrich over the label mode, keeping the draw whose components fit T2 best (least squares); U follows by
-    least squares on the unfolding of T2 and the signs by least squares on M1 P.  Cost O(n m d + n m^2 + n d k + n k^3) for the moments plus
-    O(n_draws k^5) for the small least-squares fits.
+    M1 = Y X^T / n gives the span P (d x k) of the rows of V* (needs rank(U*) = k; with
+    m < k the span of M1 has dimension m only: use :func:`low_rank_moment_estimate`).
+    When m > k the labels are first projected on their top-k left singular space E (m x
+    k).  T2 projected on P (k x k x k) is decomposed by Jennrich over the label mode,
+    keeping the draw whose components fit T2 best (least squares); U follows by least
+    squares on the unfolding of T2 and the signs by least squares on M1 P.  Cost O(n m d
+    + n m^2 + n d k + n k^3) for the moments plus O(n_draws k^5) for the small
+    least-squares fits.
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (Gaussian inputs; these moment steps are the course's reconstruction, the paper's
-    text not being among its sources, and projecting T2 on the span before Jennrich is ours).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (Gaussian inputs; these moment steps
+    are the course's reconstruction, the paper's text not being among its sources, and
+    projecting T2 on the span before Jennrich is ours).
     """
     X, Y = check_samples(X, Y, min_samples=2)
     d = X.shape[0]
@@ -147,23 +156,41 @@ def moment_estimate(
     gen = rng_from(rng)
     M1 = first_moment(X, Y)
     E = None
-    if m > k:  # the labels live in a k-dimensional space (rank(U*) = k): work with E^T Y
+    if (
+        m > k
+    ):  # the labels live in a k-dimensional space (rank(U*) = k): work with E^T Y
         E = top_subspace(Y @ Y.T, k)  # (m, k), cost O(n m^2)
         Y, M1, m = E.T @ Y, E.T @ M1, k
     r = min(k, m)
     P = top_subspace(M1.T, r)  # d x r, span of the rows of V* when m >= k
-    if r < k:  # fill up with random directions (best effort; low_rank_moment_estimate is the route for m < k)
+    if (
+        r < k
+    ):  # fill up with random directions (best effort; low_rank_moment_estimate is the route for m < k)
         P = np.linalg.qr(np.hstack([P, gen.standard_normal((d, k - r))]))[0]
     T = projected_second_moment(X, Y, P)  # m x k x k
     if m >= 2 or k == 1:
         T1 = T.reshape(m, k * k)
 
-        def fit(B):  # minus the relative residual of T ~ sum_i w_i (x) b_i (x) b_i, W by least squares
-            B2 = np.stack([np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1)
+        def fit(
+            B,
+        ):  # minus the relative residual of T ~ sum_i w_i (x) b_i (x) b_i, W by least squares
+            B2 = np.stack(
+                [np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1
+            )
             W = np.linalg.lstsq(B2, T1.T, rcond=None)[0]
-            return -float(np.linalg.norm(B2 @ W - T1.T) / max(np.linalg.norm(T1), np.finfo(float).tiny))
+            return -float(
+                np.linalg.norm(B2 @ W - T1.T)
+                / max(np.linalg.norm(T1), np.finfo(float).tiny)
+            )
 
-        res = jennrich(lambda g: np.tensordot(g, T, axes=1), m, k, rng=gen, n_draws=n_draws, score=fit)
+        res = jennrich(
+            lambda g: np.tensordot(g, T, axes=1),
+            m,
+            k,
+            rng=gen,
+            n_draws=n_draws,
+            score=fit,
+        )
         B, gap = res.components, res.gap
     else:  # scalar labels: eigenvectors of the single k x k slice (needs a simple spectrum)
         _, evecs = np.linalg.eigh((T[0] + T[0].T) / 2)
@@ -195,10 +222,11 @@ def hidden_span(X, Y, k: int) -> np.ndarray:
     """An orthonormal basis of the span of the hidden directions (rows of V*), from second moments.
 
     For Gaussian x and ``y = U* relu(V* x) + e`` (e mean-zero, independent of x),
-    ``T2[r] = E[y_r (x x^T - I)] = phi0 sum_i U~_ri vbar_i vbar_i^T`` (vbar_i = v*_i / ||v*_i||). Each slice lies
-    in the span of the vbar_i, and together they span it whenever no column of U* is zero, whatever rank(U*) is
-    (for m = 1, T2 is one d x d matrix of rank k). The basis is the top-k left singular vectors of the
-    d x (m d) matrix ``[T2[1], ..., T2[m]]``.
+    ``T2[r] = E[y_r (x x^T - I)] = phi0 sum_i U~_ri vbar_i vbar_i^T`` (vbar_i = v*_i /
+    ||v*_i||). Each slice lies in the span of the vbar_i, and together they span it
+    whenever no column of U* is zero, whatever rank(U*) is (for m = 1, T2 is one d x d
+    matrix of rank k). The basis is the top-k left singular vectors of the d x (m d)
+    matrix ``[T2[1], ..., T2[m]]``.
 
     Parameters
     ----------
@@ -225,9 +253,9 @@ def hidden_span(X, Y, k: int) -> np.ndarray:
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the
-    second-order moment T2; its use for the span when rank(U*) < k is the course's reconstruction).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (the second-order moment T2; its use
+    for the span when rank(U*) < k is the course's reconstruction).
     """
     X, Y = check_samples(X, Y, min_samples=2)
     k = check_k(k, X.shape[0])
@@ -250,7 +278,8 @@ class LowRankEstimate:
     Attributes
     ----------
     U : ndarray (m, k)
-        Output weights in canonical form (``u~_i = ||v_i|| u_i``), of the best candidate.
+        Output weights in canonical form (``u~_i = ||v_i|| u_i``), of the best
+        candidate.
     V : ndarray (k, d)
         Unit hidden directions with their signs, of the best candidate.
     span : ndarray (d, k)
@@ -258,9 +287,11 @@ class LowRankEstimate:
     gap : float
         Relative eigen-gap of the best candidate's simultaneous diagonalisation.
     fit : float
-        Relative residual ``||T4 - sum_i c_i b_i^(x)4|| / ||T4||`` of the best candidate (least-squares c).
+        Relative residual ``||T4 - sum_i c_i b_i^(x)4|| / ||T4||`` of the best candidate
+        (least-squares c).
     candidates : ndarray (c, k, d)
-        The hidden directions (with signs) of every random draw, best fit first; ``V`` is ``candidates[0]``.
+        The hidden directions (with signs) of every random draw, best fit first; ``V``
+        is ``candidates[0]``.
     """
 
     U: np.ndarray
@@ -283,21 +314,26 @@ class LowRankEstimate:
         )
 
 
-def low_rank_moment_estimate(X, Y, k: int, *, rng=None, n_draws: int = 16) -> LowRankEstimate:
+def low_rank_moment_estimate(
+    X, Y, k: int, *, rng=None, n_draws: int = 16
+) -> LowRankEstimate:
     """Approximate (U*, V*) from moments when rank(U*) may be below k (span from T2, He4 in k dimensions).
 
-    1. ``P`` = :func:`hidden_span` (d x k); project ``z = P^T x`` (standard Gaussian in R^k).
-    2. Contract the outputs with a random ``w`` (for m = 1, ``w = 1``) and form ``T4 = E[(w . y) He4(z)]``
-       (:func:`relulearn.projected_moment` of order 4) and ``T2 = E[(w . y)(z z^T - I)]``. With ``b_i = P^T vbar_i``,
-       ``T4[S] := sum_cd T4[:, :, c, d] S_cd = -phi0 sum_i (w . u~_i)(b_i^T S b_i) b_i b_i^T`` and
-       ``T2 = phi0 sum_i (w . u~_i) b_i b_i^T`` share the factors ``b_i``: Jennrich's simultaneous
-       diagonalisation (:func:`decompose_moment_pair`) of the pair, for random
-       symmetric S, returns them up to sign. Pairing with T2, which is estimated far more accurately than
-       any slice of T4, makes this much more stable than two slices of T4. Each draw is scored by how well
-       its components fit T4 (least squares); ``vbar_i = P b_i``.
-    3. Scales: least squares of the d-dimensional ``T2[r] = E[y_r (x x^T - I)]`` on ``phi0 vbar_i vbar_i^T``;
-       signs: least squares of ``M1 = E[y x^T] = 1/2 sum_i t_i u~_i vbar_i^T`` over scalars ``t_i``,
-       ``vbar_i <- sign(t_i) vbar_i``.
+    1. ``P`` = :func:`hidden_span` (d x k); project ``z = P^T x`` (standard Gaussian in
+       R^k).
+    2. Contract the outputs with a random ``w`` (for m = 1, ``w = 1``) and form ``T4 =
+       E[(w . y) He4(z)]`` (:func:`relulearn.projected_moment` of order 4) and ``T2 =
+       E[(w . y)(z z^T - I)]``. With ``b_i = P^T vbar_i``, ``T4[S] := sum_cd T4[:, :, c,
+       d] S_cd = -phi0 sum_i (w . u~_i)(b_i^T S b_i) b_i b_i^T`` and ``T2 = phi0 sum_i
+       (w . u~_i) b_i b_i^T`` share the factors ``b_i``: Jennrich's simultaneous
+       diagonalisation (:func:`decompose_moment_pair`) of the pair, for random symmetric
+       S, returns them up to sign. Pairing with T2, which is estimated far more
+       accurately than any slice of T4, makes this much more stable than two slices of
+       T4. Each draw is scored by how well its components fit T4 (least squares);
+       ``vbar_i = P b_i``.
+    3. Scales: least squares of the d-dimensional ``T2[r] = E[y_r (x x^T - I)]`` on
+       ``phi0 vbar_i vbar_i^T``; signs: least squares of ``M1 = E[y x^T] = 1/2 sum_i t_i
+       u~_i vbar_i^T`` over scalars ``t_i``, ``vbar_i <- sign(t_i) vbar_i``.
 
     Parameters
     ----------
@@ -310,7 +346,8 @@ def low_rank_moment_estimate(X, Y, k: int, *, rng=None, n_draws: int = 16) -> Lo
     rng : int, Generator or None
         Randomness of the contractions.
     n_draws : int
-        Random symmetric contractions S tried (all are kept as candidates, best fit first).
+        Random symmetric contractions S tried (all are kept as candidates, best fit
+        first).
 
     Returns
     -------
@@ -323,16 +360,18 @@ def low_rank_moment_estimate(X, Y, k: int, *, rng=None, n_draws: int = 16) -> Lo
 
     Notes
     -----
-    Cost O(n (m d^2 + k^4) + m d^3 + n_draws k^5); the moments' error falls like 1/sqrt(n), but the He4
-    estimate is noisy (about 25% relative error at (d, k, m, n) = (10, 4, 1, 2e5)), so this is only a starting
-    point for :func:`relulearn.sign_pattern_regression`.
+    Cost O(n (m d^2 + k^4) + m d^3 + n_draws k^5); the moments' error falls like
+    1/sqrt(n), but the He4 estimate is noisy (about 25% relative error at (d, k, m, n) =
+    (10, 4, 1, 2e5)), so this is only a starting point for
+    :func:`relulearn.sign_pattern_regression`.
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the
-    moments for Gaussian inputs; the rank-deficient route is the course's reconstruction). R. A. Harshman, "Foundations of the PARAFAC procedure", UCLA Working
-    Papers in Phonetics 16, 1970 (Jennrich's algorithm).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (the moments for Gaussian inputs;
+    the rank-deficient route is the course's reconstruction). R. A. Harshman,
+    "Foundations of the PARAFAC procedure", UCLA Working Papers in Phonetics 16, 1970
+    (Jennrich's algorithm).
     """
     X, Y = check_samples(X, Y, min_samples=2)
     k = check_k(k, X.shape[0])
@@ -357,17 +396,19 @@ def low_rank_estimate_from_moments(X, Y, k, M1, T2, gen, n_draws) -> LowRankEsti
         V = _separate_duplicates(V / np.linalg.norm(V, axis=1, keepdims=True), P)
         cands.append(scales_and_signs(V, M1, T2))
     U0, V0 = cands[0]
-    return LowRankEstimate(U0, V0, P, float(gaps[0]), float(fits[0]), np.stack([c[1] for c in cands]))
+    return LowRankEstimate(
+        U0, V0, P, float(gaps[0]), float(fits[0]), np.stack([c[1] for c in cands])
+    )
 
 
 def decompose_moment_pair(T4, T2, k: int, *, rng=None, n_draws: int = 16):
     """Components ``b_i`` of ``T4 = sum_i a_i b_i^(x)4`` and ``T2 = sum_i c_i b_i b_i^T`` (k x k, any signs).
 
-    For a random symmetric S, ``T4[S] = sum_cd T4[:, :, c, d] S_cd = B diag(a_i b_i^T S b_i) B^T`` and
-    ``T2 = B diag(c_i) B^T``: Jennrich's simultaneous diagonalisation of the pair
-    (:func:`relulearn.tensors.simultaneous_diagonalization`) gives the columns of B up to sign and order.
-    Each of ``n_draws`` random S gives a candidate, scored by the relative residual of the least-squares fit
-    ``T4 ~ sum_i a_i b_i^(x)4``.
+    For a random symmetric S, ``T4[S] = sum_cd T4[:, :, c, d] S_cd = B diag(a_i b_i^T S
+    b_i) B^T`` and ``T2 = B diag(c_i) B^T``: Jennrich's simultaneous diagonalisation of
+    the pair (:func:`relulearn.tensors.simultaneous_diagonalization`) gives the columns
+    of B up to sign and order. Each of ``n_draws`` random S gives a candidate, scored by
+    the relative residual of the least-squares fit ``T4 ~ sum_i a_i b_i^(x)4``.
 
     Parameters
     ----------
@@ -387,7 +428,8 @@ def decompose_moment_pair(T4, T2, k: int, *, rng=None, n_draws: int = 16):
     components : ndarray, shape (n_draws, k, k)
         Unit columns b_i of each draw, best fit first.
     fits : ndarray, shape (n_draws,)
-        Relative residual of each draw's fit (sorted increasing; 0 for exact population tensors).
+        Relative residual of each draw's fit (sorted increasing; 0 for exact population
+        tensors).
     gaps : ndarray, shape (n_draws,)
         Relative eigen-gap of each draw.
 
@@ -402,9 +444,9 @@ def decompose_moment_pair(T4, T2, k: int, *, rng=None, n_draws: int = 16):
 
     References
     ----------
-    R. A. Harshman, "Foundations of the PARAFAC procedure", UCLA Working Papers in Phonetics 16, 1970;
-    S. E. Leurgans, R. T. Ross, R. B. Abel, "A decomposition for three-way arrays", SIAM J. Matrix Anal. Appl.
-    14(4), 1993 (Jennrich's algorithm).
+    R. A. Harshman, "Foundations of the PARAFAC procedure", UCLA Working Papers in
+    Phonetics 16, 1970; S. E. Leurgans, R. T. Ross, R. B. Abel, "A decomposition for
+    three-way arrays", SIAM J. Matrix Anal. Appl. 14(4), 1993 (Jennrich's algorithm).
     """
     k = check_int("k", k)
     T4 = as_matrix("T4", T4, ndim=4)
@@ -425,10 +467,14 @@ def _decompose_pair(T4, T2p, k, gen, n_draws):
     scale = max(np.linalg.norm(T4), np.finfo(float).tiny)
     for _ in range(n_draws):
         S = gen.standard_normal((k, k))
-        B, _, gap = simultaneous_diagonalization(np.einsum("abcd,cd->ab", T4, S + S.T), T2p, k)
+        B, _, gap = simultaneous_diagonalization(
+            np.einsum("abcd,cd->ab", T4, S + S.T), T2p, k
+        )
         A4 = np.einsum("ai,bi,ci,di->abcdi", B, B, B, B).reshape(k**4, k)
         coef = np.linalg.lstsq(A4, T4.ravel(), rcond=None)[0]
-        draws.append((float(np.linalg.norm(A4 @ coef - T4.ravel()) / scale), float(gap), B))
+        draws.append(
+            (float(np.linalg.norm(A4 @ coef - T4.ravel()) / scale), float(gap), B)
+        )
     draws.sort(key=lambda t: t[0])
     return [t[2] for t in draws], [t[0] for t in draws], [t[1] for t in draws]
 
@@ -436,8 +482,9 @@ def _decompose_pair(T4, T2p, k, gen, n_draws):
 def _separate_duplicates(V, P, cos_max=0.99):
     """Replace rows that (nearly) repeat an earlier row by the unit direction of span(P) orthogonal to the others.
 
-    When noise makes two eigenvalues of the simultaneous diagonalisation a complex-conjugate pair, the real
-    parts of their eigenvectors coincide; the lost direction is the part of the span the other rows miss.
+    When noise makes two eigenvalues of the simultaneous diagonalisation a
+    complex-conjugate pair, the real parts of their eigenvectors coincide; the lost
+    direction is the part of the span the other rows miss.
     """
     V = V.copy()
     k = V.shape[0]
@@ -470,34 +517,44 @@ def scales_and_signs(V, M1, T2):
 def moment_candidates(X, Y, k, gen, n_draws) -> list[tuple[np.ndarray, np.ndarray]]:
     """The moment initialisation with every random draw kept: a list of (U~ (m, k), V (k, d)), best first.
 
-    m >= k: the span P of the rows of V* from T2 (:func:`span_from_second_moment`), then Jennrich
-    (:func:`relulearn.jennrich`) on the projected ``P^T T2[r] P`` (k x k slices, contracted in the output
-    mode), one candidate per random draw, ordered by how well its components fit; scales from T2 and signs from
-    M1 (:func:`scales_and_signs`). m < k: the candidates of :func:`low_rank_moment_estimate` (``2 n_draws``
-    draws). Unbiased under mean-zero noise independent of X. Inner step of :func:`relulearn.recover_noisy`
-    (checked X, Y; ``gen`` a Generator). Cost O(n m d^2 + m d^3 + n_draws m k^3) (plus O(n k^4) when m < k).
+    m >= k: the span P of the rows of V* from T2 (:func:`span_from_second_moment`), then
+    Jennrich (:func:`relulearn.jennrich`) on the projected ``P^T T2[r] P`` (k x k
+    slices, contracted in the output mode), one candidate per random draw, ordered by
+    how well its components fit; scales from T2 and signs from M1
+    (:func:`scales_and_signs`). m < k: the candidates of
+    :func:`low_rank_moment_estimate` (``2 n_draws`` draws). Unbiased under mean-zero
+    noise independent of X. Inner step of :func:`relulearn.recover_noisy` (checked X, Y;
+    ``gen`` a Generator). Cost O(n m d^2 + m d^3 + n_draws m k^3) (plus O(n k^4) when m
+    < k).
     """
     _, M1, T2 = second_order_moments(X, Y)
     m, _d = M1.shape
     if m < k:
         est = low_rank_estimate_from_moments(X, Y, k, M1, T2, gen, 2 * n_draws)
-        return [(est.U, est.V)] + [scales_and_signs(V, M1, T2) for V in est.candidates[1:]]
-    # project onto the k-dimensional span first (removes the noise outside it), then Jennrich there;
-    # each random draw is scored by how well its components fit the projected T2
+        return [(est.U, est.V)] + [
+            scales_and_signs(V, M1, T2) for V in est.candidates[1:]
+        ]
+    # project onto the k-dimensional span first (removes the noise outside it), then
+    # Jennrich there; each random draw is scored by how well its components fit the
+    # projected T2
     P = span_from_second_moment(T2, k)
     T2p = np.einsum("da,rde,eb->rab", P, T2, P)
     R = T2p.reshape(m, k * k).T
     draws = []
     for _ in range(n_draws):
-        res = jennrich(lambda g: np.einsum("r,rab->ab", g, T2p), m, k, rng=gen, n_draws=1)
+        res = jennrich(
+            lambda g: np.einsum("r,rab->ab", g, T2p), m, k, rng=gen, n_draws=1
+        )
         B = _separate_duplicates(res.components.T, np.eye(k))
         A = np.einsum("ia,ib->abi", B, B).reshape(k * k, k)
-        draws.append((float(np.linalg.norm(R - A @ np.linalg.lstsq(A, R, rcond=None)[0])), B))
+        draws.append(
+            (float(np.linalg.norm(R - A @ np.linalg.lstsq(A, R, rcond=None)[0])), B)
+        )
     draws.sort(key=lambda t: t[0])
     out = []
     for _, B in draws:
         V = B @ P.T
-        out.append(scales_and_signs(V / np.linalg.norm(V, axis=1, keepdims=True), M1, T2))
+        out.append(
+            scales_and_signs(V / np.linalg.norm(V, axis=1, keepdims=True), M1, T2)
+        )
     return out
-
-

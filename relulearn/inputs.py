@@ -1,8 +1,9 @@
 """Input laws (samples as columns) and labelled samples of a network.
 
-Every law here is centred with identity covariance, so E x = 0 and E x x^T = I_d, which makes
-the laws comparable; they differ in their higher moments.  ``is_symmetric`` says whether x and -x
-have the same law (the assumption of Ge, Kuditipudi, Li and Wang 2019, chapter 6).
+Every law here is centred with identity covariance, so E x = 0 and E x x^T = I_d, which
+makes the laws comparable; they differ in their higher moments.  ``is_symmetric`` says
+whether x and -x have the same law (the assumption of Ge, Kuditipudi, Li and Wang 2019,
+chapter 6).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ __all__ = [
 class InputLaw:
     """Base class: a law on R^d with zero mean and identity covariance.
 
-    Subclasses implement ``_draw(d, n, rng)`` returning a (d, n) array and set ``is_symmetric``.
+    Subclasses implement ``_draw(d, n, rng)`` returning a (d, n) array and set
+    ``is_symmetric``.
     """
 
     is_symmetric: bool = True
@@ -48,7 +50,9 @@ class InputLaw:
         """E x_1^4 for one coordinate in dimension d (closed form; used by the tests)."""
         raise NotImplementedError
 
-    def _draw(self, d: int, n: int, rng: np.random.Generator) -> np.ndarray:  # pragma: no cover
+    def _draw(
+        self, d: int, n: int, rng: np.random.Generator
+    ) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -78,8 +82,8 @@ class UniformCube(InputLaw):
 class GaussianMixture(InputLaw):
     """A symmetric two-component Gaussian mixture in each coordinate, with unit variance.
 
-    Each coordinate is independently ``±a + b z`` with a fair random sign, ``a = separation``,
-    ``b = sqrt(1 - a^2)`` and ``z ~ N(0, 1)``: bimodal for a close to 1.
+    Each coordinate is independently ``±a + b z`` with a fair random sign, ``a =
+    separation``, ``b = sqrt(1 - a^2)`` and ``z ~ N(0, 1)``: bimodal for a close to 1.
 
     Parameters
     ----------
@@ -91,7 +95,9 @@ class GaussianMixture(InputLaw):
 
     def __post_init__(self):
         if not 0.0 <= self.separation < 1.0:
-            raise ValueError(f"separation must be in [0, 1) so the covariance stays I, got {self.separation}")
+            raise ValueError(
+                f"separation must be in [0, 1) so the covariance stays I, got {self.separation}"
+            )
 
     def _draw(self, d, n, rng):
         a = self.separation
@@ -119,10 +125,10 @@ class Laplace(InputLaw):
 class StudentT(InputLaw):
     """Independent Student-t coordinates with ``df`` degrees of freedom, scaled to unit variance.
 
-    A coordinate has ``E|x_j|^p < inf`` exactly for ``p < df``.  With the default ``df = 6`` the fourth
-    moments are finite but the sixth and eighth are not, so an average of terms of size ``||x||^4`` (such
-    as chapter 6's detector operator) has infinite variance and the central limit theorem does not apply
-    to it.
+    A coordinate has ``E|x_j|^p < inf`` exactly for ``p < df``.  With the default ``df =
+    6`` the fourth moments are finite but the sixth and eighth are not, so an average of
+    terms of size ``||x||^4`` (such as chapter 6's detector operator) has infinite
+    variance and the central limit theorem does not apply to it.
 
     Parameters
     ----------
@@ -134,7 +140,9 @@ class StudentT(InputLaw):
 
     def __post_init__(self):
         if not self.df > 4:
-            raise ValueError(f"df must be > 4 so that the fourth moment is finite, got {self.df}")
+            raise ValueError(
+                f"df must be > 4 so that the fourth moment is finite, got {self.df}"
+            )
 
     def _draw(self, d, n, rng):
         return rng.standard_t(self.df, size=(d, n)) * np.sqrt((self.df - 2.0) / self.df)
@@ -183,7 +191,13 @@ class CenteredExponential(InputLaw):
 
 
 #: One instance of each symmetric non-Gaussian law, for experiments that loop over laws.
-SYMMETRIC_LAWS: tuple[InputLaw, ...] = (UniformCube(), GaussianMixture(), Laplace(), StudentT(), UniformBall())
+SYMMETRIC_LAWS: tuple[InputLaw, ...] = (
+    UniformCube(),
+    GaussianMixture(),
+    Laplace(),
+    StudentT(),
+    UniformBall(),
+)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -229,23 +243,32 @@ def sample(
     Returns
     -------
     Samples
-        ``X`` (d, n), ``Y`` (m, n), ``Y_clean`` (m, n). Unpacks as ``X, Y = sample(...)``.
+        ``X`` (d, n), ``Y`` (m, n), ``Y_clean`` (m, n). Unpacks as ``X, Y =
+        sample(...)``.
 
     Notes
     -----
     Cost O(n k (d + m)).
     """
     if not isinstance(network, TwoLayerNetwork):
-        raise TypeError(f"network must be a TwoLayerNetwork, got {type(network).__name__}")
+        raise TypeError(
+            f"network must be a TwoLayerNetwork, got {type(network).__name__}"
+        )
     n = check_int("n", n)
     noise = float(noise)
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a finite standard deviation >= 0, got {noise}")
     inputs = Gaussian() if inputs is None else inputs
     if not isinstance(inputs, InputLaw):
-        raise TypeError(f"inputs must be an InputLaw such as Gaussian(), got {type(inputs).__name__}")
+        raise TypeError(
+            f"inputs must be an InputLaw such as Gaussian(), got {type(inputs).__name__}"
+        )
     gen = rng_from(rng)
     X = inputs.sample(network.input_dim, n, gen)
     Y_clean = network(X)
-    Y = Y_clean + noise * gen.standard_normal(Y_clean.shape) if noise > 0 else Y_clean.copy()
+    Y = (
+        Y_clean + noise * gen.standard_normal(Y_clean.shape)
+        if noise > 0
+        else Y_clean.copy()
+    )
     return Samples(X, Y, Y_clean)

@@ -2,8 +2,8 @@
 
 The conformance test (``tests/test_conformance.py``), chapter 8 and ``bench/`` all read
 :data:`LEARNERS`; a new learner joins them all by one entry here. Every learner follows the contract
-of :mod:`relulearn.recovery`: ``learner(X, Y, k, *, rng=None, on_failure="raise", progress=False, ...)``
-returning a :class:`~relulearn.Recovery`.
+of :mod:`relulearn.recovery`: ``learner(X, Y, k, *, rng=None, on_failure="raise",
+progress=False, ...)`` returning a :class:`~relulearn.Recovery`.
 """
 
 from __future__ import annotations
@@ -36,21 +36,23 @@ class LearnerSpec:
     function : callable
         ``function(X, Y, k, *, rng, on_failure, progress, **options) -> Recovery``.
     inputs : {"gaussian", "symmetric", "any"}
-        The input law it assumes: standard Gaussian, any symmetric law (x and -x equally likely),
-        or none.
+        The input law it assumes: standard Gaussian, any symmetric law (x and -x equally
+        likely), or none.
     noisy_labels : bool
         Whether it allows mean-zero label noise (False: it assumes exact labels).
     outputs : {"any", "k<=m", "k>m", "scalar"}
-        The output shapes it is meant for: any m, at least k outputs, fewer outputs than hidden
-        units (a rank-deficient output layer), or a single output.
+        The output shapes it is meant for: any m, at least k outputs, fewer outputs than
+        hidden units (a rank-deficient output layer), or a single output.
     min_samples : callable
-        ``min_samples(d, k, m)``: the fewest samples it accepts (below, it raises ``ValueError``).
+        ``min_samples(d, k, m)``: the fewest samples it accepts (below, it raises
+        ``ValueError``).
     certifies_exact : bool
-        Whether it certifies its answer on noiseless planted data that meet its assumptions (with
-        enough samples); learners with statistical certificates certify noisy data instead.
+        Whether it certifies its answer on noiseless planted data that meet its
+        assumptions (with enough samples); learners with statistical certificates
+        certify noisy data instead.
     outputs_required : bool
-        Whether other output shapes raise ``ValueError`` (False: the learner accepts them and hands
-        over to another route, as exact recovery does for k > m).
+        Whether other output shapes raise ``ValueError`` (False: the learner accepts
+        them and hands over to another route, as exact recovery does for k > m).
     options : mapping
         Keyword options the comparison harness passes (e.g. an iteration budget).
     """
@@ -60,7 +62,9 @@ class LearnerSpec:
     inputs: str = "any"
     noisy_labels: bool = False
     outputs: str = "any"
-    min_samples: Callable[[int, int, int], int] = field(default=lambda d, k, m: 1, repr=False)
+    min_samples: Callable[[int, int, int], int] = field(
+        default=lambda d, k, m: 1, repr=False
+    )
     certifies_exact: bool = True
     outputs_required: bool = True
     options: Mapping = field(default_factory=lambda: MappingProxyType({}), repr=False)
@@ -73,7 +77,9 @@ class LearnerSpec:
 
     def fits_outputs(self, k: int, m: int) -> bool:
         """Whether ``m`` outputs with ``k`` hidden units is a shape this learner is meant for."""
-        return {"any": True, "k<=m": k <= m, "k>m": k > m, "scalar": m == 1}[self.outputs]
+        return {"any": True, "k<=m": k <= m, "k>m": k > m, "scalar": m == 1}[
+            self.outputs
+        ]
 
     def __call__(self, X, Y, k: int, **kwargs):
         """Run the learner with the registry's options (``kwargs`` override them)."""
@@ -81,17 +87,53 @@ class LearnerSpec:
 
 
 LEARNERS: tuple[LearnerSpec, ...] = (
-    LearnerSpec("gradient training", train, inputs="any", noisy_labels=True, outputs="any", certifies_exact=False,
-                options=MappingProxyType({"max_iter": 3000})),
-    LearnerSpec("exact recovery", recover_exact, inputs="gaussian", outputs="k<=m", outputs_required=False,
-                min_samples=lambda d, k, m: 2),
-    LearnerSpec("low-rank exact recovery", recover_low_rank, inputs="gaussian", outputs="k>m",
-                min_samples=lambda d, k, m: 2 * k * d),
-    LearnerSpec("noisy recovery", recover_noisy, inputs="gaussian", noisy_labels=True, outputs="any",
-                min_samples=lambda d, k, m: 2 * k * d),
-    LearnerSpec("tensor initialisation + descent", recover_tensor_gd, inputs="gaussian", outputs="scalar"),
-    LearnerSpec("symmetric method of moments", recover_symmetric, inputs="symmetric", noisy_labels=True,
-                outputs="k<=m", min_samples=lambda d, k, m: max(2, d * (d + 1) // 2), certifies_exact=False),
+    LearnerSpec(
+        "gradient training",
+        train,
+        inputs="any",
+        noisy_labels=True,
+        outputs="any",
+        certifies_exact=False,
+        options=MappingProxyType({"max_iter": 3000}),
+    ),
+    LearnerSpec(
+        "exact recovery",
+        recover_exact,
+        inputs="gaussian",
+        outputs="k<=m",
+        outputs_required=False,
+        min_samples=lambda d, k, m: 2,
+    ),
+    LearnerSpec(
+        "low-rank exact recovery",
+        recover_low_rank,
+        inputs="gaussian",
+        outputs="k>m",
+        min_samples=lambda d, k, m: 2 * k * d,
+    ),
+    LearnerSpec(
+        "noisy recovery",
+        recover_noisy,
+        inputs="gaussian",
+        noisy_labels=True,
+        outputs="any",
+        min_samples=lambda d, k, m: 2 * k * d,
+    ),
+    LearnerSpec(
+        "tensor initialisation + descent",
+        recover_tensor_gd,
+        inputs="gaussian",
+        outputs="scalar",
+    ),
+    LearnerSpec(
+        "symmetric method of moments",
+        recover_symmetric,
+        inputs="symmetric",
+        noisy_labels=True,
+        outputs="k<=m",
+        min_samples=lambda d, k, m: max(2, d * (d + 1) // 2),
+        certifies_exact=False,
+    ),
 )
 """Every learner of the package, in the order chapter 8 introduces them."""
 
@@ -101,4 +143,6 @@ def get_learner(name: str) -> LearnerSpec:
     for spec in LEARNERS:
         if spec.name == name:
             return spec
-    raise ValueError(f"no learner named {name!r}; the learners are {[s.name for s in LEARNERS]}")
+    raise ValueError(
+        f"no learner named {name!r}; the learners are {[s.name for s in LEARNERS]}"
+    )

@@ -1,20 +1,23 @@
 """Output layers of rank below k (including scalar output, m = 1), ReLU, Gaussian inputs, no noise.
 
-When rank(U*) < k the row span of ``Y`` no longer equals that of ``relu(V* X)``, so the exact step of
-chapter 3 (null vectors in the row span) is not available. :func:`recover_low_rank` gets the hidden
-directions another way:
+When rank(U*) < k the row span of ``Y`` no longer equals that of ``relu(V* X)``, so the
+exact step of chapter 3 (null vectors in the row span) is not available.
+:func:`recover_low_rank` gets the hidden directions another way:
 
-1. the moment initialisation for any rank of U* (:func:`relulearn.low_rank_moment_estimate`): the span of the
-   rows of V* from the second-order Hermite moment ``T2 = E[y (x) (x x^T - I)]`` (a d x d matrix of rank k even
-   when m = 1), the fourth-order Hermite moment of the projected inputs (k dimensions, never a d^4 tensor),
-   Jennrich's simultaneous diagonalisation of the pair, scales from T2 and signs from ``M1 = E[y x^T]``;
-2. :func:`relulearn.sign_pattern_regression`: with the signs ``D_ij = 1[V_i . x_j > 0]`` fixed on the samples
-   where every unit is confidently signed, the labels are *linear* in ``W_i = u_i v_i^T``; least squares gives
-   the W_i, their rank-one factors give (U, V), and a few rounds correct the remaining wrong signs. Noiseless,
-   it is exact to round-off once the patterns on the confident samples are right.
+1. the moment initialisation for any rank of U*
+   (:func:`relulearn.low_rank_moment_estimate`): the span of the rows of V* from the
+   second-order Hermite moment ``T2 = E[y (x) (x x^T - I)]`` (a d x d matrix of rank k
+   even when m = 1), the fourth-order Hermite moment of the projected inputs (k
+   dimensions, never a d^4 tensor), Jennrich's simultaneous diagonalisation of the pair,
+   scales from T2 and signs from ``M1 = E[y x^T]``;
+2. :func:`relulearn.sign_pattern_regression`: with the signs ``D_ij = 1[V_i . x_j > 0]``
+   fixed on the samples where every unit is confidently signed, the labels are *linear*
+   in ``W_i = u_i v_i^T``; least squares gives the W_i, their rank-one factors give (U,
+   V), and a few rounds correct the remaining wrong signs. Noiseless, it is exact to
+   round-off once the patterns on the confident samples are right.
 
-It runs the two steps from several candidate starts and certifies the answer by its residual on all samples.
-Every pass over the data streams over chunks of samples.
+It runs the two steps from several candidate starts and certifies the answer by its
+residual on all samples. Every pass over the data streams over chunks of samples.
 
 References
 ----------
@@ -86,10 +89,12 @@ def recover_low_rank(
 ) -> Recovery:
     """Exact recovery of a ReLU network whose output layer may have rank below k (e.g. m = 1), no noise.
 
-    Runs :func:`relulearn.low_rank_moment_estimate` (span from T2, He4 in k dimensions, Jennrich, scales, signs), then
+    Runs :func:`relulearn.low_rank_moment_estimate` (span from T2, He4 in k dimensions,
+    Jennrich, scales, signs), then
     :func:`relulearn.sign_pattern_regression` until a fixed point, and certifies the answer by its residual on all
-    samples. If the best candidate of the moment step does not lead to a certified answer, the next distinct
-    candidates (other random draws of the decomposition) are tried.
+    samples. If the best candidate of the moment step does not lead to a certified
+    answer, the next distinct candidates (other random draws of the decomposition) are
+    tried.
 
     Parameters
     ----------
@@ -102,7 +107,8 @@ def recover_low_rank(
     rng : int, Generator or None
         Randomness of the tensor decomposition.
     on_failure : {"raise", "return"}
-        What a failed result does: raise :class:`~relulearn.RecoveryFailed`, or return it.
+        What a failed result does: raise :class:`~relulearn.RecoveryFailed`, or return
+        it.
     progress : bool
         Show a progress bar over the starting points.
     n_rounds : int
@@ -110,52 +116,63 @@ def recover_low_rank(
     tau : float or tuple of floats
         Confidence thresholds per round (see :func:`relulearn.sign_pattern_regression`).
     max_candidates : int
-        Distinct starting points (random draws of the decomposition, best tensor fit first) from which the
-        regression is run until one is certified.
+        Distinct starting points (random draws of the decomposition, best tensor fit
+        first) from which the regression is run until one is certified.
     tol : float
-        The answer is certified when ``||Y - U relu(V X)||_F / ||Y||_F <= tol`` (for float32 data at least
-        100 times float32's machine epsilon).
+        The answer is certified when ``||Y - U relu(V X)||_F / ||Y||_F <= tol`` (for
+        float32 data at least 100 times float32's machine epsilon).
 
     Returns
     -------
     Recovery
-        ``network`` (ReLU, canonical: unit rows of V); ``residual``; ``certificate`` with ``smallest`` = per
-        unit the relative residual on the samples where the unit is active, ``next`` = per unit its share
-        ``||u_i relu(v_i X)|| / ||Y||`` of the labels, ``ok`` when the residual is at most ``tol``, every
-        share exceeds ``max(1e3 tol, 1e-6)`` and no two rows of V are parallel (an exact fit on n >> k (d + m)
-        Gaussian samples by identifiable units is the planted network), and ``reason`` when not ok;
-        ``details`` with ``moment_estimate`` (its network), ``low_rank_estimate`` (the
+        ``network`` (ReLU, canonical: unit rows of V); ``residual``; ``certificate``
+        with ``smallest`` = per unit the relative residual on the samples where the unit
+        is active, ``next`` = per unit its share ``||u_i relu(v_i X)|| / ||Y||`` of the
+        labels, ``ok`` when the residual is at most ``tol``, every share exceeds
+        ``max(1e3 tol, 1e-6)`` and no two rows of V are parallel (an exact fit on n >> k
+        (d + m) Gaussian samples by identifiable units is the planted network), and
+        ``reason`` when not ok; ``details`` with ``moment_estimate`` (its network),
+        ``low_rank_estimate`` (the
         :class:`relulearn.LowRankEstimate`), ``regression``
-        (:class:`relulearn.RegressionResult` of the kept start), ``starts_tried`` and ``rank_Y`` (number of singular
-        values of Y above 1e-6 times the largest).
+        (:class:`relulearn.RegressionResult` of the kept start), ``starts_tried`` and
+        ``rank_Y`` (number of singular values of Y above 1e-6 times the largest).
 
-        ``status`` is certified when ``certificate.ok``, else failed: when the answer cannot be certified (too
-        few samples, noisy labels, wrong k, a non-ReLU target), the best estimate found (least residual; the
-        moment estimate if every regression was singular) is the result's network, with the reason.
+        ``status`` is certified when ``certificate.ok``, else failed: when the answer
+        cannot be certified (too few samples, noisy labels, wrong k, a non-ReLU target),
+        the best estimate found (least residual; the moment estimate if every regression
+        was singular) is the result's network, with the reason.
 
     Raises
     ------
     ValueError, TypeError
-        Bad shapes, non-finite entries, k not an int in [1, d], fewer than ``2 k d`` samples, tol <= 0, bad
-        tau, n_rounds or max_candidates.
+        Bad shapes, non-finite entries, k not an int in [1, d], fewer than ``2 k d``
+        samples, tol <= 0, bad tau, n_rounds or max_candidates.
     RecoveryFailed
         With ``on_failure="raise"`` (the default), when the status is failed.
 
     Notes
     -----
-    Cost O(n (m d^2 + k^4) + m d^3) for the moments plus O(n d^2 + 2^k k^2 d^2) per regression round (O(n k^2
-    d^2) when 2^k is large), times the starts tried; memory O(m d^2 + k^4 + 2^k d (d + m)) beyond X and Y,
-    streamed over chunks of samples. A heuristic without proven sample bounds; measured at
-    (d, k, m) = (10, 4, 1): certified and exact in 20 of 20 seeds at every n from 1,000 to 200,000.
+    Cost O(n (m d^2 + k^4) + m d^3) for the moments plus O(n d^2 + 2^k k^2 d^2) per
+    regression round (O(n k^2 d^2) when 2^k is large), times the starts tried; memory
+    O(m d^2 + k^4 + 2^k d (d + m)) beyond X and Y, streamed over chunks of samples. A
+    heuristic without proven sample bounds; measured at (d, k, m) = (10, 4, 1):
+    certified and exact in 20 of 20 seeds at every n from 1,000 to 200,000.
 
     References
     ----------
-    Bakshi, Jayaram and Woodruff, "Learning two layer rectified neural networks in polynomial time", COLT
-    2019, PMLR 99:195-268 (as we recall it, the paper treats rank(U*) < k by an algorithm exponential in k;
-    this route, moments in k dimensions then sign-pattern regression, is ours).
+    Bakshi, Jayaram and Woodruff, "Learning two layer rectified neural networks in
+    polynomial time", COLT 2019, PMLR 99:195-268 (as we recall it, the paper treats
+    rank(U*) < k by an algorithm exponential in k; this route, moments in k dimensions
+    then sign-pattern regression, is ours).
     """
-    data = check_learner_input(X, Y, k, who="recover_low_rank", min_samples=lambda d, k, m: 2 * k * d,
-                               min_samples_text="2 k d")
+    data = check_learner_input(
+        X,
+        Y,
+        k,
+        who="recover_low_rank",
+        min_samples=lambda d, k, m: 2 * k * d,
+        min_samples_text="2 k d",
+    )
     X, Y, k = data.X, data.Y, data.k
     d, n = X.shape
     n_rounds = check_int("n_rounds", n_rounds)
@@ -173,7 +190,9 @@ def recover_low_rank(
     def regress_from(V0):
         bar.update(1)
         try:
-            reg = regress_sign_patterns(X, Y, V0, xnorm, taus, n_rounds, 4 * k * d, 1e-13)
+            reg = regress_sign_patterns(
+                X, Y, V0, xnorm, taus, n_rounds, 4 * k * d, 1e-13
+            )
         except RecoveryFailed:
             return None
         return (*_residuals(X, Y, reg.U, reg.V), reg)
@@ -184,12 +203,21 @@ def recover_low_rank(
                 tried.append(V0)
                 yield lambda V0=V0: regress_from(V0)
 
-    starts = best_of_starts(distinct_starts(), score=lambda out: out[0], good_enough=tol, max_starts=max_candidates)
+    starts = best_of_starts(
+        distinct_starts(),
+        score=lambda out: out[0],
+        good_enough=tol,
+        max_starts=max_candidates,
+    )
     bar.close()
     best = starts.best
-    if best is None:  # every regression was singular: report the moment estimate, uncertified
+    if (
+        best is None
+    ):  # every regression was singular: report the moment estimate, uncertified
         residual, act_res, share = _residuals(X, Y, est.U, est.V)
-        reg = RegressionResult(est.U, est.V, np.zeros(0, dtype=int), np.zeros(0), np.zeros(k))
+        reg = RegressionResult(
+            est.U, est.V, np.zeros(0, dtype=int), np.zeros(0), np.zeros(k)
+        )
         best = (residual, act_res, share, reg)
     residual, act_res, share, reg = best
     cos = np.abs(reg.V @ reg.V.T) - np.eye(k)

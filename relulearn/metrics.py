@@ -1,14 +1,15 @@
 """How recovery is measured: canonical form, matching of hidden units, relative errors, rates.
 
-The two-layer model ``U f(V x)`` (hidden units the rows ``v_i^T`` of V, output weights the columns
-``u_i`` of U) has symmetries: permuting the hidden units, and, for f positively homogeneous of degree p,
-rescaling unit i by c > 0 (u_i -> u_i / c^p, v_i -> c v_i).  :func:`recovery_error` measures the
-errors epsilon_U, epsilon_V and epsilon_pred after removing both: put both networks in canonical form
-(unit rows of V), then match units by the Hungarian algorithm.  :func:`bottleneck_weight_error` is the
-success measure of Zhong et al. (2017) instead, as we recall it: the weights compared as given (no
-rescaling), units matched to minimise the largest relative error, and the signs of the output weights
-checked.  :func:`loglog_slope` fits the rate
-(the exponent) of an error or a cost against a size.
+The two-layer model ``U f(V x)`` (hidden units the rows ``v_i^T`` of V, output weights
+the columns ``u_i`` of U) has symmetries: permuting the hidden units, and, for f
+positively homogeneous of degree p, rescaling unit i by c > 0 (u_i -> u_i / c^p, v_i ->
+c v_i).  :func:`recovery_error` measures the errors epsilon_U, epsilon_V and
+epsilon_pred after removing both: put both networks in canonical form (unit rows of V),
+then match units by the Hungarian algorithm.  :func:`bottleneck_weight_error` is the
+success measure of Zhong et al. (2017) instead, as we recall it: the weights compared as
+given (no rescaling), units matched to minimise the largest relative error, and the
+signs of the output weights checked.  :func:`loglog_slope` fits the rate (the exponent)
+of an error or a cost against a size.
 
 References
 ----------
@@ -47,15 +48,18 @@ __all__ = [
 def canonical_form(network: TwoLayerNetwork) -> TwoLayerNetwork:
     """The network's canonical form if its activation is positively homogeneous, else itself."""
     if not isinstance(network, TwoLayerNetwork):
-        raise TypeError(f"network must be a TwoLayerNetwork, got {type(network).__name__}")
+        raise TypeError(
+            f"network must be a TwoLayerNetwork, got {type(network).__name__}"
+        )
     return network.canonical() if network.activation.positively_homogeneous else network
 
 
 def match_units(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> np.ndarray:
     """The permutation ``perm`` such that estimate unit ``perm[i]`` is matched to true unit ``i``.
 
-    Both networks are put in canonical form, then rows of V are matched by minimising the total
-    squared distance (``scipy.optimize.linear_sum_assignment``). Cost O(k^2 d + k^3).
+    Both networks are put in canonical form, then rows of V are matched by minimising
+    the total squared distance (``scipy.optimize.linear_sum_assignment``). Cost O(k^2 d
+    + k^3).
     """
     _check_pair(estimate, truth)
     Ve = canonical_form(estimate).V
@@ -81,12 +85,14 @@ class RecoveryError:
     Attributes
     ----------
     U : float
-        epsilon_U = ``||U_hat - U*||_F / ||U*||_F``, both in canonical form, units matched.
+        epsilon_U = ``||U_hat - U*||_F / ||U*||_F``, both in canonical form, units
+        matched.
     V : float
-        epsilon_V = ``max_i ||v_hat_i - v*_i|| / ||v*_i||`` over matched rows (unit rows in canonical form).
+        epsilon_V = ``max_i ||v_hat_i - v*_i|| / ||v*_i||`` over matched rows (unit rows
+        in canonical form).
     prediction : float
-        epsilon_pred = ``||U_hat f(V_hat X') - U* f(V* X')||_F / ||U* f(V* X')||_F`` on n' fresh inputs X'
-        (NaN when none were drawn).
+        epsilon_pred = ``||U_hat f(V_hat X') - U* f(V* X')||_F / ||U* f(V* X')||_F`` on
+        n' fresh inputs X' (NaN when none were drawn).
     """
 
     U: float
@@ -96,7 +102,11 @@ class RecoveryError:
     @property
     def max(self) -> float:
         """The largest of the three errors (of the two weight errors when ``prediction`` is NaN)."""
-        return max(self.U, self.V) if np.isnan(self.prediction) else max(self.U, self.V, self.prediction)
+        return (
+            max(self.U, self.V)
+            if np.isnan(self.prediction)
+            else max(self.U, self.V, self.prediction)
+        )
 
     @property
     def weights(self) -> float:
@@ -120,13 +130,16 @@ def recovery_error(
     Parameters
     ----------
     estimate, truth : TwoLayerNetwork
-        Same d, k, m. (A :class:`~relulearn.recovery.Recovery` is accepted for ``estimate``.)
+        Same d, k, m. (A :class:`~relulearn.recovery.Recovery` is accepted for
+        ``estimate``.)
     n_test : int
-        Number of fresh inputs for the prediction error (0: skip it, ``prediction`` is NaN).
+        Number of fresh inputs for the prediction error (0: skip it, ``prediction`` is
+        NaN).
     inputs : InputLaw, default Gaussian()
         Law of the fresh inputs.
     rng : int or Generator
-        Randomness of the fresh inputs (fixed by default, so the metric is deterministic).
+        Randomness of the fresh inputs (fixed by default, so the metric is
+        deterministic).
 
     Returns
     -------
@@ -134,15 +147,18 @@ def recovery_error(
 
     Notes
     -----
-    For an activation that is not positively homogeneous the networks are compared as given (no
-    canonical form). For a positively homogeneous activation, when the rows of both V are nonzero
-    and the canonical rows of the truth are pairwise distinct, ``U`` and ``V`` are both zero exactly
-    when the estimate is the truth up to a permutation and a positive rescaling of the hidden units. Cost O(k^2 d + k^3 + n_test k (d + m)).
+    For an activation that is not positively homogeneous the networks are compared as
+    given (no canonical form). For a positively homogeneous activation, when the rows of
+    both V are nonzero and the canonical rows of the truth are pairwise distinct, ``U``
+    and ``V`` are both zero exactly when the estimate is the truth up to a permutation
+    and a positive rescaling of the hidden units. Cost O(k^2 d + k^3 + n_test k (d +
+    m)).
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-    polynomial time", COLT 2019, §1 (the recovery problem; the metric is this package's).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, §1 (the recovery problem; the metric is this
+    package's).
     """
     if hasattr(estimate, "network") and not isinstance(estimate, TwoLayerNetwork):
         estimate = estimate.network
@@ -150,7 +166,9 @@ def recovery_error(
     n_test = check_int("n_test", n_test, minimum=0)
     est = matched(estimate, truth)
     tru = canonical_form(truth)
-    eps_U = float(np.linalg.norm(est.U - tru.U) / max(np.linalg.norm(tru.U), np.finfo(float).tiny))
+    eps_U = float(
+        np.linalg.norm(est.U - tru.U) / max(np.linalg.norm(tru.U), np.finfo(float).tiny)
+    )
     row_norms = np.maximum(np.linalg.norm(tru.V, axis=1), np.finfo(float).tiny)
     eps_V = float(np.max(np.linalg.norm(est.V - tru.V, axis=1) / row_norms))
     if n_test == 0:
@@ -158,7 +176,10 @@ def recovery_error(
     law = Gaussian() if inputs is None else inputs
     Xt = law.sample(truth.input_dim, n_test, rng)
     Yt = truth(Xt)
-    pred = float(np.linalg.norm(estimate(Xt) - Yt) / max(np.linalg.norm(Yt), np.finfo(float).tiny))
+    pred = float(
+        np.linalg.norm(estimate(Xt) - Yt)
+        / max(np.linalg.norm(Yt), np.finfo(float).tiny)
+    )
     return RecoveryError(eps_U, eps_V, pred)
 
 
@@ -172,7 +193,9 @@ def is_exact(err: RecoveryError, tol: float = 1e-8) -> bool:
 def _check_pair(estimate, truth):
     for name, net in (("estimate", estimate), ("truth", truth)):
         if not isinstance(net, TwoLayerNetwork):
-            raise TypeError(f"{name} must be a TwoLayerNetwork, got {type(net).__name__}")
+            raise TypeError(
+                f"{name} must be a TwoLayerNetwork, got {type(net).__name__}"
+            )
     if estimate.V.shape != truth.V.shape or estimate.U.shape != truth.U.shape:
         raise ValueError(
             f"estimate has (m, k, d) = {(estimate.output_dim, estimate.n_hidden, estimate.input_dim)} but truth has"
@@ -187,7 +210,8 @@ class BottleneckWeightError:
     Attributes
     ----------
     max_relative : float
-        ``min_pi max_j ||v*_j - v_hat_pi(j)|| / ||v*_j||`` over matchings pi of the hidden units.
+        ``min_pi max_j ||v*_j - v_hat_pi(j)|| / ||v*_j||`` over matchings pi of the
+        hidden units.
     signs_match : bool
         ``u_hat_pi(j)`` has the sign of ``u*_j`` for every j under that matching.
     """
@@ -203,19 +227,22 @@ class BottleneckWeightError:
         return f"BottleneckWeightError(max_relative={self.max_relative:.2e}, signs_match={self.signs_match})"
 
 
-def bottleneck_weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> BottleneckWeightError:
+def bottleneck_weight_error(
+    estimate: TwoLayerNetwork, truth: TwoLayerNetwork
+) -> BottleneckWeightError:
     """Match hidden units and measure ``max_j ||v*_j - v_hat_pi(j)|| / ||v*_j||`` and the signs of u.
 
-    Unlike :func:`recovery_error` (canonical form, then the matching of least total squared
-    distance, and the errors of U, V and the predictions), the weights are compared as given and
-    the matching minimises the *largest* relative error (a bottleneck assignment).
+    Unlike :func:`recovery_error` (canonical form, then the matching of least total
+    squared distance, and the errors of U, V and the predictions), the weights are
+    compared as given and the matching minimises the *largest* relative error (a
+    bottleneck assignment).
 
     Parameters
     ----------
     estimate, truth : TwoLayerNetwork
-        Scalar-output networks with the same k and d; compared as given (no rescaling). Zhong et al.
-        write the hidden units w_i and the output weights v_i in {-1, +1}; here they are the rows
-        v_i of V and the entries u_i of U.
+        Scalar-output networks with the same k and d; compared as given (no rescaling).
+        Zhong et al. write the hidden units w_i and the output weights v_i in {-1, +1};
+        here they are the rows v_i of V and the entries u_i of U.
 
     Returns
     -------
@@ -228,17 +255,22 @@ def bottleneck_weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -
 
     Notes
     -----
-    The matching is the one minimising the largest relative error (bottleneck assignment: the
-    Hungarian method on thresholded costs over the k^2 candidate thresholds).  Cost O(k^5 + k^2 d).
+    The matching is the one minimising the largest relative error (bottleneck
+    assignment: the Hungarian method on thresholded costs over the k^2 candidate
+    thresholds).  Cost O(k^5 + k^2 d).
 
     References
     ----------
     K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-    one-hidden-layer neural networks", ICML 2017, §7 (the success rule, as we recall it).
+    one-hidden-layer neural networks", ICML 2017, §7 (the success rule, as we recall
+    it).
     """
     _check_pair(estimate, truth)
     Vt, Ve = np.asarray(truth.V), np.asarray(estimate.V)
-    C = np.linalg.norm(Vt[:, None, :] - Ve[None, :, :], axis=2) / np.linalg.norm(Vt, axis=1)[:, None]
+    C = (
+        np.linalg.norm(Vt[:, None, :] - Ve[None, :, :], axis=2)
+        / np.linalg.norm(Vt, axis=1)[:, None]
+    )
     best = None
     for t in np.unique(C):
         rows, cols = linear_sum_assignment((C > t).astype(float))
@@ -246,7 +278,11 @@ def bottleneck_weight_error(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -
             best = (float(t), cols)
             break
     t, cols = best
-    signs = bool(np.all(np.sign(np.asarray(estimate.U)[0, cols]) == np.sign(np.asarray(truth.U)[0])))
+    signs = bool(
+        np.all(
+            np.sign(np.asarray(estimate.U)[0, cols]) == np.sign(np.asarray(truth.U)[0])
+        )
+    )
     return BottleneckWeightError(max_relative=t, signs_match=signs)
 
 

@@ -1,16 +1,18 @@
 """Gaussian moments: c_p(f_s) = E[f(s z) He_p(z)], PHI0, the empirical Hermite moments and their closed forms.
 
-For x ~ N(0, I_d) and y = U f(V x) + e (e mean-zero, independent of x), Stein's identity gives
+For x ~ N(0, I_d) and y = U f(V x) + e (e mean-zero, independent of x), Stein's identity
+gives
 
     E[y He_p(x)] = sum_i c_p(||v_i||) u_i (x) vbar_i^{(x) p},    c_p(s) = E_{z ~ N(0,1)}[f(s z) He_p(z)],
 
-with v_i the i-th row of V, vbar_i = v_i / ||v_i||, u_i the i-th column of U and He_p the probabilists'
-(unnormalised) Hermite polynomial (the Hermite tensor He_p(x) for a vector x).  Here c_p(s) is short for the
-notation page's moment coefficient c_p(f_s) = E[f_s(z) He_p(z)] of the activation at scale s, f_s(z) = f(s z);
-at s = 1 it is c_p(f).  For ReLU: c_1(s) = s/2, c_2(s) = s phi0, c_3(s) = 0, c_4(s) = -s phi0,
-phi0 = 1/sqrt(2 pi).  The estimators below
-never build a d x d x d (or d^4) array: they either contract the label mode with a vector g (a d x d
-matrix), or first project x onto a k-dimensional subspace.
+with v_i the i-th row of V, vbar_i = v_i / ||v_i||, u_i the i-th column of U and He_p
+the probabilists' (unnormalised) Hermite polynomial (the Hermite tensor He_p(x) for a
+vector x).  Here c_p(s) is short for the notation page's moment coefficient c_p(f_s) =
+E[f_s(z) He_p(z)] of the activation at scale s, f_s(z) = f(s z); at s = 1 it is c_p(f).
+For ReLU: c_1(s) = s/2, c_2(s) = s phi0, c_3(s) = 0, c_4(s) = -s phi0, phi0 = 1/sqrt(2
+pi).  The estimators below never build a d x d x d (or d^4) array: they either contract
+the label mode with a vector g (a d x d matrix), or first project x onto a k-dimensional
+subspace.
 
 This module is the one home of the package's one-dimensional Gaussian integrals:
 :func:`gaussian_expectation` (adaptive quadrature of one integrand, split at the kinks) and
@@ -20,11 +22,12 @@ built on them.
 
 References
 ----------
-A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-time", COLT 2019 (PMLR 99:195-268) (Gaussian inputs; the moments here are those of the course's
-reconstruction of its algorithm, chapter 3).  M. Janzamin, H. Sedghi,
-A. Anandkumar, "Beating the perils of non-convexity: guaranteed training of neural networks using
-tensor methods", arXiv 1506.08473, 2015, §3 (Stein's identity and score-function moments).
+A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
+polynomial time", COLT 2019 (PMLR 99:195-268) (Gaussian inputs; the moments here are
+those of the course's reconstruction of its algorithm, chapter 3).  M. Janzamin, H.
+Sedghi, A. Anandkumar, "Beating the perils of non-convexity: guaranteed training of
+neural networks using tensor methods", arXiv 1506.08473, 2015, §3 (Stein's identity and
+score-function moments).
 """
 
 from __future__ import annotations
@@ -72,8 +75,8 @@ def gaussian_expectation(g, *, kinks=(), scale: float = 1.0) -> float:
     g : callable
         A vectorised scalar function of z.
     kinks : sequence of float
-        Points t where g(z) = h(scale z) has a kink in h (e.g. the activation's kinks); the line is
-        split at t / scale.
+        Points t where g(z) = h(scale z) has a kink in h (e.g. the activation's kinks);
+        the line is split at t / scale.
     scale : float
         s > 0, the scale at which the kinks are met.
 
@@ -83,11 +86,12 @@ def gaussian_expectation(g, *, kinks=(), scale: float = 1.0) -> float:
 
     Notes
     -----
-    The line is split at 0, +-1, +-4, at the kinks divided by s and at +-1/s, +-4/s (so that narrow
-    peaks of h(s z) at large s are not missed); each piece is integrated by adaptive Gauss-Kronrod
-    quadrature (``scipy.integrate.quad``, absolute tolerance 1e-15, relative 1e-13).  Accurate to about
-    1e-12 relative for the activations of :mod:`relulearn.activations`.  Cost O(1).  The callers
-    check their arguments; this routine trusts them.
+    The line is split at 0, +-1, +-4, at the kinks divided by s and at +-1/s, +-4/s (so
+    that narrow peaks of h(s z) at large s are not missed); each piece is integrated by
+    adaptive Gauss-Kronrod quadrature (``scipy.integrate.quad``, absolute tolerance
+    1e-15, relative 1e-13).  Accurate to about 1e-12 relative for the activations of
+    :mod:`relulearn.activations`.  Cost O(1).  The callers check their arguments; this
+    routine trusts them.
     """
     s = float(scale)
     pts = {0.0, -1.0, 1.0, -4.0, 4.0}
@@ -101,17 +105,23 @@ def gaussian_expectation(g, *, kinks=(), scale: float = 1.0) -> float:
     total = 0.0
 
     def integrand(z):
-        with np.errstate(over="ignore", under="ignore"):  # e.g. cosh(z)^2 overflowing to inf: 1/inf = 0
-            return float(g(np.asarray(z, dtype=float))) * np.exp(-0.5 * z * z) / _SQRT2PI
+        with np.errstate(
+            over="ignore", under="ignore"
+        ):  # e.g. cosh(z)^2 overflowing to inf: 1/inf = 0
+            return (
+                float(g(np.asarray(z, dtype=float))) * np.exp(-0.5 * z * z) / _SQRT2PI
+            )
 
     for a, b in itertools.pairwise(edges):
         if a == b:
             continue
         with warnings.catch_warnings():
-            # quad warns of round-off when a piece integrates to ~0 (e.g. c_4 of squared ReLU); the
-            # absolute error is still at the 1e-15 level
+            # quad warns of round-off when a piece integrates to ~0 (e.g. c_4 of squared
+            # ReLU); the absolute error is still at the 1e-15 level
             warnings.simplefilter("ignore", integrate.IntegrationWarning)
-            val, _ = integrate.quad(integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=400)
+            val, _ = integrate.quad(
+                integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=400
+            )
         total += val
     return total
 
@@ -122,9 +132,11 @@ def gaussian_rule(kinks=(), degree: int = 0) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     kinks : sequence of float
-        Points where the integrands bend (the activation's kinks); the rule is split there.
+        Points where the integrands bend (the activation's kinks); the rule is split
+        there.
     degree : int
-        The largest Hermite degree n the rule must integrate against (integrands f(z) h_n(z)).
+        The largest Hermite degree n the rule must integrate against (integrands f(z)
+        h_n(z)).
 
     Returns
     -------
@@ -133,10 +145,11 @@ def gaussian_rule(kinks=(), degree: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
     Notes
     -----
-    [-L, L] with L = 2 sqrt(degree + 1) + 14 (beyond it phi(z) h_n(z)^2 < 1e-40) is split at the kinks
-    and into pieces of length <= 1, each with 40 Gauss-Legendre nodes: exact on each smooth piece to
-    double precision for functions analytic in a strip of half-width >= 0.5.  One set of nodes serves
-    many integrands (all Hermite coefficients up to ``degree`` at once), where
+    [-L, L] with L = 2 sqrt(degree + 1) + 14 (beyond it phi(z) h_n(z)^2 < 1e-40) is
+    split at the kinks and into pieces of length <= 1, each with 40 Gauss-Legendre
+    nodes: exact on each smooth piece to double precision for functions analytic in a
+    strip of half-width >= 0.5.  One set of nodes serves many integrands (all Hermite
+    coefficients up to ``degree`` at once), where
     :func:`gaussian_expectation` adapts to one.  Cost O(sqrt(degree) * 40) nodes.
     """
     L = 2.0 * math.sqrt(degree + 1.0) + 14.0
@@ -149,13 +162,16 @@ def gaussian_rule(kinks=(), degree: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return nodes, weights
 
 
-def moment_coefficient(activation: str | Activation, order: int, scale: float = 1.0) -> float:
+def moment_coefficient(
+    activation: str | Activation, order: int, scale: float = 1.0
+) -> float:
     """c_p(s) = c_p(f_s) = E_{z~N(0,1)}[f(s z) He_p(z)], the coefficient of the order-p Gaussian moment E[y He_p(x)].
 
-    He_p is the probabilists' Hermite polynomial, not normalised (E He_p(z)^2 = p!), and the
-    activation is taken at the scale s of a weight row; for the coefficients of f in the orthonormal
-    basis h_n = He_n / sqrt(n!) at scale 1 see :func:`relulearn.hermite_coefficients`
-    (a_n = c_n(1) / sqrt(n!)).  Zhong et al. (2017) write m_p(s) for the same number.
+    He_p is the probabilists' Hermite polynomial, not normalised (E He_p(z)^2 = p!), and
+    the activation is taken at the scale s of a weight row; for the coefficients of f in
+    the orthonormal basis h_n = He_n / sqrt(n!) at scale 1 see
+    :func:`relulearn.hermite_coefficients` (a_n = c_n(1) / sqrt(n!)).  Zhong et al.
+    (2017) write m_p(s) for the same number.
 
     Parameters
     ----------
@@ -183,16 +199,19 @@ def moment_coefficient(activation: str | Activation, order: int, scale: float = 
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", COLT 2019.  K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery
-    guarantees for one-hidden-layer neural networks", ICML 2017, §5 (m_j(sigma)).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019.  K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S.
+    Dhillon, "Recovery guarantees for one-hidden-layer neural networks", ICML 2017, §5
+    (m_j(sigma)).
     """
     act = get_activation(activation)
     order = check_int("order", order, minimum=0)
     s = float(scale)
     if not (np.isfinite(s) and s > 0):
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
-    if _is_builtin(act):  # a named activation: a pure function of (name, order, s), memoised
+    if _is_builtin(
+        act
+    ):  # a named activation: a pure function of (name, order, s), memoised
         return _builtin_coefficient(act.name, order, s)
     return _quadrature_coefficient(act, order, s)
 
@@ -211,7 +230,11 @@ def _builtin_coefficient(name: str, order: int, s: float) -> float:
 
 def _quadrature_coefficient(act: Activation, order: int, s: float) -> float:
     return float(
-        gaussian_expectation(lambda z: act(s * z) * special.eval_hermitenorm(order, z), kinks=act.kinks, scale=s)
+        gaussian_expectation(
+            lambda z: act(s * z) * special.eval_hermitenorm(order, z),
+            kinks=act.kinks,
+            scale=s,
+        )
     )
 
 
@@ -233,8 +256,8 @@ def first_moment(X, Y) -> np.ndarray:
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the first moment M1).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (the first moment M1).
     """
     X, Y = check_samples(X, Y)
     return (Y @ X.T) / X.shape[1]
@@ -261,13 +284,15 @@ def second_moment_contraction(X, Y, g) -> np.ndarray:
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the second-order moment T2).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (the second-order moment T2).
     """
     X, Y = check_samples(X, Y)
     g = as_matrix("g", g, ndim=1)
     if g.shape[0] != Y.shape[0]:
-        raise ValueError(f"g must have length m={Y.shape[0]} (one entry per label row), got {g.shape[0]}")
+        raise ValueError(
+            f"g must have length m={Y.shape[0]} (one entry per label row), got {g.shape[0]}"
+        )
     n = X.shape[1]
     w = g @ Y
     return (X * w) @ X.T / n - np.mean(w) * np.eye(X.shape[0])
@@ -290,14 +315,14 @@ def projected_second_moment(X, Y, P) -> np.ndarray:
 
     Notes
     -----
-    Cost O(n d p + n m p^2 / 2) (the upper triangle of z z^T only).  Projecting first makes the
-    estimate far less noisy (its variance scales with p^2 instead of d^2).
+    Cost O(n d p + n m p^2 / 2) (the upper triangle of z z^T only).  Projecting first
+    makes the estimate far less noisy (its variance scales with p^2 instead of d^2).
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (T2 projected
-    on the span before decomposing).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (T2 projected on the span before
+    decomposing).
     """
     X, Y = check_samples(X, Y)
     P = as_matrix("P", P)
@@ -309,7 +334,9 @@ def projected_second_moment(X, Y, P) -> np.ndarray:
     p = Z.shape[0]
     iu, ju = np.triu_indices(p)
     Tu = np.zeros((iu.size, m))
-    for j in range(0, n, 4096):  # the upper triangle of z z^T only, in blocks of samples
+    for j in range(
+        0, n, 4096
+    ):  # the upper triangle of z z^T only, in blocks of samples
         Zb = Z[:, j : j + 4096]
         Tu += (Zb[iu] * Zb[ju]) @ Y[:, j : j + 4096].T
     T = np.zeros((m, p, p))
@@ -337,13 +364,14 @@ def fourth_moment_contraction(X, y, g, h) -> np.ndarray:
 
     Notes
     -----
-    Uses He4(x)[g,h] = (g.x)(h.x)(xx^T - I) - (g.x)(x h^T + h x^T) - (h.x)(x g^T + g x^T)
+    Uses He4(x)[g,h] = (g.x)(h.x)(xx^T - I) - (g.x)(x h^T + h x^T) - (h.x)(x g^T + g
+    x^T)
     - (g.h)(xx^T - I) + g h^T + h g^T.  Cost O(n p^2).
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the fourth-order Hermite moment).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (the fourth-order Hermite moment).
     """
     X, Y = check_samples(X, y)
     if Y.shape[0] != 1:
@@ -353,7 +381,9 @@ def fourth_moment_contraction(X, y, g, h) -> np.ndarray:
     h = as_matrix("h", h, ndim=1)
     for name, v in (("g", g), ("h", h)):
         if v.shape[0] != p:
-            raise ValueError(f"{name} must have length {p} (the input dimension), got {v.shape[0]}")
+            raise ValueError(
+                f"{name} must have length {p} (the input dimension), got {v.shape[0]}"
+            )
     yv = Y[0]
     gx, hx = g @ X, h @ X
     I = np.eye(p)
@@ -367,7 +397,8 @@ def fourth_moment_contraction(X, y, g, h) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Streamed estimators: (E[y], E[y x^T], E[y He2(x)]) in d dimensions, E[y He3], E[y He4] in k dimensions
+# Streamed estimators: (E[y], E[y x^T], E[y He2(x)]) in d dimensions, E[y He3], E[y He4]
+# in k dimensions
 # ----------------------------------------------------------------------------------------------------------
 
 
@@ -394,14 +425,16 @@ def second_order_moments(X, Y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Notes
     -----
-    Cost O(n m d^2) time, O(m d^2 + chunk (m + d)) memory: streamed over chunks of samples, so that the memory
-    beyond X and Y does not grow with n. Use :func:`second_moment_contraction` when one contraction of the
-    label mode is enough (O(n d^2)).
+    Cost O(n m d^2) time, O(m d^2 + chunk (m + d)) memory: streamed over chunks of
+    samples, so that the memory beyond X and Y does not grow with n. Use
+    :func:`second_moment_contraction` when one contraction of the label mode is enough
+    (O(n d^2)).
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the moments M1 and T2 of the Gaussian-input algorithm).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (the moments M1 and T2 of the
+    Gaussian-input algorithm).
     """
     X, Y = check_samples(X, Y)
     d, n = X.shape
@@ -425,17 +458,21 @@ def second_order_moments(X, Y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
     """The Hermite moment ``E[y He_j(z)]`` of the projected inputs ``z = V^T x`` (j = order, a k^j tensor).
 
-    ``He_3(z) = z^{(x)3} - z (x)~ I_k`` and ``He_4(z) = z^{(x)4} - (z (x) z) (x)~ I_k + I_k (x)~ I_k``, where
-    ``v (x)~ I`` is the sum over the 3 placements of v among 3 modes, ``(z (x) z) (x)~ I`` over the 6
-    placements of the pair among 4 modes and ``I (x)~ I`` over the 3 pairings. The moment is only ever formed
-    in the projected dimension k, never in d (the variance of a d-dimensional He4 estimate grows like d^4).
+    ``He_3(z) = z^{(x)3} - z (x)~ I_k`` and ``He_4(z) = z^{(x)4} - (z (x) z) (x)~ I_k +
+    I_k (x)~ I_k``, where ``v (x)~ I`` is the sum over the 3 placements of v among 3
+    modes, ``(z (x) z) (x)~ I`` over the 6 placements of the pair among 4 modes and ``I
+    (x)~ I`` over the 3 pairings. The moment is only ever formed in the projected
+    dimension k, never in d (the variance of a d-dimensional He4 estimate grows like
+    d^4).
 
     Parameters
     ----------
     X : array_like, shape (d, n)
-        Gaussian inputs as columns (pass ``z`` itself with ``V = I_k`` if already projected).
+        Gaussian inputs as columns (pass ``z`` itself with ``V = I_k`` if already
+        projected).
     y : array_like, shape (n,) or (1, n), or (m, n) with ``w``
-        Scalar labels (or residual labels, e.g. from :func:`relulearn.low_order_residuals`).
+        Scalar labels (or residual labels, e.g. from
+        :func:`relulearn.low_order_residuals`).
     V : array_like, shape (d, k)
         Orthonormal basis of the subspace.
     order : {3, 4}
@@ -445,8 +482,9 @@ def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
     Returns
     -------
     ndarray, shape (k,) * order
-        Symmetric; in expectation ``sum_i c_j(||v_i||) (w . u_i) b_i^{(x) j}`` with ``b_i = V^T vbar_i`` when the
-        rows of V* lie in span(V) (for ReLU and j = 4: ``-phi0 sum_i (w . u~_i) b_i^{(x)4}``).
+        Symmetric; in expectation ``sum_i c_j(||v_i||) (w . u_i) b_i^{(x) j}`` with
+        ``b_i = V^T vbar_i`` when the rows of V* lie in span(V) (for ReLU and j = 4:
+        ``-phi0 sum_i (w . u~_i) b_i^{(x)4}``).
 
     Raises
     ------
@@ -455,25 +493,30 @@ def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
 
     Notes
     -----
-    Cost O(n k^j + n d k). Order 4 streams over chunks of samples (O(k^4) memory beyond a chunk; no k x n
-    array is formed); order 3 forms z (k x n).
+    Cost O(n k^j + n d k). Order 4 streams over chunks of samples (O(k^4) memory beyond
+    a chunk; no k x n array is formed); order 3 forms z (k x n).
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial time",
-    COLT 2019, PMLR 99:195-268 (the fourth-order Hermite moment in the projected dimension). K. Zhong, Z. Song,
-    P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for one-hidden-layer neural networks", ICML 2017,
-    PMLR 70:4140-4149 (the moments M_3, M_4 and P_3 of its tensor initialisation).
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019, PMLR 99:195-268 (the fourth-order Hermite moment in
+    the projected dimension). K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon,
+    "Recovery guarantees for one-hidden-layer neural networks", ICML 2017, PMLR
+    70:4140-4149 (the moments M_3, M_4 and P_3 of its tensor initialisation).
     """
     X, Y = check_samples(X, y)
     d, n = X.shape
     if w is None:
         if Y.shape[0] != 1:
-            raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
+            raise ValueError(
+                f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}"
+            )
     else:
         w = as_matrix("w", w, ndim=1)
         if w.shape[0] != Y.shape[0]:
-            raise ValueError(f"w must have length m={Y.shape[0]} (one entry per label row), got {w.shape[0]}")
+            raise ValueError(
+                f"w must have length m={Y.shape[0]} (one entry per label row), got {w.shape[0]}"
+            )
     V = as_matrix("V", V)
     if V.shape[0] != d:
         raise ValueError(f"V must have shape (d, k) with d={d}, got {V.shape}")
@@ -487,7 +530,11 @@ def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
     eye = np.eye(k)
     T = np.einsum("n,an,bn,cn->abc", yv, Z, Z, Z, optimize=True) / n
     m = Z @ yv / n
-    T -= np.einsum("a,bc->abc", m, eye) + np.einsum("b,ac->abc", m, eye) + np.einsum("c,ab->abc", m, eye)
+    T -= (
+        np.einsum("a,bc->abc", m, eye)
+        + np.einsum("b,ac->abc", m, eye)
+        + np.einsum("c,ab->abc", m, eye)
+    )
     return T
 
 
@@ -512,21 +559,24 @@ def low_order_residuals(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
     Notes
     -----
-    Under N(0, I) the Hermite tensor ``He_j(x)`` is orthogonal to every polynomial of degree
-    below j, so ``E[y He_j(x)] = E[(y - q(x)) He_j(x)]`` for any q of degree < j: the moment
-    estimators keep their mean (up to an O(1/n) bias from estimating q on the same samples) while
-    their variance drops to that of the label's high-degree part.  For ReLU the degree <= 2 part
-    carries about 98% of ``E[y^2]``, which shrinks the standard error of the M_4 estimate about
-    seven-fold.  Cost O(n d^2).
+    Under N(0, I) the Hermite tensor ``He_j(x)`` is orthogonal to every polynomial of
+    degree below j, so ``E[y He_j(x)] = E[(y - q(x)) He_j(x)]`` for any q of degree < j:
+    the moment estimators keep their mean (up to an O(1/n) bias from estimating q on the
+    same samples) while their variance drops to that of the label's high-degree part.
+    For ReLU the degree <= 2 part carries about 98% of ``E[y^2]``, which shrinks the
+    standard error of the M_4 estimate about seven-fold.  Cost O(n d^2).
 
     References
     ----------
-    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for one-hidden-layer neural
-    networks", ICML 2017, PMLR 70:4140-4149, §5 (the moments M_j).
+    K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
+    one-hidden-layer neural networks", ICML 2017, PMLR 70:4140-4149, §5 (the moments
+    M_j).
     """
     X, Y = check_samples(X, y)
     if Y.shape[0] != 1:
-        raise ValueError(f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}")
+        raise ValueError(
+            f"y must be scalar labels of shape (n,) or (1, n), got shape {Y.shape}"
+        )
     n = X.shape[1]
     y0 = Y[0] - np.mean(Y[0])
     M1 = X @ y0 / n
@@ -536,7 +586,9 @@ def low_order_residuals(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return y1, y1 - quad, M1, M2
 
 
-def _hermite4(X: np.ndarray, y: np.ndarray, P: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+def _hermite4(
+    X: np.ndarray, y: np.ndarray, P: np.ndarray, w: np.ndarray | None
+) -> np.ndarray:
     """E[y He4(z)], z = P^T x, from X (d, n) and y (n,) (or Y (m, n) contracted with w), chunk by chunk."""
     n = X.shape[1]
     k = P.shape[1]
@@ -554,7 +606,8 @@ def _hermite4(X: np.ndarray, y: np.ndarray, P: np.ndarray, w: np.ndarray | None)
     S2 /= n
     s0 = ysum / n
     eye = np.eye(k)
-    # sum over the 6 ways to pick the pair (a, b) carrying S2 and the pair carrying delta
+    # sum over the 6 ways to pick the pair (a, b) carrying S2 and the pair carrying
+    # delta
     corr2 = (
         np.einsum("ab,cd->abcd", S2, eye)
         + np.einsum("ac,bd->abcd", S2, eye)
@@ -563,7 +616,11 @@ def _hermite4(X: np.ndarray, y: np.ndarray, P: np.ndarray, w: np.ndarray | None)
         + np.einsum("bd,ac->abcd", S2, eye)
         + np.einsum("cd,ab->abcd", S2, eye)
     )
-    corr0 = np.einsum("ab,cd->abcd", eye, eye) + np.einsum("ac,bd->abcd", eye, eye) + np.einsum("ad,bc->abcd", eye, eye)
+    corr0 = (
+        np.einsum("ab,cd->abcd", eye, eye)
+        + np.einsum("ac,bd->abcd", eye, eye)
+        + np.einsum("ad,bc->abcd", eye, eye)
+    )
     return S4 - corr2 + s0 * corr0
 
 
@@ -579,7 +636,9 @@ def _network_parts(net) -> tuple[np.ndarray, np.ndarray, Activation]:
     return np.asarray(U, dtype=float), np.asarray(V, dtype=float), act
 
 
-def _coefficients(V: np.ndarray, activation, order: int) -> tuple[np.ndarray, np.ndarray]:
+def _coefficients(
+    V: np.ndarray, activation, order: int
+) -> tuple[np.ndarray, np.ndarray]:
     s = np.linalg.norm(V, axis=1)
     if np.any(s == 0):
         raise ValueError("net has a zero row in V; its direction is undefined")
@@ -605,8 +664,8 @@ def population_first_moment(net) -> np.ndarray:
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", COLT 2019.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019.
     """
     U, V, act = _network_parts(net)
     c, Vb = _coefficients(V, act, 1)
@@ -632,8 +691,8 @@ def population_second_moment_contraction(net, g) -> np.ndarray:
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", COLT 2019.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019.
     """
     U, V, act = _network_parts(net)
     c, Vb = _coefficients(V, act, 2)
@@ -647,13 +706,14 @@ def population_second_moment_contraction(net, g) -> np.ndarray:
 def population_fourth_moment_contraction(net, g, h) -> np.ndarray:
     """Closed form of E[y He_4(x)[g, h, :, :]] for a scalar-output network, shape (d, d).
 
-    Equals ``sum_i c_4(||v_i||) u_i (g . vbar_i)(h . vbar_i) vbar_i vbar_i^T`` (c_4(s) = -s phi0 for ReLU).
+    Equals ``sum_i c_4(||v_i||) u_i (g . vbar_i)(h . vbar_i) vbar_i vbar_i^T`` (c_4(s) =
+    -s phi0 for ReLU).
 
     Parameters
     ----------
     net : TwoLayerNetwork
-        Scalar output (m = 1); or any object with attributes ``U`` (1, k), ``V`` (k, d) and
-        ``activation``.
+        Scalar output (m = 1); or any object with attributes ``U`` (1, k), ``V`` (k, d)
+        and ``activation``.
     g, h : array_like, shape (d,)
 
     Returns
@@ -666,8 +726,8 @@ def population_fourth_moment_contraction(net, g, h) -> np.ndarray:
 
     References
     ----------
-    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", COLT 2019.
+    A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks
+    in polynomial time", COLT 2019.
     """
     U, V, act = _network_parts(net)
     if U.shape[0] != 1:

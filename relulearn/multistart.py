@@ -1,12 +1,12 @@
 """Several starts, one answer: the best start chosen so that rounding cannot change the choice.
 
-A non-convex learner (a descent from a random or a moment start) can end on either side of a basin
-boundary, and on such an instance one unit in the last place, a different BLAS kernel or thread
-count, decides its fate. Running several starts and keeping the best makes the outcome depend on
-whether *any* start succeeds, which is far more stable. :func:`best_of_starts` does this for every
-learner: it runs the starts lazily, stops at the first good-enough one, and breaks near-ties by a
-margin in favour of the earlier start, so two scores that differ only by rounding never swap the
-answer.
+A non-convex learner (a descent from a random or a moment start) can end on either side
+of a basin boundary, and on such an instance one unit in the last place, a different
+BLAS kernel or thread count, decides its fate. Running several starts and keeping the
+best makes the outcome depend on whether *any* start succeeds, which is far more stable.
+:func:`best_of_starts` does this for every learner: it runs the starts lazily, stops at
+the first good-enough one, and breaks near-ties by a margin in favour of the earlier
+start, so two scores that differ only by rounding never swap the answer.
 """
 
 from __future__ import annotations
@@ -47,7 +47,11 @@ class StartsResult:
         return len(self.scores)
 
     def __repr__(self) -> str:
-        best = "none" if self.index < 0 else f"{self.index} (score {self.scores[self.index]:.2e})"
+        best = (
+            "none"
+            if self.index < 0
+            else f"{self.index} (score {self.scores[self.index]:.2e})"
+        )
         return f"StartsResult(tried={self.n_tried}, best={best}, stopped_early={self.stopped_early})"
 
 
@@ -59,8 +63,8 @@ def choose_with_margin(scores, *, rtol: float = 1e-6, atol: float = 1e-12) -> in
     scores : sequence of float
         One score per candidate; ``inf`` or NaN marks a candidate without a result.
     rtol, atol : float
-        The margin ``max(rtol * |s_min|, atol)``: every score at most ``s_min`` plus the margin
-        counts as a tie, and ties go to the earliest candidate.
+        The margin ``max(rtol * |s_min|, atol)``: every score at most ``s_min`` plus the
+        margin counts as a tie, and ties go to the earliest candidate.
 
     Returns
     -------
@@ -69,15 +73,20 @@ def choose_with_margin(scores, *, rtol: float = 1e-6, atol: float = 1e-12) -> in
 
     Notes
     -----
-    Scores that differ by rounding (relative 1e-12 or so) are ties, so the choice is the same on
-    every machine; it could only flip if two scores differed by almost exactly the margin. Cost O(len).
+    Scores that differ by rounding (relative 1e-12 or so) are ties, so the choice is the
+    same on every machine; it could only flip if two scores differed by almost exactly
+    the margin. Cost O(len).
     """
     s = np.asarray(scores, dtype=float)
-    present = ~np.isnan(s) & (s != np.inf)  # +inf and NaN mark a candidate without a result
+    present = ~np.isnan(s) & (
+        s != np.inf
+    )  # +inf and NaN mark a candidate without a result
     if not present.any():
         return -1
     low = float(s[present].min())
-    if low == -np.inf:  # an infinitely good score (e.g. minus an infinite eigen-gap) wins outright
+    if (
+        low == -np.inf
+    ):  # an infinitely good score (e.g. minus an infinite eigen-gap) wins outright
         return int(np.flatnonzero(s == -np.inf)[0])
     margin = max(float(rtol) * abs(low), float(atol))
     return int(np.flatnonzero(present & (s <= low + margin))[0])
@@ -97,11 +106,12 @@ def best_of_starts(
     Parameters
     ----------
     starts : iterable of callables
-        Each ``start()`` runs one start and returns its result, or None when the start failed to
-        produce one. Starts are run lazily, in order, so a generator can create them on demand.
+        Each ``start()`` runs one start and returns its result, or None when the start
+        failed to produce one. Starts are run lazily, in order, so a generator can
+        create them on demand.
     score : callable
-        ``score(result) -> float``, lower is better (e.g. a training residual, or 0 for a
-        certified answer).
+        ``score(result) -> float``, lower is better (e.g. a training residual, or 0 for
+        a certified answer).
     good_enough : float
         Stop as soon as a start scores at most this (default: never stop early).
     max_starts : int, optional
@@ -120,9 +130,9 @@ def best_of_starts(
 
     Notes
     -----
-    Cost: the starts' own, at most ``max_starts`` of them. The early stop and the margin keep the
-    choice stable under rounding: a start is kept early only when its score is clearly good
-    (choose ``good_enough`` far from the scores a failed start reaches).
+    Cost: the starts' own, at most ``max_starts`` of them. The early stop and the margin
+    keep the choice stable under rounding: a start is kept early only when its score is
+    clearly good (choose ``good_enough`` far from the scores a failed start reaches).
     """
     if max_starts is not None and int(max_starts) < 1:
         raise ValueError(f"max_starts must be >= 1, got {max_starts}")

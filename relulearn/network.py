@@ -1,8 +1,9 @@
 """The planted two-layer network ``Y = U f(V X)``.
 
-Notation as on the course's notation page: ``V`` (k x d) is the hidden layer, its row ``v_i^T`` is hidden
-unit i; ``U`` (m x k) is the output layer, its column ``u_i`` is the output weight of unit i; ``f`` is the
-activation, applied entrywise; samples are the columns of ``X`` (d x n).
+Notation as on the course's notation page: ``V`` (k x d) is the hidden layer, its row
+``v_i^T`` is hidden unit i; ``U`` (m x k) is the output layer, its column ``u_i`` is the
+output weight of unit i; ``f`` is the activation, applied entrywise; samples are the
+columns of ``X`` (d x n).
 
 References
 ----------
@@ -35,9 +36,9 @@ class TwoLayerNetwork:
     activation : str or Activation, default "relu"
         The activation f, applied entrywise.
 
-    The arrays are copied and made read-only, so a network cannot change after it is made.
-    ``net(X)`` evaluates ``U f(V X)`` for samples as columns (``X`` of shape (d, n), or one sample
-    of shape (d,)).
+    The arrays are copied and made read-only, so a network cannot change after it is
+    made. ``net(X)`` evaluates ``U f(V X)`` for samples as columns (``X`` of shape (d,
+    n), or one sample of shape (d,)).
     """
 
     U: np.ndarray
@@ -78,7 +79,9 @@ class TwoLayerNetwork:
         single = arr.ndim == 1
         X = as_matrix("X", arr[:, None] if single else arr)
         if X.shape[0] != self.input_dim:
-            raise ValueError(f"X must have d={self.input_dim} rows (samples are columns), got shape {X.shape}")
+            raise ValueError(
+                f"X must have d={self.input_dim} rows (samples are columns), got shape {X.shape}"
+            )
         return X, single
 
     def hidden(self, X) -> np.ndarray:
@@ -96,16 +99,17 @@ class TwoLayerNetwork:
     def canonical(self) -> TwoLayerNetwork:
         """The canonical form: the same function with unit rows of V and the row norms moved into U.
 
-        For an activation positively homogeneous of degree p, f(c z) = c^p f(z) for c > 0, so
-        ``U f(V x) = (U N^p) f(N^{-1} V x)`` with ``N = diag(||v_1||, ..., ||v_k||)``: the rows become
-        ``v_i / ||v_i||`` and the output weights ``u_i ||v_i||^p``. It is the only rescaling
-        ``(U D^{-p}, D V)`` (D positive diagonal) of the network with unit rows.
+        For an activation positively homogeneous of degree p, f(c z) = c^p f(z) for c >
+        0, so ``U f(V x) = (U N^p) f(N^{-1} V x)`` with ``N = diag(||v_1||, ...,
+        ||v_k||)``: the rows become ``v_i / ||v_i||`` and the output weights ``u_i
+        ||v_i||^p``. It is the only rescaling ``(U D^{-p}, D V)`` (D positive diagonal)
+        of the network with unit rows.
 
         Raises
         ------
         ValueError
-            If the activation is not positively homogeneous (no rescaling symmetry), or a row of V
-            is zero.
+            If the activation is not positively homogeneous (no rescaling symmetry), or
+            a row of V is zero.
         """
         act = self.activation
         if not act.positively_homogeneous:
@@ -114,7 +118,9 @@ class TwoLayerNetwork:
             )
         s = np.linalg.norm(self.V, axis=1)
         if np.any(s == 0):
-            raise ValueError(f"V has zero rows {np.flatnonzero(s == 0).tolist()}; they have no canonical form")
+            raise ValueError(
+                f"V has zero rows {np.flatnonzero(s == 0).tolist()}; they have no canonical form"
+            )
         return TwoLayerNetwork(self.U * s**act.degree, self.V / s[:, None], act)
 
     def __repr__(self) -> str:
@@ -146,10 +152,10 @@ def planted_network(
     rng : int, Generator or None
         Randomness.
     condition : float or None
-        ``None``: V has i.i.d. N(0, 1/d) entries (so E ||v_i||^2 = 1). A number kappa >= 1:
-        ``V = Q1 diag(linspace(1, kappa, k)) Q2^T`` with Haar-random Q1 (k x k) and Q2 (d x k),
-        so V has condition number exactly kappa (the construction of the experiments of Zhong et al.
-        2017, §7, as we recall it).
+        ``None``: V has i.i.d. N(0, 1/d) entries (so E ||v_i||^2 = 1). A number kappa >=
+        1: ``V = Q1 diag(linspace(1, kappa, k)) Q2^T`` with Haar-random Q1 (k x k) and
+        Q2 (d x k), so V has condition number exactly kappa (the construction of the
+        experiments of Zhong et al. 2017, §7, as we recall it).
     activation : str or Activation
         The network's activation.
 
@@ -160,22 +166,30 @@ def planted_network(
 
     Notes
     -----
-    With probability one V has rank k and no column of U is zero: the hypotheses under which a
-    ReLU network is identified by its function up to permutation and positive rescaling of the
-    hidden units (chapter 1 of the course). Cost O(d k^2 + m k).
+    With probability one V has rank k and no column of U is zero: the hypotheses under
+    which a ReLU network is identified by its function up to permutation and positive
+    rescaling of the hidden units (chapter 1 of the course). Cost O(d k^2 + m k).
     """
     d = check_int("d", d)
     k = check_int("k", k)
     m = check_int("m", m)
     if k > d:
-        raise ValueError(f"k={k} hidden units exceeds the input dimension d={d}; this needs k <= d")
+        raise ValueError(
+            f"k={k} hidden units exceeds the input dimension d={d}; this needs k <= d"
+        )
     gen = rng_from(rng)
     if condition is None:
         V = gen.standard_normal((k, d)) / np.sqrt(d)
     else:
         condition = float(condition)
         if not condition >= 1:
-            raise ValueError(f"condition must be a number >= 1 (or None), got {condition}")
-        V = _orthonormal(gen, k, k) @ np.diag(np.linspace(1.0, condition, k)) @ _orthonormal(gen, d, k).T
+            raise ValueError(
+                f"condition must be a number >= 1 (or None), got {condition}"
+            )
+        V = (
+            _orthonormal(gen, k, k)
+            @ np.diag(np.linspace(1.0, condition, k))
+            @ _orthonormal(gen, d, k).T
+        )
     U = gen.standard_normal((m, k))
     return TwoLayerNetwork(U, V, activation)

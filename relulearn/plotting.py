@@ -58,11 +58,13 @@ def plot_success_vs_n(ax, ns, successes, trials, *, label=None, **kwargs):
     return line
 
 
-def series_text(label: str, x, y, *, digits: int = 2, floor: float | None = None) -> str:
+def series_text(
+    label: str, x, y, *, digits: int = 2, floor: float | None = None
+) -> str:
     """The numbers behind a plotted series, as one line of text: ``"label: x1: y1, x2: y2, ..."``.
 
-    nbval compares printed text, not images, so each chapter prints what it plots; a figure then
-    cannot drift unnoticed.
+    nbval compares printed text, not images, so each chapter prints what it plots; a
+    figure then cannot drift unnoticed.
 
     Parameters
     ----------
@@ -71,11 +73,11 @@ def series_text(label: str, x, y, *, digits: int = 2, floor: float | None = None
     x, y : sequence
         The plotted points (x may be numbers or names).
     digits : int
-        Significant digits of each y value: no more than its standard error supports, so that the
-        line is the same on every machine.
+        Significant digits of each y value: no more than its standard error supports, so
+        that the line is the same on every machine.
     floor : float, optional
-        Values below it (in magnitude) print as ``< floor``: round-off-level numbers differ between
-        BLAS kernels and are not results.
+        Values below it (in magnitude) print as ``< floor``: round-off-level numbers
+        differ between BLAS kernels and are not results.
 
     Returns
     -------
@@ -89,6 +91,10 @@ def series_text(label: str, x, y, *, digits: int = 2, floor: float | None = None
         elif yi == 0 or not np.isfinite(yi):
             val = f"{yi:g}"
         else:
-            val = f"{yi:.{max(int(digits), 1)}g}" if 1e-3 <= abs(yi) < 1e4 else f"{yi:.{max(int(digits) - 1, 0)}e}"
+            val = (
+                f"{yi:.{max(int(digits), 1)}g}"
+                if 1e-3 <= abs(yi) < 1e4
+                else f"{yi:.{max(int(digits) - 1, 0)}e}"
+            )
         parts.append(f"{xi}: {val}")
     return f"{label}: " + ", ".join(parts)

@@ -1,8 +1,9 @@
 """Polynomial regression: least squares on all monomials of degree <= q of the inputs.
 
-The learner of Daniely, Srebro and Vardi (2023) in spirit: a random constant-depth network is close to a
-polynomial of bounded degree (its shadow, :mod:`relulearn.deep`), so fitting all monomials of that degree
-learns it.  :func:`monomial_features` builds the features, :func:`fit_polynomial` fits them, and
+The learner of Daniely, Srebro and Vardi (2023) in spirit: a random constant-depth
+network is close to a polynomial of bounded degree (its shadow, :mod:`relulearn.deep`),
+so fitting all monomials of that degree learns it.  :func:`monomial_features` builds the
+features, :func:`fit_polynomial` fits them, and
 :class:`PolynomialFit` evaluates the fitted polynomial.
 
 References
@@ -38,9 +39,9 @@ def monomial_features(X, degree: int) -> np.ndarray:
 
     Notes
     -----
-    Built degree by degree (each monomial is a parent times one coordinate), O(C(d + q, q) n).
-    The 1/sqrt(d) scaling puts inputs of norm sqrt(d) on the unit sphere, which keeps the
-    least-squares problem well conditioned.
+    Built degree by degree (each monomial is a parent times one coordinate), O(C(d + q,
+    q) n). The 1/sqrt(d) scaling puts inputs of norm sqrt(d) on the unit sphere, which
+    keeps the least-squares problem well conditioned.
     """
     X = as_matrix("X", X)
     D = check_int("degree", degree, minimum=0)
@@ -88,7 +89,9 @@ class PolynomialFit:
         """Predictions, shape (n,)."""
         X = as_matrix("X", X)
         if X.shape[0] != self.input_dim:
-            raise ValueError(f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}")
+            raise ValueError(
+                f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}"
+            )
         return self.coef @ monomial_features(X, self.degree)
 
     def __repr__(self) -> str:
@@ -121,22 +124,26 @@ def fit_polynomial(X, y, degree: int, *, ridge: float = 0.0) -> PolynomialFit:
 
     Notes
     -----
-    p = C(d + q, q) features; cost O(n p^2 + p^3) via the normal equations (ridge) or a QR-based
-    least squares (plain).  This is the paper's learner in spirit: a random network of constant depth L is
-    close to a polynomial of bounded degree (its shadow has degree q^(L-1)), which regression on all monomials
-    of that degree learns in time and samples polynomial in the network's size for each fixed accuracy (a
-    PTAS).  How the exponent grows with the accuracy depends on the activation: for the ReLU the Hermite tail
-    decays only like q^(-3/2), so this route needs a degree polynomial in 1/eps (chapter 7 of the course).
-    For large p use the kernel (1 + <x, x'> / d)^q instead, whose feature space is the same.
+    p = C(d + q, q) features; cost O(n p^2 + p^3) via the normal equations (ridge) or a
+    QR-based least squares (plain).  This is the paper's learner in spirit: a random
+    network of constant depth L is close to a polynomial of bounded degree (its shadow
+    has degree q^(L-1)), which regression on all monomials of that degree learns in time
+    and samples polynomial in the network's size for each fixed accuracy (a PTAS).  How
+    the exponent grows with the accuracy depends on the activation: for the ReLU the
+    Hermite tail decays only like q^(-3/2), so this route needs a degree polynomial in
+    1/eps (chapter 7 of the course). For large p use the kernel (1 + <x, x'> / d)^q
+    instead, whose feature space is the same.
 
     References
     ----------
-    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023, §1.1
-    (Theorem 1.1 and Corollary 1.2).
+    A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+    NeurIPS 2023, §1.1 (Theorem 1.1 and Corollary 1.2).
     """
     X, Y = check_samples(X, y)
     if Y.shape[0] != 1:
-        raise ValueError(f"y must be scalar labels, shape (n,) or (1, n), got shape {Y.shape}")
+        raise ValueError(
+            f"y must be scalar labels, shape (n,) or (1, n), got shape {Y.shape}"
+        )
     D = check_int("degree", degree, minimum=0)
     ridge = float(ridge)
     if not (np.isfinite(ridge) and ridge >= 0):
@@ -144,7 +151,9 @@ def fit_polynomial(X, y, degree: int, *, ridge: float = 0.0) -> PolynomialFit:
     Phi = monomial_features(X, D)
     p, n = Phi.shape
     if ridge == 0.0 and n < p:
-        raise ValueError(f"X has n={n} samples but degree {D} needs at least {p} (the feature count) without ridge")
+        raise ValueError(
+            f"X has n={n} samples but degree {D} needs at least {p} (the feature count) without ridge"
+        )
     y1 = Y[0]
     if ridge > 0:
         coef = np.linalg.solve(Phi @ Phi.T / n + ridge * np.eye(p), Phi @ y1 / n)

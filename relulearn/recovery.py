@@ -1,19 +1,23 @@
 """What every learner returns, and the one contract all learners follow.
 
-Every learner is called as ``learner(X, Y, k, *, rng=None, on_failure="raise", progress=False, ...)``
-and returns a :class:`Recovery` whose ``status`` is one of
+Every learner is called as ``learner(X, Y, k, *, rng=None, on_failure="raise",
+progress=False, ...)`` and returns a :class:`Recovery` whose ``status`` is one of
 
-* ``"certified"``: the learner has evidence that the answer is right (an exact certificate, or a
+* ``"certified"``: the learner has evidence that the answer is right (an exact
+  certificate, or a
   statistical test whose level is stated in the certificate);
 * ``"failed"``: it has evidence that the answer is wrong; ``reason`` says which;
-* ``"unverified"``: it has neither (for example an iterative method that stopped without a check).
+* ``"unverified"``: it has neither (for example an iterative method that stopped without
+  a check).
 
-``Recovery.ok`` means certified. With ``on_failure="raise"`` (the default) a failed result raises
+``Recovery.ok`` means certified. With ``on_failure="raise"`` (the default) a failed
+result raises
 :class:`RecoveryFailed` carrying the same reason and the result; with ``on_failure="return"`` it is
-returned. Preconditions that the shapes decide (k > d, too few samples) raise ``ValueError`` before
-any work. Non-convergence emits :class:`ConvergenceWarning`; numerical trouble met inside a learner
-emits :class:`NumericalWarning`: these and the other subclasses of :class:`RelulearnWarning` are the
-only warnings a learner lets through (:func:`learner_contract` translates the others).
+returned. Preconditions that the shapes decide (k > d, too few samples) raise
+``ValueError`` before any work. Non-convergence emits :class:`ConvergenceWarning`;
+numerical trouble met inside a learner emits :class:`NumericalWarning`: these and the
+other subclasses of :class:`RelulearnWarning` are the only warnings a learner lets
+through (:func:`learner_contract` translates the others).
 """
 
 from __future__ import annotations
@@ -65,14 +69,24 @@ class RecoveryFailed(RuntimeError):
     reason : str
         Why.
     result : Recovery or None
-        The failed result (what ``on_failure="return"`` would have returned), when there is one.
+        The failed result (what ``on_failure="return"`` would have returned), when there
+        is one.
     """
 
-    def __init__(self, reason: str, result: Recovery | None = None, network: TwoLayerNetwork | None = None):
+    def __init__(
+        self,
+        reason: str,
+        result: Recovery | None = None,
+        network: TwoLayerNetwork | None = None,
+    ):
         super().__init__(reason)
         self.reason = str(reason)
         self.result = result
-        self.network = network if network is not None else (None if result is None else result.network)
+        self.network = (
+            network
+            if network is not None
+            else (None if result is None else result.network)
+        )
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -84,9 +98,9 @@ class Certificate:
     ok : bool
         Whether the check passed.
     smallest, next : ndarray
-        Per hidden unit: the smallest and the next singular value of the certifying matrix (for
-        exact recovery, ~1e-15 vs O(0.1) when the answer is right); each learner's docstring says
-        what they are for it.
+        Per hidden unit: the smallest and the next singular value of the certifying
+        matrix (for exact recovery, ~1e-15 vs O(0.1) when the answer is right); each
+        learner's docstring says what they are for it.
     reason : str
         Why ``ok`` is False (empty when it is True).
     """
@@ -116,24 +130,26 @@ class StatisticalCertificate:
     Parameters
     ----------
     ok : bool
-        Both tests passed: every unit carries signal, and the residual shows no misspecification.
+        Both tests passed: every unit carries signal, and the residual shows no
+        misspecification.
     level : float
-        The level of each test: the probability that ``ok`` is True although a unit carries no
-        signal is at most ``level``; the probability that a correctly specified model is declared
-        misspecified is at most ``level`` (asymptotically, for noise independent of the inputs).
+        The level of each test: the probability that ``ok`` is True although a unit
+        carries no signal is at most ``level``; the probability that a correctly
+        specified model is declared misspecified is at most ``level`` (asymptotically,
+        for noise independent of the inputs).
     signal_pvalues : ndarray, shape (folds, k)
-        Per fold and unit, the one-sided p-value of "the unit explains no more of the held-out
-        labels than zero does".
+        Per fold and unit, the one-sided p-value of "the unit explains no more of the
+        held-out labels than zero does".
     specification_pvalue : float
-        The smallest Bonferroni-adjusted p-value of "the held-out residual is uncorrelated with the
-        features the model cannot produce" over folds and outputs.
+        The smallest Bonferroni-adjusted p-value of "the held-out residual is
+        uncorrelated with the features the model cannot produce" over folds and outputs.
     n_test : int
         Held-out samples per fold.
     reason : str
         Why ``ok`` is False when a test gave evidence against the fit (empty otherwise).
     disagreement, allowed_disagreement : float
-        The stability check: the largest matched error between the fits on the two halves and on all
-        samples, and the bound it had to meet (NaN when not run).
+        The stability check: the largest matched error between the fits on the two
+        halves and on all samples, and the bound it had to meet (NaN when not run).
     """
 
     ok: bool
@@ -164,9 +180,11 @@ class Recovery:
     Parameters
     ----------
     network : TwoLayerNetwork or None
-        The estimate (None only when the status is failed and the learner had no estimate).
+        The estimate (None only when the status is failed and the learner had no
+        estimate).
     residual : float
-        ``||Y - net(X)||_F / ||Y||_F`` on the data the learner saw (inf without a network).
+        ``||Y - net(X)||_F / ||Y||_F`` on the data the learner saw (inf without a
+        network).
     status : {"certified", "failed", "unverified"}
         See the module docstring.
     reason : str
@@ -178,9 +196,10 @@ class Recovery:
     history : ndarray
         Loss per iteration for iterative learners (empty otherwise).
     details : mapping
-        Intermediate estimates and diagnostics a chapter may want to show. The same key means the
-        same thing in every learner: ``iterations``, ``stop_reason``, ``converged``, ``starts_tried``,
-        ``moment_estimate`` (the network of the moment step), ``noise_rms``.
+        Intermediate estimates and diagnostics a chapter may want to show. The same key
+        means the same thing in every learner: ``iterations``, ``stop_reason``,
+        ``converged``, ``starts_tried``, ``moment_estimate`` (the network of the moment
+        step), ``noise_rms``.
     """
 
     network: TwoLayerNetwork | None
@@ -204,8 +223,12 @@ class Recovery:
         return self.status == "certified"
 
     def __repr__(self) -> str:
-        parts = [repr(self.network), f"status={self.status!r}", f"residual={self.residual:.2e}",
-                 f"n_samples_used={self.n_samples_used}"]
+        parts = [
+            repr(self.network),
+            f"status={self.status!r}",
+            f"residual={self.residual:.2e}",
+            f"n_samples_used={self.n_samples_used}",
+        ]
         if self.reason:
             parts.append(f"reason={self.reason!r}")
         if self.certificate is not None:
@@ -228,15 +251,19 @@ _PASSED_THROUGH = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 def learner_contract(func: Callable[..., Recovery]) -> Callable[..., Recovery]:
     """Make a learner follow the contract of this module.
 
-    The wrapped learner validates its own arguments (raising ``ValueError``/``TypeError``) and
-    returns a :class:`Recovery`; it may raise :class:`RecoveryFailed` from deep inside. The wrapper
+    The wrapped learner validates its own arguments (raising
+    ``ValueError``/``TypeError``) and returns a :class:`Recovery`; it may raise
+    :class:`RecoveryFailed` from deep inside. The wrapper
 
-    * turns such a :class:`RecoveryFailed` into a result with status failed (its ``network`` is the
+    * turns such a :class:`RecoveryFailed` into a result with status failed (its
+      ``network`` is the
       estimate the exception carries, or None);
     * raises :class:`RecoveryFailed` for a failed result when ``on_failure="raise"``;
-    * lets the steps the learner calls trust the data its boundary check accepted (the input check runs
+    * lets the steps the learner calls trust the data its boundary check accepted (the
+      input check runs
       once per call, see :func:`relulearn._validation.check_learner_input`);
-    * silences numpy's floating-point warnings inside the learner (the learner checks its results
+    * silences numpy's floating-point warnings inside the learner (the learner checks
+      its results
       for non-finite values itself) and re-emits any other foreign warning as
       :class:`NumericalWarning`, so only relulearn's warning classes reach the caller.
     """
@@ -252,14 +279,20 @@ def learner_contract(func: Callable[..., Recovery]) -> Callable[..., Recovery]:
             except RecoveryFailed as exc:
                 res = exc.result
                 if res is None:
-                    res = Recovery(exc.network, np.inf, status="failed", reason=exc.reason)
+                    res = Recovery(
+                        exc.network, np.inf, status="failed", reason=exc.reason
+                    )
             finally:
                 end_trust_scope(token)
         for w in caught:
             if issubclass(w.category, (RelulearnWarning, *_PASSED_THROUGH)):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             else:
-                warnings.warn(f"{func.__name__}: {w.category.__name__}: {w.message}", NumericalWarning, stacklevel=2)
+                warnings.warn(
+                    f"{func.__name__}: {w.category.__name__}: {w.message}",
+                    NumericalWarning,
+                    stacklevel=2,
+                )
         if res.status == "failed" and on_failure == "raise":
             raise RecoveryFailed(res.reason, result=res)
         return res

@@ -1,26 +1,29 @@
 """Learning a ReLU network from symmetric inputs by the method of moments (chapter 6).
 
-Model ``y = U relu(V x) + xi`` (the paper's ``A`` is ``U``, m x k, its ``W`` is ``V``, k x d) with ``x``
-symmetric (``x`` and ``-x`` have the same law) but otherwise arbitrary, ``k <= d``, ``k <= m``, and noise
-``xi`` independent of ``x`` with mean zero and covariance ``Sigma_xi``.  Writing ``relu(z) = z/2 + |z|/2``
-splits the network into an odd part ``l(x) = 1/2 U V x`` (linear) and an even part
-``eta(x) = 1/2 U |V x|``.  Symmetry kills every moment that mixes the two, which gives
+Model ``y = U relu(V x) + xi`` (the paper's ``A`` is ``U``, m x k, its ``W`` is ``V``, k
+x d) with ``x`` symmetric (``x`` and ``-x`` have the same law) but otherwise arbitrary,
+``k <= d``, ``k <= m``, and noise ``xi`` independent of ``x`` with mean zero and
+covariance ``Sigma_xi``.  Writing ``relu(z) = z/2 + |z|/2`` splits the network into an
+odd part ``l(x) = 1/2 U V x`` (linear) and an even part ``eta(x) = 1/2 U |V x|``.
+Symmetry kills every moment that mixes the two, which gives
 
-* the first moment ``E[y x^T] = 1/2 B Sigma`` with ``B = U V`` and ``Sigma = E[x x^T]``, and
+* the first moment ``E[y x^T] = 1/2 B Sigma`` with ``B = U V`` and ``Sigma = E[x x^T]``,
+  and
 * the linearised pure-neuron-detector operator, for symmetric m x m matrices ``S``:
   ``T(S) = E[(y^T S y) x x^T] - 1/2 E[(x^T B^T S B x) x x^T]
   = - sum_{i<j} (U^T S U)_{ij} N_ij + tr(S Sigma_xi) Sigma``,
   with ``N_ij = E[(v_i.x)(v_j.x) 1{(v_i.x)(v_j.x) <= 0} x x^T]``.
 
-After projecting out ``Sigma`` (the noise term), the null space of ``T`` is ``{S : U^T S U diagonal}``
-when the augmented distinguishing matrix (columns ``svec N_ij`` and ``svec Sigma``) has full column rank.
-Its simultaneous diagonalisation gives the pure neuron detectors ``r_i`` (``r_i^T U = c_i e_i^T``), hence
-``v_i`` from ``r_i^T B = c_i v_i^T``.  The derivation is the course's reconstruction (chapter 6).
+After projecting out ``Sigma`` (the noise term), the null space of ``T`` is ``{S : U^T S
+U diagonal}`` when the augmented distinguishing matrix (columns ``svec N_ij`` and ``svec
+Sigma``) has full column rank. Its simultaneous diagonalisation gives the pure neuron
+detectors ``r_i`` (``r_i^T U = c_i e_i^T``), hence ``v_i`` from ``r_i^T B = c_i v_i^T``.
+The derivation is the course's reconstruction (chapter 6).
 
 References
 ----------
-R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs",
-ICLR 2019 (arXiv 1810.06793).
+R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric
+inputs", ICLR 2019 (arXiv 1810.06793).
 """
 
 from __future__ import annotations
@@ -31,7 +34,13 @@ import numpy as np
 
 from ._linalg import lstsq, output_layer, relative_residual, top_subspace
 from ._progress import progress_bar
-from ._validation import as_matrix, check_int, check_learner_input, check_samples, rng_from
+from ._validation import (
+    as_matrix,
+    check_int,
+    check_learner_input,
+    check_samples,
+    rng_from,
+)
 from .certificates import cross_fit_certificate
 from .network import TwoLayerNetwork
 from .recovery import Certificate, Recovery, learner_contract
@@ -81,7 +90,8 @@ def svec(M) -> np.ndarray:
 
     References
     ----------
-    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with
+    symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     M = as_matrix("M", M)
     p = M.shape[0]
@@ -115,12 +125,15 @@ def unsvec(v, p: int) -> np.ndarray:
 
     References
     ----------
-    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with
+    symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     p = check_int("p", p)
     v = as_matrix("v", v, ndim=1)
     if v.size != p * (p + 1) // 2:
-        raise ValueError(f"v must have length p(p+1)/2 = {p * (p + 1) // 2} for p={p}, got {v.size}")
+        raise ValueError(
+            f"v must have length p(p+1)/2 = {p * (p + 1) // 2} for p={p}, got {v.size}"
+        )
     iu = np.triu_indices(p)
     w = np.where(iu[0] == iu[1], 1.0, 1.0 / _SQRT2)
     M = np.zeros((p, p))
@@ -149,7 +162,8 @@ def even_odd_split(z) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with
+    symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     z = np.asarray(z, dtype=float)
     return 0.5 * z, 0.5 * np.abs(z)
@@ -190,7 +204,8 @@ def linear_part(X, Y) -> LinearPart:
     Raises
     ------
     ValueError, TypeError
-        Bad shapes, non-finite data, or a singular ``Sigma`` (fewer than d independent inputs).
+        Bad shapes, non-finite data, or a singular ``Sigma`` (fewer than d independent
+        inputs).
 
     Notes
     -----
@@ -205,7 +220,9 @@ def linear_part(X, Y) -> LinearPart:
     d, n = X.shape
     Sigma = (X @ X.T) / n
     if np.linalg.matrix_rank(Sigma) < d:
-        raise ValueError(f"X must span R^d: the empirical second moment E[x x^T] (d={d}) is singular")
+        raise ValueError(
+            f"X must span R^d: the empirical second moment E[x x^T] (d={d}) is singular"
+        )
     C = (Y @ X.T) / n
     B = 2.0 * np.linalg.solve(Sigma, C.T).T
     return LinearPart(B=B, Sigma=Sigma)
@@ -217,11 +234,11 @@ def linear_part(X, Y) -> LinearPart:
 def detector_operator(X, Yt, Bt, *, batch: int = 50_000) -> np.ndarray:
     """The matrix of the linearised operator ``S -> T(S)`` on symmetric k x k matrices ``S``.
 
-    ``T(S) = E^[(eta^T S eta - l^T S l) x x^T]`` with ``l = 1/2 Bt x`` (odd part) and ``eta = y - l`` (the
-    empirical even part, noise included).  It has the same mean as
-    ``E[(y^T S y) x x^T] - 1/2 E[(x^T Bt^T S Bt x) x x^T]`` when ``Bt`` is exact, and for ``S`` in the
-    null space (``U~^T S U~`` diagonal), noiseless labels and the exact ``Bt`` its summand is zero
-    sample by sample (chapter 6, exercise ch6-ex-cancel).
+    ``T(S) = E^[(eta^T S eta - l^T S l) x x^T]`` with ``l = 1/2 Bt x`` (odd part) and
+    ``eta = y - l`` (the empirical even part, noise included).  It has the same mean as
+    ``E[(y^T S y) x x^T] - 1/2 E[(x^T Bt^T S Bt x) x x^T]`` when ``Bt`` is exact, and
+    for ``S`` in the null space (``U~^T S U~`` diagonal), noiseless labels and the exact
+    ``Bt`` its summand is zero sample by sample (chapter 6, exercise ch6-ex-cancel).
 
     Parameters
     ----------
@@ -236,7 +253,8 @@ def detector_operator(X, Yt, Bt, *, batch: int = 50_000) -> np.ndarray:
     Returns
     -------
     ndarray, shape (d (d + 1) / 2, k (k + 1) / 2)
-        Column ``svec(S)`` -> ``svec(T(S))`` in the isometric coordinates of :func:`svec`.
+        Column ``svec(S)`` -> ``svec(T(S))`` in the isometric coordinates of
+        :func:`svec`.
 
     Raises
     ------
@@ -249,15 +267,18 @@ def detector_operator(X, Yt, Bt, *, batch: int = 50_000) -> np.ndarray:
 
     References
     ----------
-    Ge, Kuditipudi, Li, Wang, ICLR 2019 (the pure neuron detector and its linearisation).
-    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
+    Ge, Kuditipudi, Li, Wang, ICLR 2019 (the pure neuron detector and its
+    linearisation). R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural
+    networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     X, Yt = check_samples(X, Yt)
     Bt = as_matrix("Bt", Bt)
     d, n = X.shape
     k = Yt.shape[0]
     if Bt.shape != (k, d):
-        raise ValueError(f"Bt must have shape (k, d) = {(k, d)} to match Yt and X, got {Bt.shape}")
+        raise ValueError(
+            f"Bt must have shape (k, d) = {(k, d)} to match Yt and X, got {Bt.shape}"
+        )
     batch = check_int("batch", batch)
     pi, qi = np.triu_indices(k)
     wcol = np.where(pi == qi, 1.0, _SQRT2)
@@ -284,12 +305,13 @@ class DetectorNullSpace:
         ``basis[l]`` is the symmetric matrix ``Z_l``; in the population they span
         ``{S : U~^T S U~ diagonal}``, ``U~ = P^T U`` the projected output layer.
     singular_values : ndarray
-        All singular values of the projected operator, decreasing, divided by the largest.
+        All singular values of the projected operator, decreasing, divided by the
+        largest.
     smallest : ndarray, shape (k,)
         The k smallest (relative) singular values (zero in the population).
     next : float
-        The (k+1)-th smallest one; in the population it is positive exactly when the augmented
-        distinguishing matrix has full column rank (and U has rank k).
+        The (k+1)-th smallest one; in the population it is positive exactly when the
+        augmented distinguishing matrix has full column rank (and U has rank k).
     """
 
     basis: np.ndarray
@@ -338,7 +360,8 @@ def detector_null_space(T, Sigma, k: int) -> DetectorNullSpace:
 
     References
     ----------
-    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with
+    symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     T = as_matrix("T", T)
     Sigma = as_matrix("Sigma", Sigma)
@@ -362,7 +385,9 @@ def detector_null_space(T, Sigma, k: int) -> DetectorNullSpace:
     basis = np.stack([unsvec(Vt[q - 1 - l], k) for l in range(k)])
     smallest = rel[q - k :][::-1].copy()
     nxt = float(rel[q - k - 1]) if q > k else 1.0
-    return DetectorNullSpace(basis=basis, singular_values=rel, smallest=smallest, next=nxt)
+    return DetectorNullSpace(
+        basis=basis, singular_values=rel, smallest=smallest, next=nxt
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,7 +409,9 @@ def _off_diagonality(R: np.ndarray, basis: np.ndarray) -> float:
     return float(total)
 
 
-def pure_neuron_detectors(null_space: DetectorNullSpace, *, rng=None, n_draws: int = 8) -> tuple[np.ndarray, float]:
+def pure_neuron_detectors(
+    null_space: DetectorNullSpace, *, rng=None, n_draws: int = 8
+) -> tuple[np.ndarray, float]:
     """Simultaneously diagonalise the null space ``Z_l = R D_l R^T`` to get ``R`` (columns = detectors).
 
     Parameters
@@ -393,14 +420,14 @@ def pure_neuron_detectors(null_space: DetectorNullSpace, *, rng=None, n_draws: i
     rng : int or numpy.random.Generator, optional
         Randomness of the Jennrich contractions.
     n_draws : int
-        Number of random pairs tried; the pair for which ``R^-1 Z_l R^-T`` are the most diagonal
-        is kept (not ``R^T Z_l R``, which is not diagonal).
+        Number of random pairs tried; the pair for which ``R^-1 Z_l R^-T`` are the most
+        diagonal is kept (not ``R^T Z_l R``, which is not diagonal).
 
     Returns
     -------
     R : ndarray, shape (k, k)
-        Unit columns ``r_i`` with ``r_i^T U~ = c_i e_i^T`` (up to order and sign), ``U~`` the projected
-        output layer.
+        Unit columns ``r_i`` with ``r_i^T U~ = c_i e_i^T`` (up to order and sign),
+        ``U~`` the projected output layer.
     off_diagonality : float
         The selection score of the kept draw (zero in the population).
 
@@ -415,10 +442,13 @@ def pure_neuron_detectors(null_space: DetectorNullSpace, *, rng=None, n_draws: i
 
     References
     ----------
-    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with
+    symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     if not isinstance(null_space, DetectorNullSpace):
-        raise TypeError(f"null_space must be a DetectorNullSpace, got {type(null_space).__name__}")
+        raise TypeError(
+            f"null_space must be a DetectorNullSpace, got {type(null_space).__name__}"
+        )
     basis = null_space.basis
     k = basis.shape[0]
     if k == 1:
@@ -428,7 +458,11 @@ def pure_neuron_detectors(null_space: DetectorNullSpace, *, rng=None, n_draws: i
         return np.tensordot(g, basis, axes=1)
 
     res = jennrich(
-        contract, k, k, rng=rng_from(rng), n_draws=check_int("n_draws", n_draws),
+        contract,
+        k,
+        k,
+        rng=rng_from(rng),
+        n_draws=check_int("n_draws", n_draws),
         score=lambda R: -_off_diagonality(R, basis),
     )
     R = res.components
@@ -469,14 +503,17 @@ def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs", ICLR 2019 (arXiv:1810.06793).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with
+    symmetric inputs", ICLR 2019 (arXiv:1810.06793).
     """
     R = as_matrix("R", R)
     Yt = as_matrix("Yt", Yt)
     Bt = as_matrix("Bt", Bt)
     k = R.shape[0]
     if R.shape != (k, k) or Yt.shape[0] != k or Bt.shape[0] != k:
-        raise ValueError(f"R must be (k, k) and Yt, Bt must have k rows; got {R.shape}, {Yt.shape}, {Bt.shape}")
+        raise ValueError(
+            f"R must be (k, k) and Yt, Bt must have k rows; got {R.shape}, {Yt.shape}, {Bt.shape}"
+        )
     CW = R.T @ Bt
     norms = np.linalg.norm(CW, axis=1)
     signs = np.sign(R.T @ Yt.mean(axis=1))
@@ -536,70 +573,85 @@ def recover_symmetric(
     rng : int or numpy.random.Generator, optional
         Randomness of the simultaneous diagonalisation.
     on_failure : {"raise", "return"}
-        What a failed result does: raise :class:`~relulearn.RecoveryFailed`, or return it.
+        What a failed result does: raise :class:`~relulearn.RecoveryFailed`, or return
+        it.
     progress : bool
         Show a progress bar over the steps.
     n_draws : int
         Random pairs tried in the simultaneous diagonalisation.
     gap_threshold : float
-        The certificate needs the null space's singular-value gap ``next / max(smallest)`` to be at
-        least this.
+        The certificate needs the null space's singular-value gap ``next /
+        max(smallest)`` to be at least this.
     symmetry_z : float
-        The certificate also needs the inputs to look symmetric along the recovered rows: every
-        ``|E^[(v_i.x)^3]|`` within ``symmetry_z`` standard errors of zero (its population value
-        for a symmetric law).
+        The certificate also needs the inputs to look symmetric along the recovered
+        rows: every ``|E^[(v_i.x)^3]|`` within ``symmetry_z`` standard errors of zero
+        (its population value for a symmetric law).
     certify : bool
-        Also test the fit on held-out samples (:func:`relulearn.cross_fit_certificate`: the estimator
-        refitted on each half of the samples, tested on the other half); it roughly doubles the cost.
+        Also test the fit on held-out samples (:func:`relulearn.cross_fit_certificate`:
+        the estimator refitted on each half of the samples, tested on the other half);
+        it roughly doubles the cost.
     level : float in (0, 1)
         Level of those tests.
 
     Returns
     -------
     Recovery
-        ``network`` has unit rows ``V`` and ``U`` from least squares of y on ``relu(V x)``.  ``certificate`` reports the null-space gap: ``smallest`` are the k smallest
-        relative singular values of the projected operator, ``next`` the (k+1)-th.  A failure
-        (a small gap: a degenerate instance or too few samples; or skewed inputs: an asymmetric law)
-        gives ``certificate.ok == False`` and status failed with the reason.  When the null space is
-        determined, the held-out tests decide: certified when every unit carries signal and the residual
-        shows no misspecification, failed (with the reason) when a unit carries no signal, unverified
-        when the residual has structure the model cannot produce (the model is misspecified, or the
-        moment estimate, which is not refined, is not yet at its least-squares fit: the test cannot
-        tell these apart) or when the tests could not run (``certify=False``, or fewer than
-        ``d (d + 1)`` samples).  ``details`` holds
-        ``statistical_certificate``, ``B``,
-        ``Sigma``, ``P``, ``null_space``, ``R``, ``off_diagonality``, ``scales``, ``A_linear``
-        (``B V^+``, the output layer implied by the first moment) and ``skew_z`` (the third-moment
-        z-scores along the rows of V).
+        ``network`` has unit rows ``V`` and ``U`` from least squares of y on ``relu(V
+        x)``.  ``certificate`` reports the null-space gap: ``smallest`` are the k
+        smallest relative singular values of the projected operator, ``next`` the
+        (k+1)-th.  A failure (a small gap: a degenerate instance or too few samples; or
+        skewed inputs: an asymmetric law) gives ``certificate.ok == False`` and status
+        failed with the reason.  When the null space is determined, the held-out tests
+        decide: certified when every unit carries signal and the residual shows no
+        misspecification, failed (with the reason) when a unit carries no signal,
+        unverified when the residual has structure the model cannot produce (the model
+        is misspecified, or the moment estimate, which is not refined, is not yet at its
+        least-squares fit: the test cannot tell these apart) or when the tests could not
+        run (``certify=False``, or fewer than ``d (d + 1)`` samples).  ``details`` holds
+        ``statistical_certificate``, ``B``, ``Sigma``, ``P``, ``null_space``, ``R``,
+        ``off_diagonality``, ``scales``, ``A_linear`` (``B V^+``, the output layer
+        implied by the first moment) and ``skew_z`` (the third-moment z-scores along the
+        rows of V).
 
     Raises
     ------
     ValueError, TypeError
-        Bad arguments: shapes, non-finite data, ``k > d``, ``k > m``, fewer than ``d (d + 1) / 2`` samples
-        (the dimension of the symmetric matrices the detector acts on), singular ``E[x x^T]``.
+        Bad arguments: shapes, non-finite data, ``k > d``, ``k > m``, fewer than ``d (d
+        + 1) / 2`` samples (the dimension of the symmetric matrices the detector acts
+        on), singular ``E[x x^T]``.
     RecoveryFailed
         With ``on_failure="raise"``, when the status is failed.
 
     Notes
     -----
     Steps: (1) ``B = 2 E^[y x^T] Sigma^-1``; (2) P = top-k left singular vectors of B,
-    ``y~ = P^T y``, ``B~ = P^T B``; (3) the detector operator; (4) project out ``svec(Sigma)``;
-    (5) null space; (6) simultaneous diagonalisation; (7) ``V`` from ``R^T B~`` and the signs from
-    the label means; (8) ``U`` by least squares.  Cost O(n d^2 k^2 + n d m) time, O(d^2 k^2 + n (d + m))
-    memory.
+    ``y~ = P^T y``, ``B~ = P^T B``; (3) the detector operator; (4) project out
+    ``svec(Sigma)``;
+    (5) null space; (6) simultaneous diagonalisation; (7) ``V`` from ``R^T B~`` and the
+        signs from the label means; (8) ``U`` by least squares.  Cost O(n d^2 k^2 + n d
+        m) time, O(d^2 k^2 + n (d + m)) memory.
 
     References
     ----------
-    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with symmetric inputs",
-    ICLR 2019 (arXiv 1810.06793); the steps are the course's reconstruction of its method (chapter 6).
+    R. Ge, R. Kuditipudi, Z. Li, X. Wang, "Learning two-layer neural networks with
+    symmetric inputs", ICLR 2019 (arXiv 1810.06793); the steps are the course's
+    reconstruction of its method (chapter 6).
     """
-    data = check_learner_input(X, Y, k, who="recover_symmetric", min_samples=lambda d, k, m: max(2, d * (d + 1) // 2),
-                               min_samples_text="d (d + 1) / 2")
+    data = check_learner_input(
+        X,
+        Y,
+        k,
+        who="recover_symmetric",
+        min_samples=lambda d, k, m: max(2, d * (d + 1) // 2),
+        min_samples_text="d (d + 1) / 2",
+    )
     X, Y, k = data.X, data.Y, data.k
     d, n = X.shape
     m = Y.shape[0]
     if k > m:
-        raise ValueError(f"k={k} hidden units exceeds the label dimension m={m}; this needs k <= m")
+        raise ValueError(
+            f"k={k} hidden units exceeds the label dimension m={m}; this needs k <= m"
+        )
     n_draws = check_int("n_draws", n_draws)
     gap_threshold = float(gap_threshold)
     if not (isinstance(level, (int, float)) and 0 < level < 1):
@@ -611,7 +663,9 @@ def recover_symmetric(
     bar.update(1)
     residual = relative_residual(X, Y, net.U, net.V)
     Z3 = (W @ X) ** 3
-    skew_z = Z3.mean(axis=1) / np.maximum(Z3.std(axis=1) / np.sqrt(n), np.finfo(float).tiny)
+    skew_z = Z3.mean(axis=1) / np.maximum(
+        Z3.std(axis=1) / np.sqrt(n), np.finfo(float).tiny
+    )
     reasons = []
     if not ns.gap >= gap_threshold:
         reasons.append(
@@ -625,17 +679,33 @@ def recover_symmetric(
         )
     ok = not reasons
     reason = "; ".join(reasons)
-    cert = Certificate(ok=ok, smallest=ns.smallest, next=np.array([ns.next]), reason=reason)
+    cert = Certificate(
+        ok=ok, smallest=ns.smallest, next=np.array([ns.next]), reason=reason
+    )
     status = "certified" if ok else "failed"
     stat_cert = None
     if ok and not certify:
-        status, reason = "unverified", "the null space is determined, but the fit was not tested (certify=False)"
+        status, reason = (
+            "unverified",
+            "the null space is determined, but the fit was not tested (certify=False)",
+        )
     elif ok and n < 2 * max(2, d * (d + 1) // 2):
-        status, reason = "unverified", (f"the null space is determined, but testing the fit on held-out halves needs"
-                                        f" n >= d (d + 1) = {2 * max(2, d * (d + 1) // 2)} samples; n={n}")
+        status, reason = (
+            "unverified",
+            (
+                f"the null space is determined, but testing the fit on held-out halves needs"
+                f" n >= d (d + 1) = {2 * max(2, d * (d + 1) // 2)} samples; n={n}"
+            ),
+        )
     elif ok:
-        stat_cert, note = cross_fit_certificate(lambda Xh, Yh: _fit_symmetric(Xh, Yh, k, gen, n_draws)[0], X, Y,
-                                                rng=gen, level=level, misfit_is_failure=False)
+        stat_cert, note = cross_fit_certificate(
+            lambda Xh, Yh: _fit_symmetric(Xh, Yh, k, gen, n_draws)[0],
+            X,
+            Y,
+            rng=gen,
+            level=level,
+            misfit_is_failure=False,
+        )
         if stat_cert is None:
             status, reason = "unverified", f"the null space is determined, but {note}"
         elif stat_cert.reason:
@@ -658,5 +728,12 @@ def recover_symmetric(
     }
     bar.update(1)
     bar.close()
-    return Recovery(network=net, residual=residual, status=status, reason=reason,
-                    certificate=cert, n_samples_used=n, details=details)
+    return Recovery(
+        network=net,
+        residual=residual,
+        status=status,
+        reason=reason,
+        certificate=cert,
+        n_samples_used=n,
+        details=details,
+    )

@@ -33,7 +33,9 @@ def _numpy_features() -> tuple[list[str], list[str]]:
         "from numpy._core._multiarray_umath import __cpu_dispatch__ as d, __cpu_features__ as f\n"
         "print(' '.join(x for x in d if f.get(x)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     return out, [x for x in out if "512" in x or x == "X86_V4"]
 
 
@@ -48,26 +50,53 @@ def variants() -> list[tuple[str, dict[str, str]]]:
         ("OpenBLAS Prescott, 2 threads", {**two, "OPENBLAS_CORETYPE": "Prescott"}),
     ]
     if avx512:
-        out.append(("numpy without AVX-512, 1 thread", {**one, "NPY_DISABLE_CPU_FEATURES": " ".join(avx512)}))
+        out.append(
+            (
+                "numpy without AVX-512, 1 thread",
+                {**one, "NPY_DISABLE_CPU_FEATURES": " ".join(avx512)},
+            )
+        )
     if found:  # numpy's baseline code only: no AVX2 / AVX-512 dispatch
-        out.append(("numpy baseline SIMD only, 1 thread", {**one, "NPY_DISABLE_CPU_FEATURES": " ".join(found)}))
+        out.append(
+            (
+                "numpy baseline SIMD only, 1 thread",
+                {**one, "NPY_DISABLE_CPU_FEATURES": " ".join(found)},
+            )
+        )
     return out
 
 
-def run_variant(name: str, env_extra: dict[str, str], paths: list[str]) -> tuple[str, float, list[tuple[str, str]], str]:
+def run_variant(
+    name: str, env_extra: dict[str, str], paths: list[str]
+) -> tuple[str, float, list[tuple[str, str]], str]:
     env = dict(os.environ)
     for key in ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES"):
         if key in env_extra:
             env.pop(key, None)
     if "OPENBLAS_CORETYPE" in env_extra:
-        env.pop("OPENBLAS_L2_SIZE", None)  # an L2 size preset for another core type would mislead it
+        env.pop(
+            "OPENBLAS_L2_SIZE", None
+        )  # an L2 size preset for another core type would mislead it
     env.update(env_extra)
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "report.xml"
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={xml}", *paths],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={xml}",
+                *paths,
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         seconds = time.perf_counter() - t0
         diffs = []
@@ -77,29 +106,57 @@ def run_variant(name: str, env_extra: dict[str, str], paths: list[str]) -> tuple
                     text = (bad.get("message") or "") + "\n" + (bad.text or "")
                     cell = f"{case.get('classname')}::{case.get('name')}"
                     diffs.append((cell, _diff_lines(text)))
-        tail = "" if diffs or proc.returncode == 0 else (proc.stdout + proc.stderr)[-2000:]
+        tail = (
+            "" if diffs or proc.returncode == 0 else (proc.stdout + proc.stderr)[-2000:]
+        )
     return name, seconds, diffs, tail
 
 
 def _diff_lines(text: str) -> str:
-    keep = [ln for ln in text.splitlines() if ln.strip().startswith(("-", "+", "?")) or "mismatch" in ln]
-    return "\n".join("      " + ln for ln in keep[:40]) or "      " + text.strip()[:1500]
+    keep = [
+        ln
+        for ln in text.splitlines()
+        if ln.strip().startswith(("-", "+", "?")) or "mismatch" in ln
+    ]
+    return (
+        "\n".join("      " + ln for ln in keep[:40]) or "      " + text.strip()[:1500]
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="variants run at once")
-    parser.add_argument("--only", action="append", help="run only the variants whose name contains this word (repeatable)")
-    parser.add_argument("paths", nargs="*", default=["chapters"], help="notebooks or folders (default: chapters)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="variants run at once",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="run only the variants whose name contains this word (repeatable)",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["chapters"],
+        help="notebooks or folders (default: chapters)",
+    )
     args = parser.parse_args()
     todo = variants()
     if args.only:
-        todo = [(n, e) for n, e in todo if any(w.lower() in n.lower() for w in args.only)]
+        todo = [
+            (n, e) for n, e in todo if any(w.lower() in n.lower() for w in args.only)
+        ]
     _, avx512 = _numpy_features()
-    print(f"{len(todo)} variants of strict nbval on {', '.join(args.paths)}: one-thread variants {args.jobs} at a"
-          " time, the others alone")
+    print(
+        f"{len(todo)} variants of strict nbval on {', '.join(args.paths)}: one-thread variants {args.jobs} at a"
+        " time, the others alone"
+    )
     if not avx512:
-        print("(this CPU has no AVX-512: the 'numpy without AVX-512' variant would change nothing and is skipped)")
+        print(
+            "(this CPU has no AVX-512: the 'numpy without AVX-512' variant would change nothing and is skipped)"
+        )
     t0 = time.perf_counter()
     # one-thread variants run side by side; a variant with more BLAS threads runs alone, since two runs
     # competing for the cores oversubscribe OpenBLAS's threads and take several times as long
@@ -112,15 +169,19 @@ def main() -> int:
     bad = 0
     for (name, seconds, diffs, tail), (_, env) in zip(results, todo):
         flags = " ".join(f"{k}={v}" for k, v in env.items())
-        verdict = "identical" if not diffs and not tail else f"{len(diffs)} cell(s) differ"
+        verdict = (
+            "identical" if not diffs and not tail else f"{len(diffs)} cell(s) differ"
+        )
         print(f"\n[{verdict}] {name}  ({seconds:.0f} s; {flags})")
         for cell, diff in diffs:
             print(f"  {cell}\n{diff}")
         if tail:
             print("  pytest did not run cleanly:\n" + tail)
         bad += bool(diffs or tail)
-    print(f"\n{len(results) - bad} of {len(results)} variants identical to the stored outputs; "
-          f"{time.perf_counter() - t0:.0f} s in all")
+    print(
+        f"\n{len(results) - bad} of {len(results)} variants identical to the stored outputs; "
+        f"{time.perf_counter() - t0:.0f} s in all"
+    )
     return 1 if bad else 0
 
 

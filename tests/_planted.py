@@ -12,5 +12,7 @@ def planted_low_rank(d, k, m, seed, rank=None):
     net = rl.planted_network(d, k, m, rng=seed)
     if rank is not None:
         g = np.random.default_rng(seed + 1000)
-        net = rl.TwoLayerNetwork(g.standard_normal((m, rank)) @ g.standard_normal((rank, k)), net.V)
+        net = rl.TwoLayerNetwork(
+            g.standard_normal((m, rank)) @ g.standard_normal((rank, k)), net.V
+        )
     return net

@@ -48,9 +48,13 @@ def test_signal_test_finds_the_planted_units_and_no_signal_in_noise():
     rng = np.random.default_rng(5)
     X = rng.standard_normal((6, 4000))
     noise = rng.standard_normal((3, 4000))
-    fit = rl.recover_noisy(X[:, :2000], noise[:, :2000], 2, rng=0, certify=False, on_failure="return")
+    fit = rl.recover_noisy(
+        X[:, :2000], noise[:, :2000], 2, rng=0, certify=False, on_failure="return"
+    )
     if fit.network is not None:
-        p = rl.signal_pvalues(fit.network, X[:, 2000:], noise[:, 2000:], X[:, :2000], noise[:, :2000])
+        p = rl.signal_pvalues(
+            fit.network, X[:, 2000:], noise[:, 2000:], X[:, :2000], noise[:, :2000]
+        )
         assert np.max(p) > 0.01
 
 
@@ -61,12 +65,18 @@ def test_recover_noisy_certifies_planted_and_fails_tanh_and_noise(seed):
     _, X, Y = _noisy(8, 3, 4, 20_000, 0.1, seed, activation="tanh")
     res = rl.recover_noisy(X, Y, 3, rng=seed, on_failure="return")
     # never certified: failed as misspecified when the half fits agree, unverified when they disagree
-    assert (res.status, res.reason[:12]) in (("failed", "misspecified"), ("unverified", "not certifie"))
+    assert (res.status, res.reason[:12]) in (
+        ("failed", "misspecified"),
+        ("unverified", "not certifie"),
+    )
     if res.status == "failed":
         with pytest.raises(rl.RecoveryFailed, match="misspecified"):
             rl.recover_noisy(X, Y, 3, rng=seed)
     noise = np.random.default_rng(100 + seed).standard_normal(Y.shape)
-    assert rl.recover_noisy(X, noise, 3, rng=seed, on_failure="return").status != "certified"
+    assert (
+        rl.recover_noisy(X, noise, 3, rng=seed, on_failure="return").status
+        != "certified"
+    )
 
 
 def test_cross_fit_certificate_reports_why_it_is_missing():
@@ -79,10 +89,16 @@ def test_cross_fit_certificate_reports_why_it_is_missing():
     assert cert is None and "LinAlgError" in note
     # too few held-out samples for the F-test: only the signal test runs, and the note says so
     net, X, Y = _noisy(10, 2, 1, 60, 0.001, 1)
-    cert, note = rl.cross_fit_certificate(lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0))
+    cert, note = rl.cross_fit_certificate(
+        lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0)
+    )
     # 30 held-out samples, 21 tangent features and 3 probes leave 6 < 10 degrees of freedom
     assert np.isnan(cert.specification_pvalue) and not cert.ok
-    assert cert.reason.startswith("no signal") or "more held-out samples" in note or "cannot tell" in note
+    assert (
+        cert.reason.startswith("no signal")
+        or "more held-out samples" in note
+        or "cannot tell" in note
+    )
 
 
 def test_exact_fit_status_counts_distinct_samples():
@@ -109,7 +125,9 @@ def test_train_stopped_early_is_unverified_with_a_package_warning():
     net = rl.planted_network(5, 2, 2, rng=0)
     X, Y = rl.sample(net, 500, rng=1)
     with pytest.warns(rl.ConvergenceWarning, match="max_iter"):
-        res = rl.train(X, Y, 2, rng=100, max_iter=3)  # a seed of its own: rng=0 would start at the truth
+        res = rl.train(
+            X, Y, 2, rng=100, max_iter=3
+        )  # a seed of its own: rng=0 would start at the truth
     assert res.status == "unverified" and not res.ok and "3 iterations" in res.reason
 
 
@@ -118,7 +136,17 @@ def test_train_with_a_diverging_step_fails_with_the_reason():
     X, Y = rl.sample(net, 500, rng=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no numpy overflow warning may escape
-        res = rl.train(X, Y, 2, rng=100, method="gd", batch_size=50, lr=1e6, max_iter=50, on_failure="return")
+        res = rl.train(
+            X,
+            Y,
+            2,
+            rng=100,
+            method="gd",
+            batch_size=50,
+            lr=1e6,
+            max_iter=50,
+            on_failure="return",
+        )
     assert res.status == "failed" and "non-finite" in res.reason and res.network is None
     with pytest.raises(rl.RecoveryFailed, match="non-finite"):
         rl.train(X, Y, 2, rng=100, method="gd", batch_size=50, lr=1e6, max_iter=50)
@@ -151,12 +179,18 @@ def test_a_fit_at_a_wrong_fixed_point_is_not_certified():
     # (the truth) and the answer is a network 20% off in every weight.
     net, X, Y = _noisy(8, 3, 4, 4_000, 0.3, 0)
     g = np.random.default_rng(1)
-    wrong = rl.TwoLayerNetwork(np.array(net.U) * (1 + 0.2 * g.standard_normal(net.U.shape)),
-                               np.array(net.V) + 0.2 * g.standard_normal(net.V.shape))
-    cert, note = rl.cross_fit_certificate(lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0), network=wrong)
+    wrong = rl.TwoLayerNetwork(
+        np.array(net.U) * (1 + 0.2 * g.standard_normal(net.U.shape)),
+        np.array(net.V) + 0.2 * g.standard_normal(net.V.shape),
+    )
+    cert, note = rl.cross_fit_certificate(
+        lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0), network=wrong
+    )
     assert not cert.ok and not cert.reason and "disagree" in note
     assert cert.disagreement > cert.allowed_disagreement
-    cert, note = rl.cross_fit_certificate(lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0), network=net)
+    cert, note = rl.cross_fit_certificate(
+        lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0), network=net
+    )
     assert cert.ok and not note
     # chapter 8's scalar setting at n = 500, noiseless: every certified answer is right
     from relulearn import comparison as cmp

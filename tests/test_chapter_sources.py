@@ -25,18 +25,27 @@ def test_every_notebook_has_a_text_source_and_back():
 
 
 def _cells(nb):
-    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+    return [
+        (c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", [])))
+        for c in nb.cells
+    ]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_text_source_agrees_with_notebook(notebook):
     nb = nbformat.read(notebook, as_version=4)
     text = jupytext.read(TEXT / f"{notebook.stem}.md")
-    assert nb.metadata.get("jupytext", {}).get("formats") == FORMATS, "notebook is not paired with its text"
+    assert nb.metadata.get("jupytext", {}).get("formats") == FORMATS, (
+        "notebook is not paired with its text"
+    )
     got, want = _cells(nb), _cells(text)
-    assert len(got) == len(want), f"{len(got)} cells in the notebook, {len(want)} in its text source"
+    assert len(got) == len(want), (
+        f"{len(got)} cells in the notebook, {len(want)} in its text source"
+    )
     for i, (a, b) in enumerate(zip(got, want)):
-        assert a == b, f"cell {i} differs between {notebook.name} and text/{notebook.stem}.md:\n{a}\n---\n{b}"
+        assert a == b, (
+            f"cell {i} differs between {notebook.name} and text/{notebook.stem}.md:\n{a}\n---\n{b}"
+        )
 
 
 # The shape every chapter keeps (ARCHITECTURE, "Notebooks"): its main result stated as a theorem with a proof
@@ -49,7 +58,9 @@ def _directives(text: str, name: str) -> list[str]:
     """Bodies of the ```{name} ...``` blocks of a MyST text (fences of three or more backticks)."""
     import re
 
-    pattern = re.compile(r"^(`{3,})\{" + re.escape(name) + r"\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M)
+    pattern = re.compile(
+        r"^(`{3,})\{" + re.escape(name) + r"\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M
+    )
     return [m.group(2) for m in pattern.finditer(text)]
 
 
@@ -57,10 +68,14 @@ def _directives(text: str, name: str) -> list[str]:
 def test_chapter_states_its_result_and_has_exercises(source):
     text = source.read_text()
     if source.stem.startswith("08"):
-        assert _directives(text, "prf:observation"), "chapter 8 states its findings as prf:observation blocks"
+        assert _directives(text, "prf:observation"), (
+            "chapter 8 states its findings as prf:observation blocks"
+        )
     else:
         assert _directives(text, "prf:theorem"), "no prf:theorem"
-        assert _directives(text, "prf:proof"), "a theorem needs a proof or a labelled proof sketch"
+        assert _directives(text, "prf:proof"), (
+            "a theorem needs a proof or a labelled proof sketch"
+        )
     exercises = _directives(text, "exercise")
     solutions = _directives(text, "solution")
     assert len(exercises) >= 3, f"{len(exercises)} exercises, want at least 3"
@@ -71,5 +86,9 @@ def test_chapter_states_its_result_and_has_exercises(source):
 def test_plotting_cells_are_folded(notebook):
     nb = nbformat.read(notebook, as_version=4)
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and ("plt.subplots" in cell.source or "plt.figure" in cell.source):
-            assert "hide-input" in cell.metadata.get("tags", []), f"cell {i} plots but is not tagged hide-input"
+        if cell.cell_type == "code" and (
+            "plt.subplots" in cell.source or "plt.figure" in cell.source
+        ):
+            assert "hide-input" in cell.metadata.get("tags", []), (
+                f"cell {i} plots but is not tagged hide-input"
+            )

@@ -44,14 +44,22 @@ def test_jump_of_the_jacobian_across_each_hyperplane_is_u_i_v_i():
         v, u = truth.V[i], truth.U[:, i]
         x0 = z - (v @ z) / (v @ v) * v
         assert abs(v @ x0) < 1e-12
-        assert np.abs(np.delete(rows, i, axis=0) @ x0).min() > 0.1  # no other hyperplane within the stencil
-        jump = _jacobian(truth, x0 + 1e-3 * rows[i]) - _jacobian(truth, x0 - 1e-3 * rows[i])
-        np.testing.assert_allclose(jump, np.outer(u, v), atol=1e-6 * np.abs(np.outer(u, v)).max())
+        assert (
+            np.abs(np.delete(rows, i, axis=0) @ x0).min() > 0.1
+        )  # no other hyperplane within the stencil
+        jump = _jacobian(truth, x0 + 1e-3 * rows[i]) - _jacobian(
+            truth, x0 - 1e-3 * rows[i]
+        )
+        np.testing.assert_allclose(
+            jump, np.outer(u, v), atol=1e-6 * np.abs(np.outer(u, v)).max()
+        )
     # a segment of the same length that crosses no hyperplane: no jump
     w = rl.Gaussian().sample(8, 1, rng=6)[:, 0]
     assert np.abs(rows @ w).min() > 0.01
     step = 1e-3 * w / np.linalg.norm(w)
-    np.testing.assert_allclose(_jacobian(truth, w + step), _jacobian(truth, w - step), atol=1e-6)
+    np.testing.assert_allclose(
+        _jacobian(truth, w + step), _jacobian(truth, w - step), atol=1e-6
+    )
 
 
 def test_opposite_pair_has_no_kink():
@@ -62,19 +70,25 @@ def test_opposite_pair_has_no_kink():
     x0 = rng.standard_normal(5)
     x0 -= (v @ x0) / (v @ v) * v
     step = 1e-3 * v / np.linalg.norm(v)
-    np.testing.assert_allclose(_jacobian(pair, x0 + step), _jacobian(pair, x0 - step), atol=1e-6)
+    np.testing.assert_allclose(
+        _jacobian(pair, x0 + step), _jacobian(pair, x0 - step), atol=1e-6
+    )
 
 
 def test_two_pairs_compute_x1_plus_x2_with_different_units():
     e = np.eye(8)
     signs = np.array([[1.0, -1.0, 1.0, -1.0]])
     a = rl.TwoLayerNetwork(signs, np.vstack([e[0], -e[0], e[1], -e[1]]))
-    b = rl.TwoLayerNetwork(signs, np.vstack([2 * e[0], -2 * e[0], e[1] - e[0], e[0] - e[1]]))
+    b = rl.TwoLayerNetwork(
+        signs, np.vstack([2 * e[0], -2 * e[0], e[1] - e[0], e[0] - e[1]])
+    )
     X = rl.Gaussian().sample(8, 200, rng=0)
     np.testing.assert_allclose(a(X), X[:1] + X[1:2], atol=1e-12)
     np.testing.assert_allclose(b(X), X[:1] + X[1:2], atol=1e-12)
     err = rl.recovery_error(b, a)
-    closed_form = np.sqrt(2 - np.sqrt(2))  # ||e2 - (e2 - e1)/sqrt(2)||, and the same for U
+    closed_form = np.sqrt(
+        2 - np.sqrt(2)
+    )  # ||e2 - (e2 - e1)/sqrt(2)||, and the same for U
     assert err.prediction < 1e-12
     assert err.V == pytest.approx(closed_form, rel=1e-12)
     assert err.U == pytest.approx(closed_form, rel=1e-12)
@@ -83,7 +97,9 @@ def test_two_pairs_compute_x1_plus_x2_with_different_units():
 def test_exercise_flip_changes_the_output_by_minus_u_abs_v_x():
     truth = rl.planted_network(8, 4, 3, rng=0)
     X = rl.Gaussian().sample(8, 2000, rng=3)
-    flipped = rl.TwoLayerNetwork(truth.U * np.array([-1, 1, 1, 1]), truth.V * np.array([[-1], [1], [1], [1]]))
+    flipped = rl.TwoLayerNetwork(
+        truth.U * np.array([-1, 1, 1, 1]), truth.V * np.array([[-1], [1], [1], [1]])
+    )
     expected = -np.outer(truth.U[:, 0], np.abs(truth.V[0] @ X))
     np.testing.assert_allclose(flipped(X) - truth(X), expected, atol=1e-12)
     err = rl.recovery_error(flipped, truth)
@@ -141,7 +157,8 @@ def test_training_with_the_instance_seed_starts_at_the_truth():
     assert rl.recovery_error(other, truth).V > 0.5
     # and a seed list is padded with zeros: [1, 0] is the seed 1
     np.testing.assert_array_equal(
-        np.random.default_rng([1, 0]).standard_normal(5), np.random.default_rng(1).standard_normal(5)
+        np.random.default_rng([1, 0]).standard_normal(5),
+        np.random.default_rng(1).standard_normal(5),
     )
 
 
@@ -159,7 +176,10 @@ def test_training_observation_converged_stalled_and_capped_starts():
     assert good.status == "certified" and good.details["stop_reason"] == "converged"
     assert good.history[-1] / scale < 1e-13
     assert rl.recovery_error(good, truth).max < 1e-5
-    assert stalled.details["stop_reason"] == "stalled" and capped.details["stop_reason"] == "max_iter"
+    assert (
+        stalled.details["stop_reason"] == "stalled"
+        and capped.details["stop_reason"] == "max_iter"
+    )
     for bad in (stalled, capped):
         assert bad.status == "unverified"
         assert 1e-3 < bad.history[-1] / scale < 4e-3

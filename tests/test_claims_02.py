@@ -31,11 +31,15 @@ def test_k2_stuck_runs_end_at_spurious_local_minima(seed):
     _, X, Y, run = chapter_run(2, seed)
     assert run.residual > 1e-2
     at_adam = rl.stationary_point_report(run.network, X, Y)
-    assert at_adam.kind == "plateau" and at_adam.descent_decrease > 0  # Adam had not reached the minimum
+    assert (
+        at_adam.kind == "plateau" and at_adam.descent_decrease > 0
+    )  # Adam had not reached the minimum
     rep = rl.stationary_point_report(polish(X, Y, run).network, X, Y)
     assert rep.kind == "spurious local minimum"
     assert rep.relative_gradient < 1e-9
-    assert rep.smallest_eigenvalue > 100 * rep.eigenvalue_tolerance  # well beyond the finite-difference error
+    assert (
+        rep.smallest_eigenvalue > 100 * rep.eigenvalue_tolerance
+    )  # well beyond the finite-difference error
     assert rep.smallest_eigenvalue_unprojected >= -rep.eigenvalue_tolerance
     assert rep.loss / rep.loss_scale > 1e-4  # the truth's loss is 0
     assert rep.kink_margin > 1e-4  # the loss is smooth (a polynomial) around the point
@@ -64,7 +68,9 @@ def test_k4_seed0_lm_stops_next_to_a_kink_with_a_descent_direction_left():
     rep = rl.stationary_point_report(polish(X, Y, run).network, X, Y)
     assert rep.kind == "plateau"
     assert rep.kink_pairs >= 1 and rep.kink_margin < 1e-6
-    assert rep.kink_slope > 1e-6  # a one-sided descent direction (not a non-smooth stationary point)
+    assert (
+        rep.kink_slope > 1e-6
+    )  # a one-sided descent direction (not a non-smooth stationary point)
     assert 0 < rep.descent_decrease < 1e-5
 
 
@@ -89,4 +95,6 @@ def test_degree_two_moment_sees_every_unit():
     V4 = np.array([[1.0, 0.0], [0.0, 1.0], [s, s], [s, -s]])
     u4 = np.array([1.0, 1.0, -1.0, -1.0])
     np.testing.assert_allclose(V4.T @ np.diag(u4) @ V4, 0.0, atol=1e-15)
-    assert rl.TwoLayerNetwork(u4[None, :], V4)(np.array([[1.0], [0.0]]))[0, 0] == pytest.approx(1 - 2 * s)
+    assert rl.TwoLayerNetwork(u4[None, :], V4)(np.array([[1.0], [0.0]]))[
+        0, 0
+    ] == pytest.approx(1 - 2 * s)

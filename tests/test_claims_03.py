@@ -85,9 +85,13 @@ def test_jennrich_lemma_on_an_exact_tensor():
     g1, g2 = rng.standard_normal(4), rng.standard_normal(4)
     T1, T2 = (B * (g1 @ W)) @ B.T, (B * (g2 @ W)) @ B.T
     mu = (g1 @ W) / (g2 @ W)
-    assert np.allclose(T1 @ np.linalg.pinv(T2), B @ np.diag(mu) @ np.linalg.pinv(B), atol=1e-10)
+    assert np.allclose(
+        T1 @ np.linalg.pinv(T2), B @ np.diag(mu) @ np.linalg.pinv(B), atol=1e-10
+    )
     net = rl.planted_network(20, 5, 10, rng=0)
-    res = rl.jennrich(lambda g: moments.population_second_moment_contraction(net, g), 10, 5, rng=0)
+    res = rl.jennrich(
+        lambda g: moments.population_second_moment_contraction(net, g), 10, 5, rng=0
+    )
     Vb = net.V / np.linalg.norm(net.V, axis=1, keepdims=True)
     cos = np.abs(res.components.T @ Vb.T).max(axis=0)
     assert np.all(np.sqrt(np.clip(1 - cos**2, 0, None)) < 1e-7)
@@ -145,7 +149,16 @@ def test_adam_from_its_own_random_start():
         for seed in range(2):
             for n, near in ((120, True), (40, False)):
                 net, X, Y = _instance(20, 5, 10, n, seed)
-                r = rl.train(X, Y, 5, rng=2000 + seed, method="adam", lr=0.01, max_iter=3000, tol=1e-13)
+                r = rl.train(
+                    X,
+                    Y,
+                    5,
+                    rng=2000 + seed,
+                    method="adam",
+                    lr=0.01,
+                    max_iter=3000,
+                    tol=1e-13,
+                )
                 err = rl.recovery_error(r, net).max
                 assert (err < 1e-4) if near else (err > 1e-2)
 
@@ -159,6 +172,15 @@ def test_adam_fits_ten_outputs_more_often_than_one():
             fits[m] = 0
             for seed in range(5):
                 _net, X, Y = _instance(20, 5, m, 400, seed)
-                r = rl.train(X, Y, 5, rng=2000 + seed, method="adam", lr=0.01, max_iter=3000, tol=1e-13)
+                r = rl.train(
+                    X,
+                    Y,
+                    5,
+                    rng=2000 + seed,
+                    method="adam",
+                    lr=0.01,
+                    max_iter=3000,
+                    tol=1e-13,
+                )
                 fits[m] += r.residual < 1e-3
     assert fits[10] == 5 and fits[1] <= 3

@@ -57,7 +57,11 @@ def _noisy_fits(data, V_hat, sigma, R, *, seed):
             _blocks(
                 rl.sign_pattern_regression(
                     data.X,
-                    data.Y_clean + sigma * np.random.default_rng(seed + r).standard_normal(data.Y_clean.shape),
+                    data.Y_clean
+                    + sigma
+                    * np.random.default_rng(seed + r).standard_normal(
+                        data.Y_clean.shape
+                    ),
                     V_hat,
                     tau=TAU,
                     n_rounds=1,
@@ -109,7 +113,9 @@ def test_expected_squared_norm_of_the_second_hermite_feature_is_d2_plus_d():
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("m", "rank", "seed"), [(1, None, 0), (1, None, 1), (3, 1, 2), (5, 2, 3)])
+@pytest.mark.parametrize(
+    ("m", "rank", "seed"), [(1, None, 0), (1, None, 1), (3, 1, 2), (5, 2, 3)]
+)
 def test_right_patterns_within_tau_and_exact_least_squares_for_any_rank(m, rank, seed):
     # parts 1 and 2: rows within tau of the planted unit rows give right patterns on J, and one least-squares
     # round on noiseless labels is exact whatever rank(U*) is
@@ -122,7 +128,9 @@ def test_right_patterns_within_tau_and_exact_least_squares_for_any_rank(m, rank,
         assert n_J > 4 * 4 * 10 and n_wrong == 0
         reg = rl.sign_pattern_regression(X, Y, V_hat, tau=TAU, n_rounds=1)
         assert rl.recovery_error(reg.network, net, n_test=0).max < 1e-9
-        np.testing.assert_allclose(reg.V, V_bar, atol=1e-9)  # b with b . v_hat > 0 is the planted unit row
+        np.testing.assert_allclose(
+            reg.V, V_bar, atol=1e-9
+        )  # b with b . v_hat > 0 is the planted unit row
 
 
 def test_least_squares_unbiased_with_the_covariance_of_the_theorem():
@@ -130,7 +138,11 @@ def test_least_squares_unbiased_with_the_covariance_of_the_theorem():
     # is W*, and each entry's variance is sigma^2 [(Psi_J Psi_J^T)^{-1}]_aa (Psi_J: the features on J)
     net = rl.planted_network(10, 4, 1, rng=3)
     V_bar = _unit_rows(net.V)
-    W_star = _blocks(rl.sign_pattern_regression(*rl.sample(net, 2_000, rng=4), V_bar, tau=TAU, n_rounds=1))
+    W_star = _blocks(
+        rl.sign_pattern_regression(
+            *rl.sample(net, 2_000, rng=4), V_bar, tau=TAU, n_rounds=1
+        )
+    )
     np.testing.assert_allclose(W_star, net.U[0][:, None] * net.V, atol=1e-12)
     data = rl.sample(net, 2_000, rng=4)
     V_hat = _rows_at_distance(V_bar, 0.05, 5)
@@ -163,14 +175,20 @@ def test_wrong_patterns_bias_does_not_average_out():
         assert _wrong_on_J(X, V_hat, V_bar)[1] > 0
         W_clean = _blocks(rl.sign_pattern_regression(X, Y, V_hat, tau=TAU, n_rounds=1))
         biases.append(np.linalg.norm(W_clean - W_star) / np.linalg.norm(W_star))
-    assert min(biases) > 0.01  # the chapter prints about 0.028 at n = 4,000, 16,000 and 64,000
+    assert (
+        min(biases) > 0.01
+    )  # the chapter prints about 0.028 at n = 4,000, 16,000 and 64,000
     data = rl.sample(net, 2_000, rng=4)
-    W_clean = _blocks(rl.sign_pattern_regression(data.X, data.Y_clean, V_hat, tau=TAU, n_rounds=1))
+    W_clean = _blocks(
+        rl.sign_pattern_regression(data.X, data.Y_clean, V_hat, tau=TAU, n_rounds=1)
+    )
     sigma = 0.2 * np.sqrt(np.mean(data.Y_clean**2))
     R = 300
     W = _noisy_fits(data, V_hat, sigma, R, seed=400)
     se = W.std(axis=0, ddof=1) / np.sqrt(R)
-    assert (np.abs(W.mean(axis=0) - W_clean) / se).max() < Z_MAX  # the mean is the clean-label fit ...
+    assert (
+        np.abs(W.mean(axis=0) - W_clean) / se
+    ).max() < Z_MAX  # the mean is the clean-label fit ...
     assert (np.abs(W.mean(axis=0) - W_star) / se).max() > 3 * Z_MAX  # ... not W*
 
 

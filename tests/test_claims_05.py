@@ -23,7 +23,9 @@ def _hidden(seed=5, d=D, k=K):
 
 
 def _hessian(u, V, activation):
-    return rl.population_hessian(rl.TwoLayerNetwork(np.asarray(u, dtype=float)[None, :], V, activation))
+    return rl.population_hessian(
+        rl.TwoLayerNetwork(np.asarray(u, dtype=float)[None, :], V, activation)
+    )
 
 
 def _null_dim(H):
@@ -37,12 +39,16 @@ def test_linear_hessian_is_kronecker_and_null_space():
     assert np.allclose(H, np.kron(np.outer(U_MIXED, U_MIXED), np.eye(D)), atol=1e-12)
     null, ev = _null_dim(H)
     assert null == (K - 1) * D
-    assert ev[null] == pytest.approx(U_MIXED @ U_MIXED, rel=1e-10)  # the non-zero eigenvalue is ||u||^2
+    assert ev[null] == pytest.approx(
+        U_MIXED @ U_MIXED, rel=1e-10
+    )  # the non-zero eigenvalue is ||u||^2
     # sum_j u_j Delta_j = 0 is null
     g = np.random.default_rng(0)
     Delta = g.standard_normal((K, D))
     Delta[0] = -(U_MIXED[1:] @ Delta[1:]) / U_MIXED[0]
-    assert np.linalg.norm(H @ Delta.ravel()) < 1e-12 * np.linalg.norm(H, 2) * np.linalg.norm(Delta)
+    assert np.linalg.norm(H @ Delta.ravel()) < 1e-12 * np.linalg.norm(
+        H, 2
+    ) * np.linalg.norm(Delta)
 
 
 @pytest.mark.parametrize("u", [U_MIXED, np.ones(K), np.array([1.0, 1.0, -1.0, 0.5])])
@@ -52,7 +58,9 @@ def test_quadratic_null_space_is_the_group_tangent(u):
     H = _hessian(u, V, "quadratic")
     null, ev = _null_dim(H)
     assert null == k * (k - 1) // 2
-    assert ev[null] > 1e-3 * ev[-1]  # a clear gap: the count does not depend on the threshold
+    assert (
+        ev[null] > 1e-3 * ev[-1]
+    )  # a clear gap: the count does not depend on the threshold
     dirs = []
     for a in range(k):
         for b in range(a + 1, k):
@@ -61,7 +69,9 @@ def test_quadratic_null_space_is_the_group_tangent(u):
             dirs.append((np.diag(1 / u) @ C @ V).ravel())
     Dm = np.array(dirs).T
     assert np.linalg.matrix_rank(Dm) == null
-    rel = np.linalg.norm(H @ Dm, axis=0) / (np.linalg.norm(H, 2) * np.linalg.norm(Dm, axis=0))
+    rel = np.linalg.norm(H @ Dm, axis=0) / (
+        np.linalg.norm(H, 2) * np.linalg.norm(Dm, axis=0)
+    )
     assert rel.max() < 1e-12
     # a random direction is not null
     x = np.random.default_rng(1).standard_normal(H.shape[0])
@@ -99,12 +109,17 @@ def test_single_unit_closed_forms():
 @pytest.mark.parametrize("name", ["relu", "tanh", "squared_relu"])
 def test_spectrum_does_not_depend_on_output_signs(name):
     V = _hidden(seed=11, d=4, k=3)
-    ev = [np.linalg.eigvalsh(_hessian(s, V, name)) for s in ([1, 1, 1], [1, -1, 1], [-1, -1, 1])]
+    ev = [
+        np.linalg.eigvalsh(_hessian(s, V, name))
+        for s in ([1, 1, 1], [1, -1, 1], [-1, -1, 1])
+    ]
     for e in ev[1:]:
         assert np.allclose(e, ev[0], rtol=1e-10, atol=1e-12 * ev[0][-1])
 
 
-@pytest.mark.parametrize(("name", "halves"), [("relu", 0.5), ("squared_relu", 1 / np.sqrt(2))])
+@pytest.mark.parametrize(
+    ("name", "halves"), [("relu", 0.5), ("squared_relu", 1 / np.sqrt(2))]
+)
 def test_parallel_units_make_the_hessian_singular(name, halves):
     # split unit 1 of the truth into two parallel copies that add up to it (f homogeneous of degree p:
     # f(c z) + f(c z) = f(z) for c = 2^{-1/p})
@@ -124,15 +139,26 @@ def test_parallel_units_make_the_hessian_singular(name, halves):
         assert ev[0] == pytest.approx(rl.rho("relu", 1.0), rel=1e-8)
 
 
-@pytest.mark.parametrize(("name", "L1", "ell"), [("relu", 1.0, 0), ("squared_relu", 2.0, 1), ("tanh", 1.0, 0)])
+@pytest.mark.parametrize(
+    ("name", "L1", "ell"),
+    [("relu", 1.0, 0), ("squared_relu", 2.0, 1), ("tanh", 1.0, 0)],
+)
 def test_hessian_upper_bound(name, L1, ell):
     # the proof sketch's bound, with ell the exponent of P1: H <= k u_max^2 L1^2 sqrt(E|z|^{4 ell} E z^4) s_1^{2 ell} I
     k = 4
     V = rl.planted_network(8, k, 1, rng=4, condition=3.0).V
     u = np.array([1.0, -2.0, 0.5, 1.0])
     lam_max = np.linalg.eigvalsh(_hessian(u, V, name))[-1]
-    moment = 2 ** (2 * ell) * math.gamma(2 * ell + 0.5) / math.sqrt(math.pi)  # E|z|^{4 ell}
-    bound = k * np.max(np.abs(u)) ** 2 * L1**2 * math.sqrt(3 * moment) * np.linalg.norm(V, 2) ** (2 * ell)
+    moment = (
+        2 ** (2 * ell) * math.gamma(2 * ell + 0.5) / math.sqrt(math.pi)
+    )  # E|z|^{4 ell}
+    bound = (
+        k
+        * np.max(np.abs(u)) ** 2
+        * L1**2
+        * math.sqrt(3 * moment)
+        * np.linalg.norm(V, 2) ** (2 * ell)
+    )
     assert lam_max <= bound
     assert lam_max > 0.01 * bound  # not vacuous: the bound is within a factor 100 here
 
@@ -149,14 +175,21 @@ def test_rho_values_quoted_in_the_text():
     assert r01 == pytest.approx(0.505 - 1.1**2 / 4 - 0.9**2 / (2 * np.pi), rel=1e-8)
     assert round(r01, 3) == 0.074 and r01 < r001
     # one ReLU unit: share of E[f(z)^2] = 1/2 in the Hermite degrees <= 2 is (1/(2 pi) + 1/4 + 1/(4 pi)) / (1/2)
-    a = [rl.moment_coefficient("relu", q) / math.sqrt(math.factorial(q)) for q in range(3)]
+    a = [
+        rl.moment_coefficient("relu", q) / math.sqrt(math.factorial(q))
+        for q in range(3)
+    ]
     share = sum(x * x for x in a) / 0.5
-    assert share == pytest.approx((1 / (2 * np.pi) + 0.25 + 1 / (4 * np.pi)) / 0.5, rel=1e-10)
+    assert share == pytest.approx(
+        (1 / (2 * np.pi) + 0.25 + 1 / (4 * np.pi)) / 0.5, rel=1e-10
+    )
     assert round(share, 3) == 0.977
 
 
 def test_scale_argument_is_validated():
     with pytest.raises(ValueError, match="scale"):
         rl.alpha("relu", 1, 0, scale=-1.0)
-    assert rl.rho("squared_relu", scale=2.0) == pytest.approx((4 / np.pi - 1) * 4, rel=1e-8)
+    assert rl.rho("squared_relu", scale=2.0) == pytest.approx(
+        (4 / np.pi - 1) * 4, rel=1e-8
+    )
     assert rl.activation_properties("relu", scales=(0.5, 2.0)).p2

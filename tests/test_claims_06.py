@@ -23,7 +23,11 @@ def _projected(net):
     return P, Ut, np.linalg.inv(Ut).T
 
 
-@pytest.mark.parametrize("law", [rl.StudentT(), rl.UniformCube(), rl.Laplace()], ids=lambda l: type(l).__name__)
+@pytest.mark.parametrize(
+    "law",
+    [rl.StudentT(), rl.UniformCube(), rl.Laplace()],
+    ids=lambda l: type(l).__name__,
+)
 def test_symmetrised_sample_is_recovered_to_round_off(law):
     # Theorem ch6-thm-identification applied to the empirical law of [X, -X] (noiseless labels): the output
     # is (U* Pi^T, Pi V*) exactly, so the errors are at round-off (seen ~1e-15; tolerance 1e-9).  The raw
@@ -31,12 +35,18 @@ def test_symmetrised_sample_is_recovered_to_round_off(law):
     net = rl.planted_network(10, 4, 6, rng=0)
     X = law.sample(10, 2_000, rng=1)
     Xs = np.hstack([X, -X])
-    res = rl.recover_symmetric(Xs, net(Xs), 4, rng=0, certify=False, on_failure="return")
+    res = rl.recover_symmetric(
+        Xs, net(Xs), 4, rng=0, certify=False, on_failure="return"
+    )
     err = rl.recovery_error(res, net, inputs=law)
-    assert res.status == "unverified"  # determined null space, symmetric along the rows, fit not tested
+    assert (
+        res.status == "unverified"
+    )  # determined null space, symmetric along the rows, fit not tested
     assert err.V < 1e-9 and err.U < 1e-9
     Xr = law.sample(10, 4_000, rng=2)
-    raw = rl.recover_symmetric(Xr, net(Xr), 4, rng=0, certify=False, on_failure="return")
+    raw = rl.recover_symmetric(
+        Xr, net(Xr), 4, rng=0, certify=False, on_failure="return"
+    )
     assert rl.recovery_error(raw, net, inputs=law).V > 1e-4
 
 
@@ -62,7 +72,9 @@ def test_identities_hold_exactly_on_a_symmetric_product_law():
     # item 2: T(S) = -sum_{i<j} (U^T S U)_ij N_ij + tr(S Sigma_xi) Sigma, for a random symmetric S
     G = np.random.default_rng(6).standard_normal((k, k))
     S = G + G.T
-    T_def = ((Y * (S @ Y)).sum(axis=0) * X) @ X.T / n - 0.5 * (((B @ X) * (S @ B @ X)).sum(axis=0) * X) @ X.T / n
+    T_def = ((Y * (S @ Y)).sum(axis=0) * X) @ X.T / n - 0.5 * (
+        ((B @ X) * (S @ B @ X)).sum(axis=0) * X
+    ) @ X.T / n
     Z = V @ X
     M = U.T @ S @ U
     rhs = np.trace(S @ Sigma_xi) * Sigma
@@ -72,7 +84,11 @@ def test_identities_hold_exactly_on_a_symmetric_product_law():
             rhs -= M[i, j] * (X * g) @ X.T / n
     assert np.allclose(T_def, rhs, atol=1e-10 * np.abs(rhs).max())
     # the package's operator has the same mean (step 3 of the algorithm)
-    assert np.allclose(detector_operator(X, Y, B) @ svec(S), svec(T_def), atol=1e-10 * np.abs(rhs).max())
+    assert np.allclose(
+        detector_operator(X, Y, B) @ svec(S),
+        svec(T_def),
+        atol=1e-10 * np.abs(rhs).max(),
+    )
 
 
 def test_projecting_out_sigma_is_what_makes_noise_harmless():
@@ -121,14 +137,18 @@ def test_step_3_summand_vanishes_sample_by_sample_on_the_null_space():
     S_rand = G + G.T
 
     def rel(S):
-        return np.linalg.norm(T @ svec(S)) / (np.linalg.norm(T, 2) * np.linalg.norm(svec(S)))
+        return np.linalg.norm(T @ svec(S)) / (
+            np.linalg.norm(T, 2) * np.linalg.norm(svec(S))
+        )
 
     assert rel(S_null) < 1e-12
     assert rel(S_rand) > 0.1
     # with noise the cancellation is only in the mean: the null-space value is no longer at round-off
     Yn = Yt + 0.1 * np.random.default_rng(3).standard_normal(Yt.shape)
     Tn = detector_operator(X, Yn, Bt)
-    assert np.linalg.norm(Tn @ svec(S_null)) > 1e-6 * np.linalg.norm(Tn, 2) * np.linalg.norm(svec(S_null))
+    assert np.linalg.norm(Tn @ svec(S_null)) > 1e-6 * np.linalg.norm(
+        Tn, 2
+    ) * np.linalg.norm(svec(S_null))
 
 
 def test_null_space_perturbation_bound():

@@ -93,8 +93,12 @@ def test_exercise_degree_table():
     assert [_smallest_degree(relu, d) for d in deltas] == [4, 20, 90, 416, 1928]
     assert [_smallest_degree(sigmoid, d, 200) for d in deltas] == [1, 3, 5, 7, 9]
     for d, q in zip(deltas, [4, 20, 90, 416, 1928]):
-        assert q >= (12 * math.pi * d) ** (-2 / 3)  # the proved lower bound of ch7-prop-relu-tail
-        assert abs(q - (2 * rl.RELU_TAIL_CONSTANT / d) ** (2 / 3)) < 1  # "within one of (2C/delta)^(2/3)"
+        assert q >= (12 * math.pi * d) ** (
+            -2 / 3
+        )  # the proved lower bound of ch7-prop-relu-tail
+        assert (
+            abs(q - (2 * rl.RELU_TAIL_CONSTANT / d) ** (2 / 3)) < 1
+        )  # "within one of (2C/delta)^(2/3)"
 
 
 # ------------------------------------------------------------------------------------------ ch7-obs-sgd
@@ -114,12 +118,27 @@ def test_sgd_students_against_polynomial_regression():
         r = -(-k // d0)
         Xr, Xtr = np.vstack([X] * r), np.vstack([Xt] * r)
         errs[k] = []
-        for start in range(3 if k == 6 else 2):  # (two of the three 12-unit starts, to keep the test short)
+        for start in range(
+            3 if k == 6 else 2
+        ):  # (two of the three 12-unit starts, to keep the test short)
             g = np.random.default_rng(start)
-            init = (g.standard_normal((1, k)) / math.sqrt(k), g.standard_normal((k, r * d0)) / math.sqrt(r * d0))
+            init = (
+                g.standard_normal((1, k)) / math.sqrt(k),
+                g.standard_normal((k, r * d0)) / math.sqrt(r * d0),
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", rl.ConvergenceWarning)
-                fit = rl.train(Xr, y, k, method="gd", batch_size=64, lr=0.1, max_iter=150, init=init, rng=start)
+                fit = rl.train(
+                    Xr,
+                    y,
+                    k,
+                    method="gd",
+                    batch_size=64,
+                    lr=0.1,
+                    max_iter=150,
+                    init=init,
+                    rng=start,
+                )
             assert fit.status == "unverified"
             errs[k].append(np.mean((fit.network(Xtr)[0] - yt) ** 2))
     assert all(poly[2] < e < poly[1] / 2 for e in errs[6])

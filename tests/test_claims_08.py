@@ -12,7 +12,9 @@ import pytest
 import relulearn as rl
 from relulearn import comparison as cmp
 
-CUBE = cmp.Setting("uniform cube, noise 0.1 RMS", d=10, k=4, m=6, noise=0.1, inputs=rl.UniformCube())
+CUBE = cmp.Setting(
+    "uniform cube, noise 0.1 RMS", d=10, k=4, m=6, noise=0.1, inputs=rl.UniformCube()
+)
 SPHERE = cmp.Setting("sphere inputs", d=6, k=3, m=1, inputs=rl.UniformSphere())
 
 
@@ -72,7 +74,9 @@ def test_exact_recovery_floor_is_set_by_active_samples_not_by_k():
         assert rows[0].successes == 5 and rows[0].certified == 5
         for seed in range(5):
             _, X, Y = st.instance(40, seed)
-            res = rl.recover_exact(X, Y, k, rng=cmp.learner_rng(seed), on_failure="return")
+            res = rl.recover_exact(
+                X, Y, k, rng=cmp.learner_rng(seed), on_failure="return"
+            )
             if res.status == "failed":
                 assert "active on" in res.reason and "< d=20" in res.reason, res.reason
 
@@ -90,7 +94,9 @@ def test_method_of_moments_refined_by_least_squares_reaches_the_oracle():
     """
     for seed in range(3):
         truth, X, Y = CUBE.instance(5_000, seed)
-        start, _ = cmp.run_learner(rl.get_learner("symmetric method of moments"), X, Y, CUBE.k, seed)
+        start, _ = cmp.run_learner(
+            rl.get_learner("symmetric method of moments"), X, Y, CUBE.k, seed
+        )
         assert start.status == "certified"
         fit = rl.local_least_squares(X, Y, start.network)
         oracle = rl.local_least_squares(X, Y, truth)
@@ -105,7 +111,9 @@ def test_certified_is_not_accurate():
     """Exercise ch8-ex-certified: at n = 5,000 on the cube, seed 1, the method of moments certifies an answer
     whose error exceeds 0.05 (it measured 0.08; the margin is far above any rounding effect)."""
     truth, X, Y = CUBE.instance(5_000, 1)
-    res = rl.recover_symmetric(X, Y, CUBE.k, rng=cmp.learner_rng(1), on_failure="return")
+    res = rl.recover_symmetric(
+        X, Y, CUBE.k, rng=cmp.learner_rng(1), on_failure="return"
+    )
     assert res.status == "certified"
     assert rl.recovery_error(res.network, truth, inputs=CUBE.inputs).max > 0.05
     assert res.details["statistical_certificate"].ok
@@ -125,7 +133,9 @@ def test_degree_three_adds_nothing_to_degree_two_on_the_sphere():
         Xt = SPHERE.inputs.sample(SPHERE.d, 5000, rng=10_000 + seed)
         yt = truth(Xt).ravel()
         err = {
-            q: np.linalg.norm(np.ravel(rl.fit_polynomial(X, Y[0], q)(Xt)) - yt) / np.linalg.norm(yt) for q in (2, 3, 4)
+            q: np.linalg.norm(np.ravel(rl.fit_polynomial(X, Y[0], q)(Xt)) - yt)
+            / np.linalg.norm(yt)
+            for q in (2, 3, 4)
         }
         assert 0.98 <= err[3] / err[2] <= 1.05
         assert err[4] / err[2] < 0.7

@@ -90,19 +90,27 @@ def check_rejects_malformed_input(spec):
         ("overflow X", dict(X=X * 1e160, Y=Y), ValueError, "rescale"),
         ("overflow Y", dict(X=X, Y=Y * 1e160), ValueError, "rescale"),
     ]
-    if spec.outputs == "k<=m" and spec.outputs_required:  # fewer outputs than hidden units: a shape the method cannot handle
+    if (
+        spec.outputs == "k<=m" and spec.outputs_required
+    ):  # fewer outputs than hidden units: a shape the method cannot handle
         cases.append(("k > m", dict(X=X, Y=Y[:1], k=K), ValueError, "m"))
     if spec.outputs == "scalar":
-        cases.append(("m > 1", dict(X=X, Y=np.vstack([Y, Y]), k=K), ValueError, "scalar"))
+        cases.append(
+            ("m > 1", dict(X=X, Y=np.vstack([Y, Y]), k=K), ValueError, "scalar")
+        )
     few = spec.min_samples(d, K, Y.shape[0]) - 1
     if few >= 1:
-        cases.append(("too few samples", dict(X=X[:, :few], Y=Y[:, :few]), ValueError, "samples"))
+        cases.append(
+            ("too few samples", dict(X=X[:, :few], Y=Y[:, :few]), ValueError, "samples")
+        )
     for label, kw, exc, word in cases:
         kw = dict(kw)
         Xc, Yc, k = kw.pop("X"), kw.pop("Y"), kw.pop("k", K)
         with pytest.raises(exc) as info:
             _run(spec, Xc, Yc, k, **kw)
-        assert word in str(info.value), f"{spec.name}, {label}: message {str(info.value)!r} does not name {word!r}"
+        assert word in str(info.value), (
+            f"{spec.name}, {label}: message {str(info.value)!r} does not name {word!r}"
+        )
 
 
 def check_status_semantics(spec):
@@ -136,9 +144,15 @@ def check_unexplainable_data(spec):
         res = _run(spec, X, Yb, on_failure="return")
         assert res.status != "certified", f"{spec.name} certified {label}: {res!r}"
         assert res.reason
-        if res.network is not None:  # a failed or unverified result still reports its own residual
+        if (
+            res.network is not None
+        ):  # a failed or unverified result still reports its own residual
             r = np.linalg.norm(Yb - res.network(X)) / np.linalg.norm(Yb)
-            assert res.residual == pytest.approx(r, rel=1e-6, abs=1e-13), (label, res.residual, r)
+            assert res.residual == pytest.approx(r, rel=1e-6, abs=1e-13), (
+                label,
+                res.residual,
+                r,
+            )
         try:
             raised = _run(spec, X, Yb, on_failure="raise")
         except rl.RecoveryFailed as exc:
@@ -164,9 +178,13 @@ def check_unusual_valid_input(spec):
         variants["labels (n,)"] = (X, Y[0])
     for label, (Xv, Yv) in variants.items():
         res = _run(spec, Xv, Yv, on_failure="return")
-        assert res.status == base.status, f"{spec.name}, {label}: {res.status} ({res.reason}) vs {base.status}"
+        assert res.status == base.status, (
+            f"{spec.name}, {label}: {res.status} ({res.reason}) vs {base.status}"
+        )
         if base.network is not None and label != "float32":
-            np.testing.assert_allclose(res.network.V, base.network.V, atol=1e-9, err_msg=label)
+            np.testing.assert_allclose(
+                res.network.V, base.network.V, atol=1e-9, err_msg=label
+            )
         if base.network is not None and label == "float32" and base.ok:
             # float32 rounds the data at 6e-8 relative; the answer moves by about that much times the conditioning
             assert rl.recovery_error(res.network, base.network).max < 1e-3, label
@@ -218,7 +236,11 @@ def check_input_checked_once(spec):
     original = validation._as_real
 
     def counting(name, A, *, ndim=2):
-        if isinstance(A, np.ndarray) and A.shape == X.shape and not validation._is_checked(A):
+        if (
+            isinstance(A, np.ndarray)
+            and A.shape == X.shape
+            and not validation._is_checked(A)
+        ):
             seen.append(name)
         return original(name, A, ndim=ndim)
 
@@ -242,7 +264,10 @@ def check_signature(spec):
         assert sig.parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
         assert sig.parameters[name].default == default
     if "tol" in sig.parameters:
-        assert "||" in spec.function.__doc__ and "/ ||Y" in spec.function.__doc__.replace("/ ||y", "/ ||Y")
+        assert (
+            "||" in spec.function.__doc__
+            and "/ ||Y" in spec.function.__doc__.replace("/ ||y", "/ ||Y")
+        )
 
 
 CHECKS = [

@@ -10,7 +10,11 @@ import relulearn as rl
 from relulearn.activations import Activation
 
 # the paper's erf, scaled so that phi'(z) = exp(-z^2)
-ERF_PAPER = Activation("erf_paper", lambda z: np.sqrt(np.pi) / 2 * special.erf(z), lambda z: np.exp(-np.square(z)))
+ERF_PAPER = Activation(
+    "erf_paper",
+    lambda z: np.sqrt(np.pi) / 2 * special.erf(z),
+    lambda z: np.exp(-np.square(z)),
+)
 
 
 def _erf_rho(s):
@@ -28,9 +32,13 @@ def _leaky_rho(c):
 @pytest.mark.parametrize("sigma", [0.1, 1.0, 10.0])
 def test_rho_closed_forms(sigma):
     assert rl.rho("relu", sigma) == pytest.approx(0.25 - 0.5 / np.pi, rel=1e-8)
-    assert rl.rho(rl.leaky_relu(0.01), sigma) == pytest.approx(_leaky_rho(0.01), rel=1e-8)
+    assert rl.rho(rl.leaky_relu(0.01), sigma) == pytest.approx(
+        _leaky_rho(0.01), rel=1e-8
+    )
     assert rl.rho(rl.leaky_relu(0.1), sigma) == pytest.approx(_leaky_rho(0.1), rel=1e-8)
-    assert rl.rho("squared_relu", sigma) == pytest.approx((4 / np.pi - 1) * sigma**2, rel=1e-8)
+    assert rl.rho("squared_relu", sigma) == pytest.approx(
+        (4 / np.pi - 1) * sigma**2, rel=1e-8
+    )
     assert rl.rho(ERF_PAPER, sigma) == pytest.approx(_erf_rho(sigma), rel=1e-8)
     # the library's erf has phi' = (2/sqrt(pi)) exp(-z^2): rho scales by 4/pi
     assert rl.rho("erf", sigma) == pytest.approx(4 / np.pi * _erf_rho(sigma), rel=1e-8)
@@ -52,18 +60,27 @@ def test_alpha_against_mpmath():
             for s in (0.5, 2.0):
                 ref = mp.quad(
                     lambda z, i=i, j=j, s=s: (
-                        (1 / mp.cosh(s * z) ** 2) ** i * z**j * mp.exp(-z * z / 2) / mp.sqrt(2 * mp.pi)
+                        (1 / mp.cosh(s * z) ** 2) ** i
+                        * z**j
+                        * mp.exp(-z * z / 2)
+                        / mp.sqrt(2 * mp.pi)
                     ),
                     [-mp.inf, -4, -1, 0, 1, 4, mp.inf],
                 )
-                assert rl.alpha("tanh", i, j, s) == pytest.approx(float(ref), rel=1e-8, abs=1e-14)
+                assert rl.alpha("tanh", i, j, s) == pytest.approx(
+                    float(ref), rel=1e-8, abs=1e-14
+                )
 
 
 def test_alpha_relu_closed_forms():
     assert rl.alpha("relu", 1, 0, 3.0) == pytest.approx(0.5, rel=1e-10)
-    assert rl.alpha("relu", 1, 1, 3.0) == pytest.approx(1 / np.sqrt(2 * np.pi), rel=1e-10)
+    assert rl.alpha("relu", 1, 1, 3.0) == pytest.approx(
+        1 / np.sqrt(2 * np.pi), rel=1e-10
+    )
     assert rl.alpha("relu", 2, 2, 3.0) == pytest.approx(0.5, rel=1e-10)
-    assert rl.alpha("squared_relu", 1, 1, 2.0) == pytest.approx(2 * 2.0 * 0.5, rel=1e-10)
+    assert rl.alpha("squared_relu", 1, 1, 2.0) == pytest.approx(
+        2 * 2.0 * 0.5, rel=1e-10
+    )
 
 
 def _agrees_with_printed(x, printed):
@@ -91,15 +108,25 @@ def test_paper_table_values():
 
 def test_properties():
     p = rl.activation_properties("relu")
-    assert p.p1 and p.p1_power == 0 and p.p2 and p.p3 and p.p3_kind == "piecewise linear"
+    assert (
+        p.p1 and p.p1_power == 0 and p.p2 and p.p3 and p.p3_kind == "piecewise linear"
+    )
     p = rl.activation_properties("squared_relu")
-    assert p.p1 and p.p1_power == 1 and p.p1_constant == pytest.approx(2.0) and p.p3_kind == "bounded second derivative"
+    assert (
+        p.p1
+        and p.p1_power == 1
+        and p.p1_constant == pytest.approx(2.0)
+        and p.p3_kind == "bounded second derivative"
+    )
     p = rl.activation_properties("tanh")
     assert p.p1 and p.p2 and p.p3
     assert not rl.activation_properties("quadratic").p1  # phi'(z) = 2z < 0 for z < 0
     assert not rl.activation_properties("linear").p2  # rho = 0
     neg = Activation(
-        "neg_relu", lambda z: np.maximum(-z, 0.0), lambda z: -(np.asarray(z) < 0).astype(float), kinks=(0.0,)
+        "neg_relu",
+        lambda z: np.maximum(-z, 0.0),
+        lambda z: -(np.asarray(z) < 0).astype(float),
+        kinks=(0.0,),
     )
     assert not rl.activation_properties(neg).p1
     assert "P1=True" in repr(rl.activation_properties("relu"))
@@ -125,7 +152,9 @@ def test_validation():
 
 
 def _orthonormal_net(activation, d, k, signs):
-    return rl.TwoLayerNetwork(np.asarray(signs, dtype=float)[None, :], np.eye(k, d), activation)
+    return rl.TwoLayerNetwork(
+        np.asarray(signs, dtype=float)[None, :], np.eye(k, d), activation
+    )
 
 
 @pytest.mark.parametrize("name", ["relu", "leaky_relu"])

@@ -13,7 +13,10 @@ import relulearn as rl
 def test_random_deep_network_structure():
     net = rl.random_deep_network(5, (7, 6), rng=0)
     assert net.depth == 3 and net.widths == (5, 7, 6, 1) and net.size == 18
-    assert repr(net) == "RandomDeepNetwork(depth=3, widths=(5, 7, 6, 1), activation='normalized(relu)')"
+    assert (
+        repr(net)
+        == "RandomDeepNetwork(depth=3, widths=(5, 7, 6, 1), activation='normalized(relu)')"
+    )
     X = rl.UniformSphere().sample(5, 4, rng=1)
     assert net(X).shape == (4,)
     sh = net.shadow(3)
@@ -93,7 +96,9 @@ def test_depth3_gap_approaches_infinite_width_value():
         per_net.append(rl.shadow_gap(net, q, X))
     per_net = np.array(per_net)
     inf = rl.shadow_gap_infinite_width(sigma, q, 3)
-    assert abs(per_net.mean() - inf) < 5 * per_net.std(ddof=1) / math.sqrt(8) + 10 / 1024
+    assert (
+        abs(per_net.mean() - inf) < 5 * per_net.std(ddof=1) / math.sqrt(8) + 10 / 1024
+    )
 
 
 def test_best_polynomial_error_matches_independent_prediction():
@@ -104,11 +109,18 @@ def test_best_polynomial_error_matches_independent_prediction():
 
     # err*(D) for depth i = 2 and i = 3, d = 6, from an independent prototype (4 digits)
     np.testing.assert_allclose(
-        [rl.best_polynomial_error(k, 6, D) for D in (1, 2, 4, 6)], [1.542e-1, 1.300e-2, 3.847e-3, 1.670e-3], rtol=1e-3
+        [rl.best_polynomial_error(k, 6, D) for D in (1, 2, 4, 6)],
+        [1.542e-1, 1.300e-2, 3.847e-3, 1.670e-3],
+        rtol=1e-3,
     )
-    np.testing.assert_allclose(rl.best_polynomial_error(lambda t: k(k(t)), 6, 4), 9.698e-3, rtol=1e-3)
+    np.testing.assert_allclose(
+        rl.best_polynomial_error(lambda t: k(k(t)), 6, 4), 9.698e-3, rtol=1e-3
+    )
     # odd degrees add nothing at depth 2 (odd part of sqrt(2) ReLU is linear)
-    assert abs(rl.best_polynomial_error(k, 6, 2) - rl.best_polynomial_error(k, 6, 3)) < 1e-10
+    assert (
+        abs(rl.best_polynomial_error(k, 6, 2) - rl.best_polynomial_error(k, 6, 3))
+        < 1e-10
+    )
 
 
 def test_deep_input_validation_names_the_argument():

@@ -31,7 +31,10 @@ def test_training_from_near_the_truth_recovers_it(method):
     net = rl.planted_network(6, 3, 2, rng=1)
     X, Y = rl.sample(net, 800, rng=2)
     rng = np.random.default_rng(3)
-    init = (net.U + 0.05 * rng.standard_normal(net.U.shape), net.V + 0.05 * rng.standard_normal(net.V.shape))
+    init = (
+        net.U + 0.05 * rng.standard_normal(net.U.shape),
+        net.V + 0.05 * rng.standard_normal(net.V.shape),
+    )
     rec = rl.train(X, Y, 3, rng=4, method=method, init=init, max_iter=5000)
     assert rec.details["converged"]
     assert rec.residual < 1e-6
@@ -49,7 +52,9 @@ def test_minibatch_adam_and_fixed_output_layer():
     net = rl.planted_network(5, 2, 1, rng=8)
     X, Y = rl.sample(net, 2000, rng=9)
     U0, V0 = net.U.copy(), 0.5 * net.V + 0.1
-    rec = rl.train(X, Y, 2, rng=10, batch_size=100, max_iter=30, init=(U0, V0), train_U=False)
+    rec = rl.train(
+        X, Y, 2, rng=10, batch_size=100, max_iter=30, init=(U0, V0), train_U=False
+    )
     np.testing.assert_array_equal(rec.network.U, U0)
     start = rl.squared_loss(U0, V0, X, Y)
     assert rec.history[-1] < 0.1 * start
@@ -61,14 +66,19 @@ def test_some_random_starts_recover_and_some_stall():
     # chapter): train(rng=1) would start at this instance's truth, drawn from the same seed.
     net = rl.planted_network(8, 6, 2, rng=1)
     X, Y = rl.sample(net, 1000, rng=2)
-    errors = [rl.recovery_error(rl.train(X, Y, 6, rng=s, max_iter=3000), net).max for s in range(100, 108)]
+    errors = [
+        rl.recovery_error(rl.train(X, Y, 6, rng=s, max_iter=3000), net).max
+        for s in range(100, 108)
+    ]
     assert min(errors) < 1e-4
     assert max(errors) > 0.1
 
 
 def test_train_validates_its_input():
     X, Y = np.ones((3, 10)), np.ones((1, 10))
-    with pytest.raises(ValueError, match="k=4 hidden units exceeds the input dimension d=3"):
+    with pytest.raises(
+        ValueError, match="k=4 hidden units exceeds the input dimension d=3"
+    ):
         rl.train(X, Y, 4, rng=0)
     with pytest.raises(ValueError, match="k must be >= 1"):
         rl.train(X, Y, 0, rng=0)
@@ -93,7 +103,10 @@ def test_train_validates_its_input():
 # ---------------------------------------------------------------- the Hessian of L_n and the stationary-point report
 
 
-@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "squared_relu", "tanh", "softplus", "sigmoid", "erf"])
+@pytest.mark.parametrize(
+    "activation",
+    ["relu", "leaky_relu", "squared_relu", "tanh", "softplus", "sigmoid", "erf"],
+)
 def test_loss_hessian_matches_finite_differences_of_the_gradient(activation):
     rng = np.random.default_rng(1)
     X, Y = rng.standard_normal((4, 50)), rng.standard_normal((2, 50))
@@ -111,7 +124,9 @@ def test_loss_hessian_matches_finite_differences_of_the_gradient(activation):
         for sign in (1, -1):
             t = theta.copy()
             t[p] += sign * h
-            _, gU, gV = rl.loss_gradients(t[:6].reshape(2, 3), t[6:].reshape(3, 4), X, Y, activation)
+            _, gU, gV = rl.loss_gradients(
+                t[:6].reshape(2, 3), t[6:].reshape(3, 4), X, Y, activation
+            )
             grads.append(np.concatenate([gU.ravel(), gV.ravel()]))
         num[:, p] = (grads[0] - grads[1]) / (2 * h)
     np.testing.assert_allclose(H, num, atol=1e-6 * max(1.0, np.max(np.abs(H))))
@@ -129,7 +144,9 @@ def test_loss_hessian_has_the_residual_term_in_the_u_v_block():
     diff = rl.loss_hessian(U, V, X, Y0 - E) - rl.loss_hessian(U, V, X, Y0)
     want = np.zeros_like(diff)
     for i in range(2):
-        want[i, 2 + 3 * i : 2 + 3 * (i + 1)] = (E * D[i]) @ X.T / 40  # r = U h - (Y0 - E) = E
+        want[i, 2 + 3 * i : 2 + 3 * (i + 1)] = (
+            (E * D[i]) @ X.T / 40
+        )  # r = U h - (Y0 - E) = E
     want = want + want.T
     np.testing.assert_allclose(diff, want, atol=1e-12)
 
@@ -140,8 +157,12 @@ def test_stationary_point_report_at_the_truth_is_a_global_minimum():
     rep = rl.stationary_point_report(net, X, Y)
     assert rep.kind == "global minimum"
     assert rep.gradient_norm < 1e-12
-    assert rep.smallest_eigenvalue_unprojected >= -rep.eigenvalue_tolerance  # positive semidefinite
-    assert rep.smallest_eigenvalue > rep.eigenvalue_tolerance  # and definite off the rescaling directions
+    assert (
+        rep.smallest_eigenvalue_unprojected >= -rep.eigenvalue_tolerance
+    )  # positive semidefinite
+    assert (
+        rep.smallest_eigenvalue > rep.eigenvalue_tolerance
+    )  # and definite off the rescaling directions
     assert rep.n_flat == 3  # one rescaling direction per unit
     assert rep.finite_difference_error < 1e-8
     assert "global minimum" in repr(rep) and "0x" not in repr(rep)
@@ -166,28 +187,38 @@ def test_constructed_saddle_and_spurious_minimum_are_classified():
     X, active = _one_unit_point()
     y = np.ones(40)
     y[active] = 1 + X[1, active]
-    y[active] -= (y[active] @ X[0, active]) / (X[0, active] @ X[0, active]) * X[0, active]
+    y[active] -= (
+        (y[active] @ X[0, active]) / (X[0, active] @ X[0, active]) * X[0, active]
+    )
     rep = rl.stationary_point_report(([[0.0]], [[1.0, 0.0]]), X, y)
     assert rep.kind == "saddle"
     a = np.mean(np.maximum(X[0], 0) ** 2)
     c = np.sum(y[active] * X[1, active]) / 40
-    assert rep.smallest_eigenvalue_unprojected == pytest.approx((a - np.sqrt(a * a + 4 * c * c)) / 2, rel=1e-9)
+    assert rep.smallest_eigenvalue_unprojected == pytest.approx(
+        (a - np.sqrt(a * a + 4 * c * c)) / 2, rel=1e-9
+    )
     rep = rl.stationary_point_report(([[0.0]], [[1.0, 0.0]]), X, np.maximum(-X[0], 0.0))
     assert rep.kind == "spurious local minimum"
     assert rep.smallest_eigenvalue == pytest.approx(a, rel=1e-9)
     # with the truth as reference and labels not fitted by it, the loss is compared with the truth's
     truth = rl.TwoLayerNetwork([[1.0]], [[-1.0, 0.0]])
-    rep = rl.stationary_point_report(([[0.0]], [[1.0, 0.0]]), X, np.maximum(-X[0], 0.0) + 1.0, reference=truth)
+    rep = rl.stationary_point_report(
+        ([[0.0]], [[1.0, 0.0]]), X, np.maximum(-X[0], 0.0) + 1.0, reference=truth
+    )
     assert rep.reference_loss == pytest.approx(0.5)
 
 
 def test_dead_unit_and_merged_units_are_classified():
     rng = np.random.default_rng(5)
-    X = np.vstack([1 + rng.random((1, 60)), rng.standard_normal((2, 60))])  # first coordinate > 0
+    X = np.vstack(
+        [1 + rng.random((1, 60)), rng.standard_normal((2, 60))]
+    )  # first coordinate > 0
     truth = rl.TwoLayerNetwork([[1.0, -1.0]], [[0.5, 1.0, 0.0], [0.2, 0.0, 1.0]])
     Y = truth(X)
     # unit 2 is dead (v_2 . x < 0 on every sample); Levenberg-Marquardt fits unit 1, unit 2 stays dead
-    fit = rl.local_least_squares(X, Y, ([[1.0, 1.0]], [[0.5, 1.0, 0.1], [-1.0, 0.0, 0.0]]))
+    fit = rl.local_least_squares(
+        X, Y, ([[1.0, 1.0]], [[0.5, 1.0, 0.1], [-1.0, 0.0, 0.0]])
+    )
     rep = rl.stationary_point_report(fit.network, X, Y)
     assert rep.kind == "dead unit" and rep.dead_units == (1,)
     assert rep.smallest_eigenvalue > rep.eigenvalue_tolerance
@@ -216,7 +247,9 @@ def test_hessian_and_report_validate_their_input():
     Vnan[0, 0] = np.nan
     with pytest.raises(ValueError, match="V contains 1 NaN"):
         rl.loss_hessian(U, Vnan, X, Y)
-    with pytest.raises(ValueError, match="activation 'step_like' has no known second derivative"):
+    with pytest.raises(
+        ValueError, match="activation 'step_like' has no known second derivative"
+    ):
         rl.loss_hessian(U, V, X, Y, rl.Activation("step_like", np.sign, np.zeros_like))
     with pytest.raises(TypeError, match="network must be a TwoLayerNetwork or a tuple"):
         rl.stationary_point_report(np.ones(3), X, Y)
@@ -225,4 +258,6 @@ def test_hessian_and_report_validate_their_input():
     with pytest.raises(TypeError, match="reference must be a TwoLayerNetwork"):
         rl.stationary_point_report((U, V), X, Y, reference=(U, V))
     with pytest.raises(ValueError, match="reference must map R\\^3 to R\\^1"):
-        rl.stationary_point_report((U, V), X, Y, reference=rl.TwoLayerNetwork(U, np.ones((2, 4))))
+        rl.stationary_point_report(
+            (U, V), X, Y, reference=rl.TwoLayerNetwork(U, np.ones((2, 4)))
+        )

@@ -14,7 +14,9 @@ from relulearn.exact import (
     solve_input_weights,
 )
 
-EXACT = 1e-8  # "exact" = all three errors at round-off (spec §1: 1e-16 .. 1e-14 observed)
+EXACT = (
+    1e-8  # "exact" = all three errors at round-off (spec §1: 1e-16 .. 1e-14 observed)
+)
 
 
 def _instance(d, k, m, n, seed, activation="relu"):
@@ -41,8 +43,12 @@ def test_certificate_accepts_true_zero_set_and_rejects_corrupted_one():
     on = np.flatnonzero(H[2] > 0)
     good = certify_zero_set(Q, off[:12])
     assert good.ok and good.smallest < 1e-12 and good.next > 1e-3
-    assert np.allclose(good.row / np.linalg.norm(good.row), H[2] / np.linalg.norm(H[2]), atol=1e-10)
-    bad = certify_zero_set(Q, np.concatenate([off[:12], on[:5]]))  # 5 active columns added
+    assert np.allclose(
+        good.row / np.linalg.norm(good.row), H[2] / np.linalg.norm(H[2]), atol=1e-10
+    )
+    bad = certify_zero_set(
+        Q, np.concatenate([off[:12], on[:5]])
+    )  # 5 active columns added
     assert not bad.ok and bad.smallest > 1e-6
     assert "ZeroSetCertificate(ok=" in repr(good)
     with pytest.raises(ValueError, match="at least k=5"):
@@ -80,7 +86,9 @@ def test_sample_floor_small_k_target():
             r = recover_exact(X, Y, 5, rng=seed)
         except rl.RecoveryFailed:
             continue
-        assert r.ok and r.residual < EXACT  # never a wrong network with a passing certificate
+        assert (
+            r.ok and r.residual < EXACT
+        )  # never a wrong network with a passing certificate
         exact += rl.is_exact(rl.recovery_error(r, net), EXACT)
     assert exact >= 19
 
@@ -115,7 +123,9 @@ def test_squared_relu_and_a_non_homogeneous_rectified_activation():
     def der(z):
         return (np.asarray(z) > 0) / (1.0 + np.maximum(z, 0.0))
 
-    act = rl.Activation("log1p_relu", val, der, rectified=True, degree=None, kinks=(0.0,))
+    act = rl.Activation(
+        "log1p_relu", val, der, rectified=True, degree=None, kinks=(0.0,)
+    )
     net = rl.TwoLayerNetwork(net.U, net.V * 2.0, act)
     X, Y = rl.sample(net, 200, rng=9)
     r = recover_exact(X, Y, 4, activation=act, rng=0, tol=1e-8)
@@ -125,7 +135,12 @@ def test_squared_relu_and_a_non_homogeneous_rectified_activation():
     assert np.allclose(np.sort(np.max(Vb @ Vt.T, axis=1)), 1.0, atol=1e-8)
     with pytest.raises(rl.RecoveryFailed, match="degree 0"):
         recover_exact(
-            *rl.sample(rl.planted_network(6, 2, 3, rng=0, activation="step"), 100, rng=0), 2, activation="step", rng=0
+            *rl.sample(
+                rl.planted_network(6, 2, 3, rng=0, activation="step"), 100, rng=0
+            ),
+            2,
+            activation="step",
+            rng=0,
         )
 
 
@@ -137,7 +152,9 @@ def test_invariant_to_permuting_and_rescaling_the_truth():
     assert np.allclose(Y, Y2, atol=1e-12)
     a = recover_exact(X, Y, 3, rng=0)
     b = recover_exact(X, Y2, 3, rng=0)
-    assert rl.is_exact(rl.recovery_error(a, net), EXACT) and rl.is_exact(rl.recovery_error(b, other), EXACT)
+    assert rl.is_exact(rl.recovery_error(a, net), EXACT) and rl.is_exact(
+        rl.recovery_error(b, other), EXACT
+    )
 
 
 # --- honesty: wrong assumptions never give a passing certificate --------------------------------
@@ -171,7 +188,9 @@ def test_rank_deficient_U_with_too_few_samples_raises_or_returns_failed_certific
 
 def test_scalar_output_is_recovered_or_refused_never_wrong():
     net = rl.planted_network(10, 3, 1, rng=13)
-    X, Y = rl.sample(net, 50, rng=14)  # n < 2 k d = 60: the shapes rule it out before any work
+    X, Y = rl.sample(
+        net, 50, rng=14
+    )  # n < 2 k d = 60: the shapes rule it out before any work
     with pytest.raises(ValueError, match="k=3 > m=1"):
         recover_exact(X, Y, 3, rng=0)
     X, Y = rl.sample(net, 5000, rng=14)
@@ -201,9 +220,13 @@ def test_wrong_k_fails_honestly(k_wrong):
 
 def test_no_certified_zero_set_means_failure_not_a_wrong_answer():
     _, X, Y = _instance(20, 5, 10, 80, 0)
-    r = recover_exact(X, Y, 5, rng=0, strategy="random", max_candidates=1, on_failure="return")
+    r = recover_exact(
+        X, Y, 5, rng=0, strategy="random", max_candidates=1, on_failure="return"
+    )
     assert not r.ok and "certified" in r.certificate.reason
-    rows = find_unit_rows(label_row_space(Y, 5)[0], strategy="random", rng=0, max_candidates=1)
+    rows = find_unit_rows(
+        label_row_space(Y, 5)[0], strategy="random", rng=0, max_candidates=1
+    )
     assert rows.n_found <= 1
 
 
@@ -243,7 +266,14 @@ def test_moment_route_needs_many_more_samples_than_the_certified_search():
         net, X, Y = _instance(20, 5, 10, 100_000, seed)
         for n in (1000, 100_000):
             try:
-                r = recover_exact(X[:, :n], Y[:, :n], 5, rng=seed, strategy="moments", max_moment_samples=n)
+                r = recover_exact(
+                    X[:, :n],
+                    Y[:, :n],
+                    5,
+                    rng=seed,
+                    strategy="moments",
+                    max_moment_samples=n,
+                )
             except rl.RecoveryFailed:
                 continue
             ok = rl.is_exact(rl.recovery_error(r, net), EXACT)

@@ -83,7 +83,9 @@ def test_graph_splittable_iff_bipartite(N):
     rng = np.random.default_rng(N)
     graphs = [cycle(N)]
     for _ in range(4):
-        pairs = [(a, b) for a in range(N) for b in range(a + 1, N) if rng.random() < 0.4]
+        pairs = [
+            (a, b) for a in range(N) for b in range(a + 1, N) if rng.random() < 0.4
+        ]
         graphs.append(pairs)
     for edges in graphs:
         assert (is_splittable(N, edges) is not None) == bipartite(N, edges)
@@ -114,7 +116,9 @@ def test_instance_layout():
 # ---------------------------------------------------------------- the (<=) direction: witness
 
 
-@pytest.mark.parametrize("name", [n for n in INSTANCES if is_splittable(*INSTANCES[n]) is not None])
+@pytest.mark.parametrize(
+    "name", [n for n in INSTANCES if is_splittable(*INSTANCES[n]) is not None]
+)
 def test_witness_fits_exactly(name):
     N, sets = INSTANCES[name]
     X, Y = set_splitting_instance(N, sets)
@@ -176,7 +180,9 @@ def test_triangle_without_gadget_is_fitted_with_mixed_signs():
 # ---------------------------------------------------------------- the exact fitter on planted data
 
 
-@pytest.mark.parametrize("d,n,seed", [(2, 12, 0), (3, 12, 1), (3, 16, 2), (4, 14, 3), (4, 16, 4), (5, 15, 5)])
+@pytest.mark.parametrize(
+    "d,n,seed", [(2, 12, 0), (3, 12, 1), (3, 16, 2), (4, 14, 3), (4, 16, 4), (5, 15, 5)]
+)
 def test_fitter_finds_planted_fit(d, n, seed):
     net = rl.planted_network(d, 2, 1, rng=seed)
     X, Y = rl.sample(net, n, rng=100 + seed)
@@ -193,7 +199,9 @@ def test_fitter_k1_and_k3():
     net3 = rl.planted_network(3, 3, 1, rng=6)
     X3, Y3 = rl.sample(net3, 10, rng=7)
     fit = find_exact_fit(X3, Y3, 3)
-    assert fit is not None and np.max(np.abs(fit(X3) - Y3)) <= 1e-9 * max(1.0, np.max(np.abs(Y3)))
+    assert fit is not None and np.max(np.abs(fit(X3) - Y3)) <= 1e-9 * max(
+        1.0, np.max(np.abs(Y3))
+    )
 
 
 def test_fitter_k1_rejects_mixed_signs():

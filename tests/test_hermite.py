@@ -26,9 +26,13 @@ def quad_coefficient(f, n):
         )
 
     opts = {"epsabs": 1e-15, "epsrel": 1e-13, "limit": 400}
-    with warnings.catch_warnings():  # quad may flag round-off at these tolerances; the 1e-12 check decides
+    with (
+        warnings.catch_warnings()
+    ):  # quad may flag round-off at these tolerances; the 1e-12 check decides
         warnings.simplefilter("ignore", integrate.IntegrationWarning)
-        return integrate.quad(g, -40, 0, **opts)[0] + integrate.quad(g, 0, 40, **opts)[0]
+        return (
+            integrate.quad(g, -40, 0, **opts)[0] + integrate.quad(g, 0, 40, **opts)[0]
+        )
 
 
 # ----------------------------------------------------------------------------------------- h_n
@@ -50,7 +54,9 @@ def test_hermite_functions_match_scipy_and_derivative_identity():
     # h_n(0) = (-1)^(n/2) sqrt((n-1)!! / n!!) for even n (from He_n(0) = (-1)^(n/2) (n-1)!!)
     h0 = H.hermite_functions(0.0, 10)
     for n in range(0, 11, 2):
-        ref = (-1) ** (n // 2) * math.sqrt(float(sp.factorial2(n - 1) / sp.factorial2(n)))
+        ref = (-1) ** (n // 2) * math.sqrt(
+            float(sp.factorial2(n - 1) / sp.factorial2(n))
+        )
         assert abs(h0[n] - ref) < 1e-14
         assert abs(h0[n + 1 if n < 10 else 9]) < 1e-14
 
@@ -61,11 +67,16 @@ def test_relu_closed_form_matches_sympy_exact_integrals():
     a = H.hermite_coefficients("relu", 10)
     for n in range(11):
         He = sp.hermite_prob(n, x)
-        exact = sp.integrate(x * He * sp.exp(-(x**2) / 2), (x, 0, sp.oo)) / sp.sqrt(2 * sp.pi * sp.factorial(n))
+        exact = sp.integrate(x * He * sp.exp(-(x**2) / 2), (x, 0, sp.oo)) / sp.sqrt(
+            2 * sp.pi * sp.factorial(n)
+        )
         assert abs(float(exact) - a[n]) < 1e-15
 
 
-@pytest.mark.parametrize("name", ["relu", "abs", "erf", "step", "tanh", "sigmoid", "softplus", "squared_relu"])
+@pytest.mark.parametrize(
+    "name",
+    ["relu", "abs", "erf", "step", "tanh", "sigmoid", "softplus", "squared_relu"],
+)
 def test_coefficients_against_independent_quadrature(name):
     act = H.absolute if name == "abs" else rl.get_activation(name)
     a = H.hermite_coefficients(act, 30)
@@ -81,9 +92,15 @@ def test_coefficients_match_reference_values_and_symmetries():
         rtol=1e-7,
     )
     np.testing.assert_allclose(
-        H.hermite_coefficients("tanh", 19)[[1, 3, 19]], [6.0570551e-01, -1.4843719e-01, -1.8336300e-03], rtol=1e-7
+        H.hermite_coefficients("tanh", 19)[[1, 3, 19]],
+        [6.0570551e-01, -1.4843719e-01, -1.8336300e-03],
+        rtol=1e-7,
     )
-    np.testing.assert_allclose(H.hermite_coefficients("erf", 19)[[1, 19]], [6.5147002e-01, -1.6743021e-03], rtol=1e-7)
+    np.testing.assert_allclose(
+        H.hermite_coefficients("erf", 19)[[1, 19]],
+        [6.5147002e-01, -1.6743021e-03],
+        rtol=1e-7,
+    )
     assert abs(H.hermite_coefficients("erf", 1)[1] - 2 / math.sqrt(3 * math.pi)) < 1e-15
     assert np.max(np.abs(H.hermite_coefficients("tanh", 30)[0::2])) < 1e-14
     assert np.max(np.abs(H.hermite_coefficients("sigmoid", 30)[2::2])) < 1e-14
@@ -107,13 +124,18 @@ def test_relu_tail_constant_and_table():
     scaled = [eps[q] * q**1.5 for q in sorted(eps)]
     # reference values in 50-digit arithmetic: 1.27501e-3, 4.21374e-5, 1.33796e-6, 4.23272e-8
     np.testing.assert_allclose(
-        [eps[10], eps[100], eps[1000], eps[10**4]], [1.27501e-3, 4.21374e-5, 1.33796e-6, 4.23272e-8], rtol=1e-5
+        [eps[10], eps[100], eps[1000], eps[10**4]],
+        [1.27501e-3, 4.21374e-5, 1.33796e-6, 4.23272e-8],
+        rtol=1e-5,
     )
     assert all(np.diff(scaled) > 0)  # approaches from below
     assert abs(scaled[-1] - 0.0423291) < 1e-6
     assert abs(H.RELU_TAIL_CONSTANT - 0.0423291) < 1e-7
     # far beyond the mpmath regime: the asymptote
-    assert abs(H.hermite_tail("relu", 4 * 10**9) * (4e9) ** 1.5 / H.RELU_TAIL_CONSTANT - 1) < 1e-8
+    assert (
+        abs(H.hermite_tail("relu", 4 * 10**9) * (4e9) ** 1.5 / H.RELU_TAIL_CONSTANT - 1)
+        < 1e-8
+    )
 
 
 def test_relu_tail_has_no_cancellation():
@@ -122,11 +144,22 @@ def test_relu_tail_has_no_cancellation():
     for q in (20, 10**4, 10**8):
         n = q + 2
         j = n // 2
-        a2 = math.exp(special.gammaln(j - 0.5) - special.gammaln(j + 1)) / (8 * math.pi**1.5 * (j - 0.5))
+        a2 = math.exp(special.gammaln(j - 0.5) - special.gammaln(j + 1)) / (
+            8 * math.pi**1.5 * (j - 0.5)
+        )
         d = H.hermite_tail("relu", q) - H.hermite_tail("relu", q + 2)
-        assert abs(d / a2 - 1) < 1e-6 * max(1, q * 1e-4), q  # relative, float difference of two tails
+        assert abs(d / a2 - 1) < 1e-6 * max(1, q * 1e-4), (
+            q
+        )  # relative, float difference of two tails
     a = H.hermite_coefficients("relu", 40)
-    assert abs(H.hermite_tail("relu", 20) - np.sum(a[21:] ** 2) - H.hermite_tail("relu", 40)) < 1e-17
+    assert (
+        abs(
+            H.hermite_tail("relu", 20)
+            - np.sum(a[21:] ** 2)
+            - H.hermite_tail("relu", 40)
+        )
+        < 1e-17
+    )
 
 
 def test_tails_of_smooth_activations_below_1e_12():
@@ -138,7 +171,9 @@ def test_tails_of_smooth_activations_below_1e_12():
         ("relu", 20, 9.2457e-04),
         ("sigmoid", 11, 3.4795e-08),
     ]:
-        assert abs(H.hermite_tail(H.normalize_activation(name), q) / ref - 1) < 1e-4, name
+        assert abs(H.hermite_tail(H.normalize_activation(name), q) / ref - 1) < 1e-4, (
+            name
+        )
     # raw sigmoid at q = 80: 2.7e-23 (50-digit reference), far below the cancellation floor of 1 - partial sum
     t80 = H.hermite_tail("sigmoid", 80)
     assert 2.5e-23 < t80 < 2.9e-23
@@ -162,16 +197,23 @@ def test_dual_activation_closed_forms_match_series_and_monte_carlo():
     for name in ["relu", "erf", "step"]:
         closed = H.dual_activation(name, rho)
         series = H.dual_activation(name, rho, closed_form=False)
-        tol = 1e-10 if name != "step" else 1e-4  # step's series converges like N^(-1/2) at 0.99
+        tol = (
+            1e-10 if name != "step" else 1e-4
+        )  # step's series converges like N^(-1/2) at 0.99
         assert np.max(np.abs(closed - series)) < tol, name
     absd = H.dual_activation(H.absolute, rho)
-    assert np.max(np.abs(absd - H.dual_activation(H.absolute, rho, closed_form=False))) < 1e-10
+    assert (
+        np.max(np.abs(absd - H.dual_activation(H.absolute, rho, closed_form=False)))
+        < 1e-10
+    )
     assert abs(H.dual_activation(H.normalize_activation("relu"), 1.0) - 1.0) < 1e-15
     # Monte Carlo E relu(X) relu(Y), corr 0.5: tolerance 5 standard errors from the samples
     g = np.random.default_rng(3).standard_normal((2, 200_000))
     Xs, Ys = g[0], 0.5 * g[0] + math.sqrt(0.75) * g[1]
     prod = np.maximum(Xs, 0) * np.maximum(Ys, 0)
-    assert abs(prod.mean() - H.dual_activation("relu", 0.5)) < 5 * prod.std() / math.sqrt(prod.size)
+    assert abs(
+        prod.mean() - H.dual_activation("relu", 0.5)
+    ) < 5 * prod.std() / math.sqrt(prod.size)
 
 
 # ------------------------------------------------------------------ truncation, vectorised tails
@@ -181,7 +223,9 @@ def test_truncated_activation_is_the_partial_sum():
     a = H.hermite_coefficients("tanh", 7)
     np.testing.assert_allclose(tq(z), a @ H.hermite_functions(z, 7), atol=1e-14)
     dz = 1e-6
-    np.testing.assert_allclose(tq.derivative(z), (tq(z + dz) - tq(z - dz)) / (2 * dz), atol=1e-7)
+    np.testing.assert_allclose(
+        tq.derivative(z), (tq(z + dz) - tq(z - dz)) / (2 * dz), atol=1e-7
+    )
     # E (f - f_q)^2 = eps(q): exact by 200-node Gauss-Hermite for the smooth tanh
     x, w = np.polynomial.hermite_e.hermegauss(200)
     w = w / w.sum()
@@ -197,7 +241,11 @@ def test_vectorised_tail_matches_scalar():
     # the explicit-sum branch (small q) and the 3F2 branch (large q) agree where they meet
     assert (
         abs(
-            H.hermite_tail("relu", 254) / (H.hermite_tail("relu", 256) + H.hermite_coefficients("relu", 256)[256] ** 2)
+            H.hermite_tail("relu", 254)
+            / (
+                H.hermite_tail("relu", 256)
+                + H.hermite_coefficients("relu", 256)[256] ** 2
+            )
             - 1
         )
         < 1e-13

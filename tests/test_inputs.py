@@ -13,13 +13,21 @@ import relulearn as rl
 
 N = 400_000
 D = 3
-LAWS = [rl.Gaussian(), *rl.SYMMETRIC_LAWS, rl.StudentT(df=10), rl.UniformSphere(), rl.CenteredExponential()]
+LAWS = [
+    rl.Gaussian(),
+    *rl.SYMMETRIC_LAWS,
+    rl.StudentT(df=10),
+    rl.UniformSphere(),
+    rl.CenteredExponential(),
+]
 
 
 def _assert_mean(samples, expected, name):
     mean = samples.mean(axis=-1)
     se = samples.std(axis=-1) / np.sqrt(samples.shape[-1])
-    assert np.all(np.abs(mean - expected) <= 5 * se + 1e-12), f"{name}: {mean} vs {expected} (se {se})"
+    assert np.all(np.abs(mean - expected) <= 5 * se + 1e-12), (
+        f"{name}: {mean} vs {expected} (se {se})"
+    )
 
 
 @pytest.mark.parametrize("law", LAWS, ids=lambda law: type(law).__name__)
@@ -31,8 +39,11 @@ def test_law_is_centred_with_identity_covariance(law):
     _assert_mean(products, np.eye(D).ravel(), "covariance")
 
 
-@pytest.mark.parametrize("law", [law for law in LAWS if not isinstance(law, rl.StudentT) or law.df > 8],
-                         ids=lambda law: type(law).__name__)
+@pytest.mark.parametrize(
+    "law",
+    [law for law in LAWS if not isinstance(law, rl.StudentT) or law.df > 8],
+    ids=lambda law: type(law).__name__,
+)
 def test_fourth_moment_matches_closed_form(law):
     # the standard error of the fourth moment needs a finite eighth moment: Student-t with df > 8 only
     X = law.sample(D, N, rng=12)

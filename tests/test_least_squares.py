@@ -13,7 +13,9 @@ import relulearn as rl
 def _iid_instance(d, k, m, n, seed, level=0.5, activation="relu"):
     """U*, V* with i.i.d. N(0, 1) entries (the setting of issue 16), Gaussian X, Gaussian label noise."""
     g = np.random.default_rng([16, seed, n])
-    net = rl.TwoLayerNetwork(g.standard_normal((m, k)), g.standard_normal((k, d)), activation)
+    net = rl.TwoLayerNetwork(
+        g.standard_normal((m, k)), g.standard_normal((k, d)), activation
+    )
     X = g.standard_normal((d, n))
     Yc = net(X)
     sd = level * float(np.sqrt(np.mean(Yc**2)))
@@ -28,13 +30,17 @@ def test_noiseless_start_near_truth_converges_to_exact_fit():
     # zero residual at the truth: from a start 5% off, Levenberg-Marquardt reaches round-off and says so
     net, X, Y = _iid_instance(8, 3, 4, 4_000, seed=1, level=0.0)
     g = np.random.default_rng(2)
-    start = (np.array(net.U) * (1 + 0.05 * g.standard_normal(net.U.shape)),
-             np.array(net.V) + 0.05 * g.standard_normal(net.V.shape))
+    start = (
+        np.array(net.U) * (1 + 0.05 * g.standard_normal(net.U.shape)),
+        np.array(net.V) + 0.05 * g.standard_normal(net.V.shape),
+    )
     fit = rl.local_least_squares(X, Y, start)
     assert fit.stop_reason == "exact fit" and fit.converged and fit.residual <= 1e-14
     assert rl.recovery_error(fit.network, net).max < 1e-10
     # the history is the relative residual after each accepted step: it never increases
-    assert np.all(np.diff(fit.history) <= 0) and fit.history[-1] == pytest.approx(fit.residual, rel=1e-6, abs=1e-15)
+    assert np.all(np.diff(fit.history) <= 0) and fit.history[-1] == pytest.approx(
+        fit.residual, rel=1e-6, abs=1e-15
+    )
 
 
 @pytest.mark.parametrize("activation", ["tanh", "leaky_relu", "softplus"])
@@ -42,8 +48,11 @@ def test_other_activations_noiseless_exact(activation):
     # any activation with a derivative: Gauss-Newton (tanh, softplus) or the exact Hessian between kinks (leaky ReLU)
     net, X, Y = _iid_instance(6, 2, 3, 3_000, seed=3, level=0.0, activation=activation)
     g = np.random.default_rng(4)
-    start = rl.TwoLayerNetwork(np.array(net.U) + 0.03 * g.standard_normal(net.U.shape),
-                               np.array(net.V) + 0.03 * g.standard_normal(net.V.shape), activation)
+    start = rl.TwoLayerNetwork(
+        np.array(net.U) + 0.03 * g.standard_normal(net.U.shape),
+        np.array(net.V) + 0.03 * g.standard_normal(net.V.shape),
+        activation,
+    )
     fit = rl.local_least_squares(X, Y, start)
     assert fit.network.activation == net.activation
     assert fit.residual <= 1e-10, fit
@@ -60,7 +69,9 @@ def test_noisy_fit_is_a_local_minimum_below_the_truth():
     g = np.random.default_rng(6)
     U, V = np.array(fit.network.U), np.array(fit.network.V)
     for _ in range(20):
-        pert = rl.TwoLayerNetwork(U + 1e-3 * g.standard_normal(U.shape), V + 1e-3 * g.standard_normal(V.shape))
+        pert = rl.TwoLayerNetwork(
+            U + 1e-3 * g.standard_normal(U.shape), V + 1e-3 * g.standard_normal(V.shape)
+        )
         assert _loss(pert, X, Y) >= best * (1 - 1e-9)
 
 
@@ -74,7 +85,11 @@ def test_oracle_error_falls_like_one_over_sqrt_n():
         errs = []
         for seed in range(5):
             net, X, Y = _iid_instance(8, 3, 4, n, seed)
-            errs.append(rl.recovery_error(rl.local_least_squares(X, Y, net).network, net, n_test=0).weights)
+            errs.append(
+                rl.recovery_error(
+                    rl.local_least_squares(X, Y, net).network, net, n_test=0
+                ).weights
+            )
         med.append(np.median(errs))
     assert -0.65 <= rl.loglog_slope(ns, med) <= -0.35, med
 
@@ -106,7 +121,9 @@ def test_validation():
         rl.local_least_squares(Xn, Y, net)
     with pytest.raises(TypeError, match="complex"):
         rl.local_least_squares(X.astype(complex), Y, net)
-    assert "LeastSquaresFit(residual=" in repr(rl.local_least_squares(X, Y, net, max_iter=2))
+    assert "LeastSquaresFit(residual=" in repr(
+        rl.local_least_squares(X, Y, net, max_iter=2)
+    )
 
 
 def test_quadratic_model_matches_finite_differences_and_a_dense_solve():
@@ -127,13 +144,17 @@ def test_quadratic_model_matches_finite_differences_and_a_dense_solve():
     pu, kd, lam = m * k, k * d, 1e-2
     H = np.zeros((pu + kd, pu + kd))
     for j in range(m):
-        H[j * k:(j + 1) * k, j * k:(j + 1) * k] = model.K + lam * np.diag(model.dK)
+        H[j * k : (j + 1) * k, j * k : (j + 1) * k] = model.K + lam * np.diag(model.dK)
     Mf = model.Mt.transpose(1, 0, 2).reshape(pu, kd)
     H[:pu, pu:], H[pu:, :pu] = Mf, Mf.T
     H[pu:, pu:] = model.fixed + lam * np.diag(model.dV)
     dense = np.linalg.solve(H, np.concatenate([model.gUt.T.ravel(), model.gV]))
     sU, sV = model.damped_step(lam)
-    np.testing.assert_allclose(np.concatenate([sU.ravel(), sV.ravel()]), dense, atol=1e-12 * np.abs(dense).max())
+    np.testing.assert_allclose(
+        np.concatenate([sU.ravel(), sV.ravel()]),
+        dense,
+        atol=1e-12 * np.abs(dense).max(),
+    )
 
 
 def test_gauss_newton_matrix_by_sign_pattern_and_by_update_equal_the_direct_sum():
@@ -157,7 +178,10 @@ def test_gauss_newton_matrix_by_sign_pattern_and_by_update_equal_the_direct_sum(
     V2 = V + 0.01 * np.random.default_rng(2).standard_normal(V.shape)
     second = lsq._QuadraticModel(X, Y, U, V2, act, first)
     G2 = direct(V2)
-    assert 0 < np.abs(G2 - G).max() and np.abs(second.G - G2).max() <= 1e-12 * np.abs(G2).max()
+    assert (
+        0 < np.abs(G2 - G).max()
+        and np.abs(second.G - G2).max() <= 1e-12 * np.abs(G2).max()
+    )
 
 
 def test_a_start_where_every_step_is_rejected_stops_without_overflow():

@@ -14,7 +14,9 @@ def test_top_subspace_is_the_public_one_and_spans_the_top_singular_vectors():
     np.testing.assert_array_equal(P, rl.top_subspace(M, 3))
     U = np.linalg.svd(M)[0][:, :3]
     np.testing.assert_allclose(P @ P.T, U @ U.T, atol=1e-12)
-    assert np.all(P[np.argmax(np.abs(P), axis=0), np.arange(3)] > 0)  # largest entry of each column positive
+    assert np.all(
+        P[np.argmax(np.abs(P), axis=0), np.arange(3)] > 0
+    )  # largest entry of each column positive
 
 
 def test_solve_normal_equations_and_lstsq():
@@ -22,7 +24,9 @@ def test_solve_normal_equations_and_lstsq():
     A = rng.standard_normal((50, 4))
     t = rng.standard_normal((50, 2))
     ref = np.linalg.lstsq(A, t, rcond=None)[0]
-    np.testing.assert_allclose(_linalg.solve_normal_equations(A.T @ A, A.T @ t), ref, atol=1e-12)
+    np.testing.assert_allclose(
+        _linalg.solve_normal_equations(A.T @ A, A.T @ t), ref, atol=1e-12
+    )
     np.testing.assert_allclose(_linalg.lstsq(A, t), ref, atol=1e-12)
     np.testing.assert_allclose(_linalg.lstsq(A, t[:, 0]), ref[:, 0], atol=1e-12)
     # a consistent system is solved to round-off
@@ -45,7 +49,9 @@ def test_output_layer_and_relative_residual():
     V = np.asarray(c.V)
     assert _linalg.relative_residual(X, Y, Z[:, :3], V) == 1.0
     direct = np.linalg.norm(Y - 0.5 * c.U @ np.maximum(V @ X, 0)) / np.linalg.norm(Y)
-    np.testing.assert_allclose(_linalg.relative_residual(X, Y, 0.5 * np.asarray(c.U), V), direct, rtol=1e-12)
+    np.testing.assert_allclose(
+        _linalg.relative_residual(X, Y, 0.5 * np.asarray(c.U), V), direct, rtol=1e-12
+    )
     # a duplicated unit: singular without `exact`, pivoted QR with it
     V2 = np.vstack([V, V[:1]])
     assert _linalg.output_layer(X, Y, V2) is None

@@ -46,7 +46,11 @@ def test_recover_low_rank_reports_failure_honestly():
     net = _planted(8, 3, 1, seed=11)
     X, Y = rl.sample(net, 30_000, rng=12)
     noisy = Y + 0.01 * np.random.default_rng(13).standard_normal(Y.shape)
-    for labels, k, what in [(noisy, 3, "residual"), (Y, 2, "residual"), (Y, 4, "is k too large")]:
+    for labels, k, what in [
+        (noisy, 3, "residual"),
+        (Y, 2, "residual"),
+        (Y, 4, "is k too large"),
+    ]:
         rec = rl.recover_low_rank(X, labels, k, rng=0, on_failure="return")
         assert rec.status == "failed", (k, what)
         assert what in rec.certificate.reason and rec.reason == rec.certificate.reason
@@ -85,5 +89,7 @@ def test_reprs_are_short():
     for obj in (rec, rec.details["low_rank_estimate"], rec.details["regression"]):
         text = repr(obj)
         assert "0x" not in text and "array" not in text and len(text) < 300
-    empty = rl.RegressionResult(net.U, net.V, np.zeros(0, int), np.zeros(0), np.zeros(K))
+    empty = rl.RegressionResult(
+        net.U, net.V, np.zeros(0, int), np.zeros(0), np.zeros(K)
+    )
     assert repr(empty) == "RegressionResult(d=10, k=4, m=1, rounds=0)"

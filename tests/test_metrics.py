@@ -15,7 +15,9 @@ def test_metric_is_invariant_under_permutation_and_positive_rescaling(truth):
     rng = np.random.default_rng(1)
     perm = rng.permutation(4)
     c = rng.uniform(0.2, 5.0, size=4)
-    other = rl.TwoLayerNetwork(truth.U[:, perm] / c[perm], c[perm, None] * truth.V[perm])
+    other = rl.TwoLayerNetwork(
+        truth.U[:, perm] / c[perm], c[perm, None] * truth.V[perm]
+    )
     err = rl.recovery_error(other, truth)
     assert err.max < 1e-12 and rl.is_exact(err)
     np.testing.assert_array_equal(rl.match_units(other, truth), np.argsort(perm))
@@ -33,7 +35,9 @@ def test_negative_rescaling_is_not_a_symmetry(truth):
 def test_error_scales_with_the_perturbation(truth):
     rng = np.random.default_rng(2)
     for eps in (1e-3, 1e-6):
-        est = rl.TwoLayerNetwork(truth.U + eps * rng.standard_normal(truth.U.shape), truth.V)
+        est = rl.TwoLayerNetwork(
+            truth.U + eps * rng.standard_normal(truth.U.shape), truth.V
+        )
         err = rl.recovery_error(est, truth)
         expected = eps * np.sqrt(truth.U.size) / np.linalg.norm(truth.canonical().U)
         assert 0.2 * expected < err.U < 5 * expected
@@ -57,7 +61,10 @@ def test_metric_accepts_a_recovery_and_validates(truth):
         rl.recovery_error(rl.planted_network(8, 3, 3, rng=0), truth)
     with pytest.raises(TypeError, match="truth must be a TwoLayerNetwork"):
         rl.recovery_error(truth, "truth")
-    assert repr(rl.recovery_error(truth, truth)) == "RecoveryError(U=0.00e+00, V=0.00e+00, prediction=0.00e+00)"
+    assert (
+        repr(rl.recovery_error(truth, truth))
+        == "RecoveryError(U=0.00e+00, V=0.00e+00, prediction=0.00e+00)"
+    )
 
 
 def test_bottleneck_weight_error_permutation_and_signs():

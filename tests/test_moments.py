@@ -28,14 +28,23 @@ from relulearn.moments import (
 def test_relu_moment_coefficients_closed_forms(s):
     # E relu(sz) = s phi0, E relu(sz) z = s/2, E relu(sz) He2 = s phi0, He3: 0, He4: -s phi0,
     # He6: 3 s phi0 ((2j-3)!! with j = 3; Bakshi et al. 2019, §2).  Quadrature is accurate to ~1e-12.
-    expected = {0: s * PHI0, 1: s / 2, 2: s * PHI0, 3: 0.0, 4: -s * PHI0, 6: 3 * s * PHI0}
+    expected = {
+        0: s * PHI0,
+        1: s / 2,
+        2: s * PHI0,
+        3: 0.0,
+        4: -s * PHI0,
+        6: 3 * s * PHI0,
+    }
     for p, val in expected.items():
         assert moment_coefficient("relu", p, s) == pytest.approx(val, abs=1e-10)
 
 
 def test_other_rectified_coefficients():
     s = 1.3
-    assert moment_coefficient("squared_relu", 1, s) == pytest.approx(2 * s**2 * PHI0, abs=1e-10)
+    assert moment_coefficient("squared_relu", 1, s) == pytest.approx(
+        2 * s**2 * PHI0, abs=1e-10
+    )
     assert moment_coefficient("squared_relu", 2, s) == pytest.approx(s**2, abs=1e-10)
     # step: c_2 = 0 and c_3 = -phi0 (spec §2: use the lowest nonzero order >= 2)
     assert moment_coefficient("step", 2) == pytest.approx(0.0, abs=1e-10)
@@ -46,7 +55,9 @@ def test_moment_coefficient_matches_monte_carlo():
     rng = np.random.default_rng(0)
     z = rng.standard_normal(1_000_000)
     for name, p in [("softplus", 2), ("tanh", 3), ("squared_relu", 4)]:
-        vals = rl.get_activation(name)(0.8 * z) * np.polynomial.hermite_e.hermeval(z, [0] * p + [1])
+        vals = rl.get_activation(name)(0.8 * z) * np.polynomial.hermite_e.hermeval(
+            z, [0] * p + [1]
+        )
         se = vals.std() / math.sqrt(z.size)  # 5 standard errors of the Monte Carlo mean
         assert abs(vals.mean() - moment_coefficient(name, p, 0.8)) < 5 * se
 
@@ -85,7 +96,9 @@ def test_second_moment_contraction_matches_closed_form(mc_data):
     est = second_moment_contraction(X, Y, g)
     truth = population_second_moment_contraction(net, g)
     # 5 standard errors of the mean, from the spread of 40 batch estimates
-    batches = [second_moment_contraction(X[:, j::40], Y[:, j::40], g) for j in range(40)]
+    batches = [
+        second_moment_contraction(X[:, j::40], Y[:, j::40], g) for j in range(40)
+    ]
     se = np.std(batches, axis=0, ddof=1) / math.sqrt(40)
     assert n == 400_000
     assert np.all(np.abs(est - truth) < 5 * se)
@@ -102,7 +115,11 @@ def test_projected_second_moment_is_the_projected_contraction(mc_data):
     T = projected_second_moment(Xs, Ys, P)
     assert T.shape == (2, 3, 3)
     g = np.array([0.3, 2.0])
-    assert np.allclose(np.tensordot(g, T, axes=1), P.T @ second_moment_contraction(Xs, Ys, g) @ P, atol=1e-12)
+    assert np.allclose(
+        np.tensordot(g, T, axes=1),
+        P.T @ second_moment_contraction(Xs, Ys, g) @ P,
+        atol=1e-12,
+    )
 
 
 def _he4_full(x):
@@ -110,7 +127,14 @@ def _he4_full(x):
     I = np.eye(p)
     T = np.einsum("a,b,c,d->abcd", x, x, x, x)
     for a, b, c, d in itertools.product(range(p), repeat=4):
-        pairs = [(a, b, c, d), (a, c, b, d), (a, d, b, c), (b, c, a, d), (b, d, a, c), (c, d, a, b)]
+        pairs = [
+            (a, b, c, d),
+            (a, c, b, d),
+            (a, d, b, c),
+            (b, c, a, d),
+            (b, d, a, c),
+            (c, d, a, b),
+        ]
         T[a, b, c, d] -= sum(x[i] * x[j] * I[k, l] for i, j, k, l in pairs)
         T[a, b, c, d] += I[a, b] * I[c, d] + I[a, c] * I[b, d] + I[a, d] * I[b, c]
     return T
@@ -122,7 +146,11 @@ def test_fourth_moment_contraction_matches_full_tensor():
     y = rng.standard_normal(4)
     g, h = rng.standard_normal(3), rng.standard_normal(3)
     full = sum(y[j] * _he4_full(X[:, j]) for j in range(4)) / 4
-    assert np.allclose(fourth_moment_contraction(X, y, g, h), np.einsum("abcd,a,b->cd", full, g, h), atol=1e-12)
+    assert np.allclose(
+        fourth_moment_contraction(X, y, g, h),
+        np.einsum("abcd,a,b->cd", full, g, h),
+        atol=1e-12,
+    )
 
 
 def test_fourth_moment_contraction_matches_closed_form():
@@ -133,8 +161,12 @@ def test_fourth_moment_contraction_matches_closed_form():
     truth = population_fourth_moment_contraction(net, g, h)
     # standard errors from per-sample contributions, computed on chunks to keep memory small
     n = X.shape[1]
-    chunks = [fourth_moment_contraction(X[:, j::40], Y[:, j::40], g, h) for j in range(40)]
-    se = np.std(chunks, axis=0, ddof=1) / math.sqrt(40)  # 5 SE of the mean over 40 batches
+    chunks = [
+        fourth_moment_contraction(X[:, j::40], Y[:, j::40], g, h) for j in range(40)
+    ]
+    se = np.std(chunks, axis=0, ddof=1) / math.sqrt(
+        40
+    )  # 5 SE of the mean over 40 batches
     assert n == 400_000
     assert np.all(np.abs(est - truth) < 5 * se + 1e-12)
     # for ReLU, c_4 = -s phi0
@@ -167,10 +199,12 @@ def test_population_moments_take_any_object_with_U_V_activation():
     g, h = np.ones(6), np.arange(6.0)
     assert np.array_equal(population_first_moment(duck), population_first_moment(net))
     assert np.array_equal(
-        population_second_moment_contraction(duck, [1.0]), population_second_moment_contraction(net, [1.0])
+        population_second_moment_contraction(duck, [1.0]),
+        population_second_moment_contraction(net, [1.0]),
     )
     assert np.array_equal(
-        population_fourth_moment_contraction(duck, g, h), population_fourth_moment_contraction(net, g, h)
+        population_fourth_moment_contraction(duck, g, h),
+        population_fourth_moment_contraction(net, g, h),
     )
 
 
@@ -178,12 +212,19 @@ def test_the_two_gaussian_rules_agree_with_each_other_and_with_hermite_coefficie
     # gaussian_expectation (adaptive) and gaussian_rule (fixed Gauss-Legendre) are independent
     # quadratures of the same integrals: E[z^4] = 3, E|z| = 2 phi0, and a_n = c_n(1) / sqrt(n!)
     assert gaussian_expectation(lambda z: z**4) == pytest.approx(3.0, abs=1e-13)
-    assert gaussian_expectation(np.abs, kinks=(0.0,)) == pytest.approx(2 * PHI0, abs=1e-14)
+    assert gaussian_expectation(np.abs, kinks=(0.0,)) == pytest.approx(
+        2 * PHI0, abs=1e-14
+    )
     nodes, weights = gaussian_rule((0.0,), 10)
     assert weights @ np.abs(nodes) == pytest.approx(2 * PHI0, abs=1e-14)
     for name in ("tanh", "relu", "softplus"):
         a = rl.hermite_coefficients(name, 6)
-        c = np.array([moment_coefficient(name, n, 1.0) / math.sqrt(math.factorial(n)) for n in range(7)])
+        c = np.array(
+            [
+                moment_coefficient(name, n, 1.0) / math.sqrt(math.factorial(n))
+                for n in range(7)
+            ]
+        )
         assert np.max(np.abs(a - c)) < 1e-12, name
 
 
@@ -191,7 +232,9 @@ def _planted_low_rank(d, k, m, seed, rank=None):
     net = rl.planted_network(d, k, m, rng=seed)
     if rank is not None:  # an output layer of the given rank
         g = np.random.default_rng(seed + 1000)
-        net = rl.TwoLayerNetwork(g.standard_normal((m, rank)) @ g.standard_normal((rank, k)), net.V)
+        net = rl.TwoLayerNetwork(
+            g.standard_normal((m, rank)) @ g.standard_normal((rank, k)), net.V
+        )
     return net
 
 
@@ -213,7 +256,11 @@ def _he4_per_sample(Z):
             "ncd,ab->nabcd",
         )
     )
-    zero = np.einsum("ab,cd->abcd", eye, eye) + np.einsum("ac,bd->abcd", eye, eye) + np.einsum("ad,bc->abcd", eye, eye)
+    zero = (
+        np.einsum("ab,cd->abcd", eye, eye)
+        + np.einsum("ac,bd->abcd", eye, eye)
+        + np.einsum("ad,bc->abcd", eye, eye)
+    )
     return z4 - two + zero[None]
 
 
@@ -253,4 +300,6 @@ def test_second_order_moments_match_the_contractions():
     np.testing.assert_allclose(ybar, Y.mean(axis=1), atol=1e-14)
     np.testing.assert_allclose(M1, rl.first_moment(X, Y), atol=1e-13)
     g = np.array([0.3, -1.2])
-    np.testing.assert_allclose(np.einsum("r,rab->ab", g, T2), rl.second_moment_contraction(X, Y, g), atol=1e-12)
+    np.testing.assert_allclose(
+        np.einsum("r,rab->ab", g, T2), rl.second_moment_contraction(X, Y, g), atol=1e-12
+    )

@@ -19,7 +19,9 @@ def test_choose_with_margin_prefers_the_earlier_of_near_ties():
     assert rl.choose_with_margin([2e-15, 1e-15]) == 0
     assert rl.choose_with_margin([np.inf, np.nan, 2.0, 1.0]) == 3
     assert rl.choose_with_margin([np.inf, np.inf]) == -1
-    assert rl.choose_with_margin([1.0, -np.inf, -np.inf]) == 1  # -inf is the best score, not a missing one
+    assert (
+        rl.choose_with_margin([1.0, -np.inf, -np.inf]) == 1
+    )  # -inf is the best score, not a missing one
 
 
 def test_best_of_starts_is_lazy_and_stops_at_good_enough():
@@ -29,19 +31,26 @@ def test_best_of_starts_is_lazy_and_stops_at_good_enough():
         def run():
             calls.append(i)
             return value
+
         return run
 
     values = [5.0, 3.0, 0.5, 0.1, 4.0]
-    res = rl.best_of_starts((start(i, v) for i, v in enumerate(values)), score=lambda v: v, good_enough=1.0)
+    res = rl.best_of_starts(
+        (start(i, v) for i, v in enumerate(values)), score=lambda v: v, good_enough=1.0
+    )
     assert calls == [0, 1, 2]  # the start after the first good-enough one never runs
     assert res.best == 0.5 and res.index == 2 and res.stopped_early and res.n_tried == 3
     calls.clear()
-    res = rl.best_of_starts((start(i, v) for i, v in enumerate(values)), score=lambda v: v, max_starts=4)
+    res = rl.best_of_starts(
+        (start(i, v) for i, v in enumerate(values)), score=lambda v: v, max_starts=4
+    )
     assert calls == [0, 1, 2, 3] and res.best == 0.1 and not res.stopped_early
 
 
 def test_best_of_starts_skips_failed_starts_and_reports_none():
-    res = rl.best_of_starts([lambda: None, lambda: 2.0, lambda: None], score=lambda v: v)
+    res = rl.best_of_starts(
+        [lambda: None, lambda: 2.0, lambda: None], score=lambda v: v
+    )
     assert res.best == 2.0 and res.index == 1 and res.scores == (np.inf, 2.0, np.inf)
     none = rl.best_of_starts([lambda: None], score=lambda v: v)
     assert none.best is None and none.index == -1
@@ -55,14 +64,22 @@ def test_bases_have_canonical_signs():
     # (largest entry positive), so random contractions drawn in these coordinates agree everywhere
     g = np.random.default_rng(0)
     M = g.standard_normal((8, 5))
-    for B in (rl.top_subspace(M, 3), rl.top_subspace(-M, 3), rl.whitening(M @ M.T, 4).T):
+    for B in (
+        rl.top_subspace(M, 3),
+        rl.top_subspace(-M, 3),
+        rl.whitening(M @ M.T, 4).T,
+    ):
         idx = np.argmax(np.abs(B), axis=0)
         assert np.all(B[idx, np.arange(B.shape[1])] > 0)
-    np.testing.assert_allclose(rl.top_subspace(M, 3), rl.top_subspace(-M, 3), atol=1e-12)
+    np.testing.assert_allclose(
+        rl.top_subspace(M, 3), rl.top_subspace(-M, 3), atol=1e-12
+    )
     truth = rl.planted_network(8, 3, 1, rng=1)
     X, Y = rl.sample(truth, 2_000, rng=2)
     V, _ = rl.second_moment_subspace(X, Y, 3)
-    V_neg, _ = rl.second_moment_subspace(X, -Y, 3)  # eigenvalues negated, eigenvectors up to sign
+    V_neg, _ = rl.second_moment_subspace(
+        X, -Y, 3
+    )  # eigenvalues negated, eigenvectors up to sign
     idx = np.argmax(np.abs(V), axis=0)
     assert np.all(V[idx, np.arange(3)] > 0)
     np.testing.assert_allclose(V, V_neg, atol=1e-10)
@@ -80,6 +97,8 @@ def test_tensor_gd_with_several_starts_recovers_where_one_start_does_not():
         single += rl.recovery_error(one, truth).max < 1e-6
         multi += rl.recovery_error(best, truth).max < 1e-6
         starts = best.details["starts"]
-        assert starts.n_tried <= 4 and best.details["converged"] == (starts.scores[starts.index] == 0.0)
+        assert starts.n_tried <= 4 and best.details["converged"] == (
+            starts.scores[starts.index] == 0.0
+        )
     assert single < 5
     assert multi == 5

@@ -10,7 +10,11 @@ import relulearn as rl
 
 def test_call_is_U_f_VX_and_accepts_one_sample():
     rng = np.random.default_rng(0)
-    U, V, X = rng.standard_normal((3, 2)), rng.standard_normal((2, 4)), rng.standard_normal((4, 7))
+    U, V, X = (
+        rng.standard_normal((3, 2)),
+        rng.standard_normal((2, 4)),
+        rng.standard_normal((4, 7)),
+    )
     net = rl.TwoLayerNetwork(U, V)
     np.testing.assert_allclose(net(X), U @ np.maximum(V @ X, 0))
     np.testing.assert_allclose(net(X[:, 0]), net(X)[:, 0])
@@ -34,7 +38,9 @@ def test_repr_shows_shapes_not_arrays():
     assert repr(net) == "TwoLayerNetwork(d=5, k=3, m=2, activation='relu')"
 
 
-@pytest.mark.parametrize("activation", ["relu", "squared_relu", "leaky_relu", "step", "linear"])
+@pytest.mark.parametrize(
+    "activation", ["relu", "squared_relu", "leaky_relu", "step", "linear"]
+)
 def test_canonical_form_is_the_same_function_with_unit_rows(activation):
     net = rl.planted_network(6, 3, 2, rng=1, activation=activation)
     can = net.canonical()
@@ -67,9 +73,14 @@ def test_planted_network_condition_number_is_exact():
 
 
 def test_planted_network_is_reproducible_and_validates():
-    a, b = rl.planted_network(8, 3, 2, rng=7), rl.planted_network(8, 3, 2, rng=np.random.default_rng(7))
+    a, b = (
+        rl.planted_network(8, 3, 2, rng=7),
+        rl.planted_network(8, 3, 2, rng=np.random.default_rng(7)),
+    )
     np.testing.assert_array_equal(a.V, b.V)
-    with pytest.raises(ValueError, match="k=5 hidden units exceeds the input dimension d=3"):
+    with pytest.raises(
+        ValueError, match="k=5 hidden units exceeds the input dimension d=3"
+    ):
         rl.planted_network(3, 5, 1, rng=0)
     with pytest.raises(TypeError, match="k must be an int"):
         rl.planted_network(3, 2.0, 1, rng=0)

@@ -28,10 +28,14 @@ def test_moments_stay_unbiased_under_noise():
     n = X.shape[1]
     per1 = np.einsum("rn,an->nra", Y, X)
     M1_pop = 0.5 * net.U @ net.V
-    assert np.all(np.abs(per1.mean(axis=0) - M1_pop) <= 5 * per1.std(axis=0) / np.sqrt(n))
+    assert np.all(
+        np.abs(per1.mean(axis=0) - M1_pop) <= 5 * per1.std(axis=0) / np.sqrt(n)
+    )
     per2 = np.einsum("rn,an,bn->nrab", Y, X, X) - Y.T[:, :, None, None] * np.eye(6)
     T2_pop = rl.PHI0 * np.einsum("ri,ia,ib->rab", c.U, c.V, c.V)
-    assert np.all(np.abs(per2.mean(axis=0) - T2_pop) <= 5 * per2.std(axis=0) / np.sqrt(n))
+    assert np.all(
+        np.abs(per2.mean(axis=0) - T2_pop) <= 5 * per2.std(axis=0) / np.sqrt(n)
+    )
 
 
 def test_recover_noisy_target():
@@ -41,7 +45,9 @@ def test_recover_noisy_target():
         rec = rl.recover_noisy(X, Y, 5, rng=seed)
         err = rl.recovery_error(rec, net)
         assert err.U <= 0.01 and err.V <= 0.01, err
-        assert rec.status == "certified" and isinstance(rec.certificate, rl.StatisticalCertificate)
+        assert rec.status == "certified" and isinstance(
+            rec.certificate, rl.StatisticalCertificate
+        )
         assert rec.certificate.level == 0.01 and rec.certificate.n_test == 160_000
 
 
@@ -67,17 +73,33 @@ def test_recover_noisy_error_falls_like_one_over_sqrt_n():
 def test_chapter4_certificate_demo():
     # chapter 4's demo: (15, 5, 8), n = 20,000, noise 0.5 RMS: the planted network certified, a tanh network with
     # noise 0.1 failed as misspecified, pure noise failed with no signal
-    net = rl.planted_network(15, 5, 8, rng=0)  # the chapter's truth and noisy_labels(truth, 20_000, 0.5, seed=5)
+    net = rl.planted_network(
+        15, 5, 8, rng=0
+    )  # the chapter's truth and noisy_labels(truth, 20_000, 0.5, seed=5)
     data = rl.sample(net, 20_000, rng=5)
     sd = 0.5 * np.sqrt(np.mean(data.Y_clean**2))
-    X, Y = data.X, data.Y_clean + sd * np.random.default_rng(1005).standard_normal(data.Y_clean.shape)
+    X, Y = (
+        data.X,
+        data.Y_clean
+        + sd * np.random.default_rng(1005).standard_normal(data.Y_clean.shape),
+    )
     assert rl.recover_noisy(X, Y, 5, rng=0).status == "certified"
     tanh_net = rl.TwoLayerNetwork(net.U, net.V, "tanh")
     T = tanh_net(X)
-    T = T + 0.1 * np.sqrt(np.mean(T**2)) * np.random.default_rng(7).standard_normal(T.shape)
+    T = T + 0.1 * np.sqrt(np.mean(T**2)) * np.random.default_rng(7).standard_normal(
+        T.shape
+    )
     r = rl.recover_noisy(X, T, 5, rng=0, on_failure="return")
-    assert r.status == "unverified" and "disagree" in r.reason  # the half fits disagree: the chapter's outcome
-    r = rl.recover_noisy(X, np.random.default_rng(8).standard_normal(Y.shape), 5, rng=0, on_failure="return")
+    assert (
+        r.status == "unverified" and "disagree" in r.reason
+    )  # the half fits disagree: the chapter's outcome
+    r = rl.recover_noisy(
+        X,
+        np.random.default_rng(8).standard_normal(Y.shape),
+        5,
+        rng=0,
+        on_failure="return",
+    )
     assert r.status == "failed" and r.reason.startswith("no signal")
 
 
@@ -86,14 +108,19 @@ def test_noise_level_estimate():
     # entries; the fit removes p = k (d + m) degrees of freedom (relative bias p / (2 n m)), and the estimation
     # error of the network adds about its prediction error times the signal (checked below to be small).
     net, X, Y, sd = _noisy_instance(10, 3, 4, 80_000, seed=2)
-    rec = rl.recover_noisy(X, Y, 3, rng=0, certify=False)  # the estimate of the noise level, not the certificate
+    rec = rl.recover_noisy(
+        X, Y, 3, rng=0, certify=False
+    )  # the estimate of the noise level, not the certificate
     assert rec.status == "unverified" and "certify=False" in rec.reason
     n, m = X.shape[1], Y.shape[0]
     p = 3 * (10 + 4)
     err = rl.recovery_error(rec, net)
     signal_rms = 2 * sd  # sd = 0.5 * RMS(clean)
     model_term = (err.prediction * signal_rms) ** 2 / (2 * sd**2)
-    assert abs(rec.details["noise_rms"] / sd - 1) <= 5 / np.sqrt(2 * n * m) + p / (2 * n * m) + model_term
+    assert (
+        abs(rec.details["noise_rms"] / sd - 1)
+        <= 5 / np.sqrt(2 * n * m) + p / (2 * n * m) + model_term
+    )
 
 
 def test_recover_noisy_scalar_output_uses_low_rank_route():
@@ -122,7 +149,9 @@ def test_validation():
     X, Y = rl.sample(net, 1_000, rng=0)
     with pytest.raises(ValueError, match="at least 2 k d") as info:
         rl.recover_noisy(X[:, :20], Y[:, :20], 2)
-    assert "relulearn.train" in str(info.value) and "collect more" in str(info.value)  # what works instead
+    assert "relulearn.train" in str(info.value) and "collect more" in str(
+        info.value
+    )  # what works instead
     with pytest.raises(ValueError, match="n_starts"):
         rl.recover_noisy(X, Y, 2, n_starts=0)
     with pytest.raises(ValueError, match="rank_samples"):
@@ -198,7 +227,9 @@ def test_scalar_output_moment_estimate_is_worse_than_vector_output():
         e = {}
         for m in (1, 4):
             net = rl.TwoLayerNetwork(base.U[:m], base.V)
-            e[m] = rl.recovery_error(rl.recover_noisy(X, net(X), 4, rng=0).details["moment_estimate"], net).V
+            e[m] = rl.recovery_error(
+                rl.recover_noisy(X, net(X), 4, rng=0).details["moment_estimate"], net
+            ).V
         ratios.append(e[1] / e[4])
     assert np.median(ratios) > 2
 
@@ -209,7 +240,11 @@ def _iid_instance(d, k, m, n, seed, level=0.5):
     net = rl.TwoLayerNetwork(g.standard_normal((m, k)), g.standard_normal((k, d)))
     X = g.standard_normal((d, n))
     Yc = net(X)
-    return net, X, Yc + level * float(np.sqrt(np.mean(Yc**2))) * g.standard_normal(Yc.shape)
+    return (
+        net,
+        X,
+        Yc + level * float(np.sqrt(np.mean(Yc**2))) * g.standard_normal(Yc.shape),
+    )
 
 
 def test_near_the_statistical_limit_at_4kd():
@@ -225,10 +260,14 @@ def test_near_the_statistical_limit_at_4kd():
     ours = adam = 0
     for seed in range(20):
         net, X, Y = _iid_instance(d, k, m, n, seed)
-        e_or = rl.recovery_error(rl.local_least_squares(X, Y, net).network, net, n_test=0).weights
+        e_or = rl.recovery_error(
+            rl.local_least_squares(X, Y, net).network, net, n_test=0
+        ).weights
         rec = rl.recover_noisy(X, Y, k, rng=seed, on_failure="return", certify=False)
         ours += rl.recovery_error(rec, net, n_test=0).weights <= 1.25 * e_or
-        with warnings.catch_warnings():  # on noisy labels Adam never reaches its exact-fit tolerance: it says so
+        with (
+            warnings.catch_warnings()
+        ):  # on noisy labels Adam never reaches its exact-fit tolerance: it says so
             warnings.simplefilter("ignore", rl.ConvergenceWarning)
             tr = rl.train(X, Y, k, rng=seed, on_failure="return")
         assert tr.status == "unverified"

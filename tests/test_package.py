@@ -7,7 +7,8 @@ def test_every_public_name_resolves_and_has_a_docstring():
     missing = [n for n in rl.__all__ if not hasattr(rl, n)]
     assert not missing
     undocumented = [
-        n for n in rl.__all__
+        n
+        for n in rl.__all__
         if callable(getattr(rl, n)) and not (getattr(rl, n).__doc__ or "").strip()
     ]
     assert not undocumented
@@ -16,5 +17,7 @@ def test_every_public_name_resolves_and_has_a_docstring():
 def test_star_import_gives_the_public_names():
     ns = {}
     exec("from relulearn import *", ns)
-    assert {"recover_exact", "recover_symmetric", "planted_network", "sample"} <= set(ns)
+    assert {"recover_exact", "recover_symmetric", "planted_network", "sample"} <= set(
+        ns
+    )
     assert not any(n.startswith("_") and n != "__version__" for n in rl.__all__)

@@ -41,7 +41,9 @@ def test_polynomial_regression_on_random_network_reaches_prediction():
         mses.append(np.mean((fit(Xt) - net(Xt)) ** 2))
     # across-network spread dominates; 5 standard errors of the mean over networks, floor 20 %
     mses = np.array(mses)
-    assert abs(mses.mean() - pred) < max(5 * mses.std(ddof=1) / math.sqrt(3), 0.2 * pred)
+    assert abs(mses.mean() - pred) < max(
+        5 * mses.std(ddof=1) / math.sqrt(3), 0.2 * pred
+    )
 
 
 def test_polynomial_input_validation_names_the_argument():

@@ -23,7 +23,9 @@ def test_sign_pattern_regression_exact_from_a_rough_start():
         X, Y = rl.sample(net, 20_000, rng=7)
         E = np.random.default_rng(8).standard_normal(c.V.shape)
         V0 = c.V + 0.3 * E / np.linalg.norm(E, axis=1, keepdims=True)
-        reg = rl.sign_pattern_regression(X, Y, V0, tau=0.1, n_rounds=10, stop_change=1e-12)
+        reg = rl.sign_pattern_regression(
+            X, Y, V0, tau=0.1, n_rounds=10, stop_change=1e-12
+        )
         assert rl.recovery_error(reg.network, net).max < 1e-9
         assert reg.changes[0] > 0.1 and reg.changes[-1] <= 1e-12
         assert np.all(reg.n_confident >= 4 * K * D)

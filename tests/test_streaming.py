@@ -16,7 +16,9 @@ def test_chunks_cover_the_samples_in_order_and_bound_the_memory():
         assert sls[0].start == 0 and sls[-1].stop == n
         assert all(a.stop == b.start for a, b in itertools.pairwise(sls))
         size = sls[0].stop - sls[0].start
-        assert size >= 1024 and (size == 1024 or 8 * row_floats * size <= _streaming.CHUNK_BYTES)
+        assert size >= 1024 and (
+            size == 1024 or 8 * row_floats * size <= _streaming.CHUNK_BYTES
+        )
 
 
 def test_column_norms():

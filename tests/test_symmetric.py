@@ -41,10 +41,16 @@ def test_even_odd_split_sums_to_relu_and_has_the_parities():
     z = np.linspace(-3, 3, 13)
     odd, even = even_odd_split(z)
     assert np.array_equal(odd + even, np.maximum(z, 0.0))
-    assert np.allclose(odd, -even_odd_split(-z)[0]) and np.allclose(even, even_odd_split(-z)[1])
+    assert np.allclose(odd, -even_odd_split(-z)[0]) and np.allclose(
+        even, even_odd_split(-z)[1]
+    )
 
 
-@pytest.mark.parametrize("law", [rl.UniformCube(), rl.GaussianMixture(), rl.Laplace()], ids=lambda l: type(l).__name__)
+@pytest.mark.parametrize(
+    "law",
+    [rl.UniformCube(), rl.GaussianMixture(), rl.Laplace()],
+    ids=lambda l: type(l).__name__,
+)
 def test_first_moment_identity_on_symmetric_laws(law):
     # E[y x^T] = 1/2 A W (Sigma = I for the package's laws).  Each entry is a sample mean of
     # y_a x_b; its standard error se_ab = std(y_a x_b)/sqrt(n) is estimated from the samples and
@@ -59,7 +65,10 @@ def test_first_moment_identity_on_symmetric_laws(law):
     assert np.all(np.abs(mean - target) <= 5 * se)
     # and linear_part turns it into B = A W
     lin = linear_part(X, Y)
-    assert np.linalg.norm(lin.B - net.U @ net.V) / np.linalg.norm(net.U @ net.V) < 10 * se.max() / np.abs(target).max() + 0.02
+    assert (
+        np.linalg.norm(lin.B - net.U @ net.V) / np.linalg.norm(net.U @ net.V)
+        < 10 * se.max() / np.abs(target).max() + 0.02
+    )
 
 
 def test_first_moment_identity_fails_on_an_asymmetric_law():
@@ -94,7 +103,9 @@ def test_detector_operator_is_minus_distinguishing_matrix_noise_free():
         for j in range(i + 1, k):
             g = Z[i] * Z[j] * (Z[i] * Z[j] <= 0)
             expected -= M[i, j] * (X * g) @ X.T / X.shape[1]
-    assert np.linalg.norm(T @ svec(U) - svec(expected)) < 1e-10 * max(1.0, np.linalg.norm(expected))
+    assert np.linalg.norm(T @ svec(U) - svec(expected)) < 1e-10 * max(
+        1.0, np.linalg.norm(expected)
+    )
 
 
 def test_noise_adds_trace_times_sigma():
@@ -107,12 +118,16 @@ def test_noise_adds_trace_times_sigma():
     X, Y, Yc = smp.X, smp.Y, smp.Y_clean
     B = net.U @ net.V
     diag = [0, 2]  # svec positions of the (0,0) and (1,1) columns for k = 2
-    diff = (detector_operator(X, Y, B) - detector_operator(X, Yc, B))[:, diag].sum(axis=1)
+    diff = (detector_operator(X, Y, B) - detector_operator(X, Yc, B))[:, diag].sum(
+        axis=1
+    )
     xi = Y - Yc
     e = Yc - 0.5 * B @ X
     per = 2 * np.sum(e * xi, axis=0) + np.sum(xi * xi, axis=0)
     iu = np.triu_indices(d)
-    vals = per * X[iu[0]] * X[iu[1]] * np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0))[:, None]
+    vals = (
+        per * X[iu[0]] * X[iu[1]] * np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0))[:, None]
+    )
     se = vals.std(axis=1) / np.sqrt(n)
     assert np.allclose(diff, vals.mean(axis=1), atol=1e-9)
     assert np.all(np.abs(diff - k * s**2 * svec(np.eye(d))) <= 5 * se)
@@ -130,7 +145,9 @@ def test_pure_detectors_diagonalise_A():
     D = np.abs(R.T @ net.U)
     order = D.argmax(axis=1)
     assert sorted(order) == list(range(k))
-    assert np.max(D - np.diag(D[np.arange(k), order]) @ np.eye(k)[order]) < 0.1 * D.max()
+    assert (
+        np.max(D - np.diag(D[np.arange(k), order]) @ np.eye(k)[order]) < 0.1 * D.max()
+    )
     W, c = weights_from_detectors(R, Y, lin.B)
     assert np.allclose(np.linalg.norm(W, axis=1), 1.0)
 
@@ -169,7 +186,11 @@ def test_asymmetric_law_is_flagged_by_the_certificate():
     net = rl.planted_network(8, 3, 4, rng=11)
     X, Y = rl.sample(net, 100_000, rng=12, noise=0.1, inputs=rl.CenteredExponential())
     res = recover_symmetric(X, Y, 3, rng=0, on_failure="return")
-    assert res.status == "failed" and "asymmetric" in res.certificate.reason and "asymmetric" in res.reason
+    assert (
+        res.status == "failed"
+        and "asymmetric" in res.certificate.reason
+        and "asymmetric" in res.reason
+    )
     assert rl.recovery_error(res, net, inputs=rl.CenteredExponential()).V > 0.2
 
 
@@ -207,7 +228,9 @@ def test_validation_names_the_argument():
         linear_part(np.zeros((4, 100)), Y)
 
 
-@pytest.mark.parametrize("law", [rl.UniformCube(), rl.Laplace()], ids=lambda l: type(l).__name__)
+@pytest.mark.parametrize(
+    "law", [rl.UniformCube(), rl.Laplace()], ids=lambda l: type(l).__name__
+)
 def test_gaussian_hermite_identity_fails_on_non_gaussian_symmetric_laws(law):
     # Chapter 3's Gaussian identity E[(g.y)(x x^T - I)] = sum_i c_2 (g.u_i) v_i v_i^T (closed form in
     # relulearn.moments) is biased for these laws: some entry lies > 10 standard errors (estimated

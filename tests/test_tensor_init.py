@@ -25,7 +25,9 @@ def test_moment_constants_closed_forms(sigma):
     def m(act):
         return np.array([rl.moment_coefficient(act, j, sigma) for j in range(1, 5)])
 
-    assert np.allclose(m("relu"), sigma * np.array([0.5, 1 / S2PI, 0, -1 / S2PI]), atol=1e-12)
+    assert np.allclose(
+        m("relu"), sigma * np.array([0.5, 1 / S2PI, 0, -1 / S2PI]), atol=1e-12
+    )
     c = 0.1
     expect = sigma * np.array([(1 + c) / 2, (1 - c) / S2PI, 0, -(1 - c) / S2PI])
     assert np.allclose(m(rl.leaky_relu(c)), expect, atol=1e-12)
@@ -39,7 +41,11 @@ def _hermite_samples(Z, order):
     eye = np.eye(k)
     if order == 3:
         T = np.einsum("an,bn,cn->abcn", Z, Z, Z)
-        T -= np.einsum("an,bc->abcn", Z, eye) + np.einsum("bn,ac->abcn", Z, eye) + np.einsum("cn,ab->abcn", Z, eye)
+        T -= (
+            np.einsum("an,bc->abcn", Z, eye)
+            + np.einsum("bn,ac->abcn", Z, eye)
+            + np.einsum("cn,ab->abcn", Z, eye)
+        )
         return T
     T = np.einsum("an,bn,cn,dn->abcdn", Z, Z, Z, Z)
     for (p, q), (r, s) in (
@@ -51,9 +57,11 @@ def _hermite_samples(Z, order):
         (("c", "d"), ("a", "b")),
     ):
         T -= np.einsum(f"{p}n,{q}n,{r}{s}->abcdn", Z, Z, eye)
-    T += (np.einsum("ab,cd->abcd", eye, eye) + np.einsum("ac,bd->abcd", eye, eye) + np.einsum("ad,bc->abcd", eye, eye))[
-        ..., None
-    ]
+    T += (
+        np.einsum("ab,cd->abcd", eye, eye)
+        + np.einsum("ac,bd->abcd", eye, eye)
+        + np.einsum("ad,bc->abcd", eye, eye)
+    )[..., None]
     return T
 
 
@@ -75,7 +83,9 @@ def test_claim_5_2_projected_moments(name, order):
     U = V.T @ (W / norms[:, None]).T
     coef = v * np.array([rl.moment_coefficient(name, order, s) for s in norms])
     sub = "abcd"[:order]
-    expect = np.einsum(",".join(f"{c}i" for c in sub) + ",i->" + sub, *([U] * order), coef)
+    expect = np.einsum(
+        ",".join(f"{c}i" for c in sub) + ",i->" + sub, *([U] * order), coef
+    )
     per = _hermite_samples(V.T @ X, order) * y
     mean = per.mean(axis=-1)
     se = per.std(axis=-1) / np.sqrt(n)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relulearn import JennrichResult, jennrich, simultaneous_diagonalization, top_subspace, whitening
+from relulearn import (
+    JennrichResult,
+    jennrich,
+    simultaneous_diagonalization,
+    top_subspace,
+    whitening,
+)
 
 
 def _match_error(B_hat, B):
@@ -47,7 +53,9 @@ def test_simultaneous_diagonalization_nonsymmetric_rectangular():
     p, q, k = 9, 7, 4
     B, C = rng.standard_normal((p, k)), rng.standard_normal((q, k))
     l1, l2 = rng.standard_normal(k), rng.standard_normal(k)
-    B_hat, _, _ = simultaneous_diagonalization(B @ np.diag(l1) @ C.T, B @ np.diag(l2) @ C.T, k)
+    B_hat, _, _ = simultaneous_diagonalization(
+        B @ np.diag(l1) @ C.T, B @ np.diag(l2) @ C.T, k
+    )
     assert _match_error(B_hat, B) < 1e-8
 
 

@@ -50,18 +50,32 @@ def test_boundary_check_rejects_complex_and_strings_and_names_the_argument():
     with pytest.raises(ValueError, match="rescale"):
         check_learner_input(X * 1e100, Y, 2, who="t")
     with pytest.raises(ValueError, match="needs at least 2 k d = 12 samples"):
-        check_learner_input(X[:, :10], Y[:10], 2, who="t", min_samples=lambda d, k, m: 2 * k * d,
-                            min_samples_text="2 k d")
+        check_learner_input(
+            X[:, :10],
+            Y[:10],
+            2,
+            who="t",
+            min_samples=lambda d, k, m: 2 * k * d,
+            min_samples_text="2 k d",
+        )
 
 
 def test_boundary_check_keeps_the_input_precision_and_computes_in_float64():
     from relulearn._validation import check_learner_input, precision_tol
 
     X = np.random.default_rng(0).standard_normal((3, 50))
-    data = check_learner_input(np.asfortranarray(X.astype(np.float32)), [1.0] * 50, 2, who="t")
-    assert data.X.dtype == np.float64 and data.X.flags.c_contiguous and data.Y.shape == (1, 50)
+    data = check_learner_input(
+        np.asfortranarray(X.astype(np.float32)), [1.0] * 50, 2, who="t"
+    )
+    assert (
+        data.X.dtype == np.float64
+        and data.X.flags.c_contiguous
+        and data.Y.shape == (1, 50)
+    )
     assert data.eps == np.finfo(np.float32).eps
-    assert precision_tol("tol", 1e-9, data.eps) == pytest.approx(100 * np.finfo(np.float32).eps)
+    assert precision_tol("tol", 1e-9, data.eps) == pytest.approx(
+        100 * np.finfo(np.float32).eps
+    )
     assert precision_tol("tol", 1e-9, np.finfo(float).eps) == 1e-9
     with pytest.raises(ValueError, match="tol must be a positive"):
         precision_tol("tol", -1.0, data.eps)
