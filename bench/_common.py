@@ -11,7 +11,7 @@ import tracemalloc
 
 import numpy as np
 
-from relulearn import loglog_slope  # noqa: F401  (one definition, re-used by the bench scripts)
+from relulearn import loglog_slope  # noqa: F401 - re-exported for the scripts
 
 
 def machine_line() -> str:

@@ -1,8 +1,9 @@
 """Gradient training of ``U relu(V X)`` in PyTorch (CPU), for the comparison bench only.
 
-Imported by ``bench/compare.py --torch`` when PyTorch is installed (``pip install -r requirements-bench.txt``);
-the package and its tests never need it. Same loss, same initialisation rule and same stopping rule as
-``relulearn.train`` (Adam, step halved on plateaus), so the tables compare implementations, not recipes.
+Imported by ``bench/compare.py --torch`` when PyTorch is installed (``pip install -r
+requirements-bench.txt``); the package and its tests never need it. Same loss, same
+initialisation rule and same stopping rule as ``relulearn.train`` (Adam, step halved on
+plateaus), so the tables compare implementations, not recipes.
 """
 
 from __future__ import annotations

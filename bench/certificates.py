@@ -1,10 +1,11 @@
 """False-failure rates of the statistical certificates, beside their stated level.
 
-For each setting, planted networks with Gaussian inputs and Gaussian label noise are given to
-``recover_noisy`` (whose model they satisfy); every status other than certified is counted, split by
-reason. The certificate's level bounds the probability of certifying a wrong answer; the
-false-failure rate printed here is the probability of *not* certifying a right one, which the level
-does not bound. Also counted: pure noise and a tanh network (never to be certified).
+For each setting, planted networks with Gaussian inputs and Gaussian label noise are
+given to ``recover_noisy`` (whose model they satisfy); every status other than certified
+is counted, split by reason. The certificate's level bounds the probability of
+certifying a wrong answer; the false-failure rate printed here is the probability of
+*not* certifying a right one, which the level does not bound. Also counted: pure noise
+and a tanh network (never to be certified).
 
 Run: ``python bench/certificates.py [instances]`` (default 100 per setting).
 """

@@ -2,11 +2,12 @@
 
 Usage: ``python bench/compare.py [--quick] [--seeds S] [--torch]``
 
-Uses ``relulearn.comparison`` (the code behind chapter 8's figures) and prints, per setting: success
-rate and median error against n, median error against the noise level, time against n and d with the
-fitted exponents, and peak memory, each with its ratio to gradient training (``relulearn.train``)
-measured in the same run, and the machine's core count. With ``--torch`` and PyTorch installed
-(``pip install -r requirements-bench.txt``), the same gradient training in PyTorch (Adam, full batch and
+Uses ``relulearn.comparison`` (the code behind chapter 8's figures) and prints, per
+setting: success rate and median error against n, median error against the noise level,
+time against n and d with the fitted exponents, and peak memory, each with its ratio to
+gradient training (``relulearn.train``) measured in the same run, and the machine's core
+count. With ``--torch`` and PyTorch installed (``pip install -r
+requirements-bench.txt``), the same gradient training in PyTorch (Adam, full batch and
 minibatch) is added. Not run by CI.
 """
 
@@ -19,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import relulearn as rl  # noqa: E402
-from relulearn import comparison as cmp  # noqa: E402
-from _common import machine_line, peak_memory, print_table  # noqa: E402
+from _common import machine_line, peak_memory, print_table
+
+import relulearn as rl
+from relulearn import comparison as cmp
 
 BASE = "gradient training"
 
@@ -71,7 +73,7 @@ def _with_ratios(rows, value):
         (
             r,
             value(r) / base[(r.n, r.d, r.noise)]
-            if (r.n, r.d, r.noise) in base and base[(r.n, r.d, r.noise)]
+            if base.get((r.n, r.d, r.noise))
             else np.nan,
         )
         for r in rows
@@ -117,7 +119,7 @@ def scaling_table(setting, ns, ds, n_for_d):
     for lr in cmp.learners_for(setting):
         by_n = [r for r in rows_n if r.learner == lr.name]
         by_d = [r for r in rows_d if r.learner == lr.name]
-        truth, X, Y = setting.instance(ns[-1], 0)
+        _truth, X, Y = setting.instance(ns[-1], 0)
         _, mib = peak_memory(cmp.run_learner, lr, X, Y, setting.k, 0)
         out.append(
             [
@@ -158,7 +160,7 @@ def scaling_table(setting, ns, ds, n_for_d):
 
 def polynomial_table(setting, n, degrees, seeds):
     rows = cmp.prediction_error_vs_degree(setting, n, degrees, seeds)
-    base = [r for r in rows if r.learner == BASE][0]
+    base = next(r for r in rows if r.learner == BASE)
     print_table(
         f"{setting.name}: relative prediction error on fresh inputs, n={n}",
         ["learner", "median error", "error / training", "median s", "time / training"],
@@ -196,8 +198,9 @@ def main(argv=None):
         )  # the harness reads the registry from its module
     q = a.quick
     gauss = cmp.Setting("Gaussian, noiseless, (d,k,m)=(10,4,6)", 10, 4, 6)
-    # "success" = every error below 1e-6: gradient training stops at a relative residual of 1e-7 (errors ~1e-7),
-    # the exact learners reach round-off (~1e-15); the median-error column shows the difference
+    # "success" = every error below 1e-6: gradient training stops at a relative residual
+    # of 1e-7 (errors ~1e-7), the exact learners reach round-off (~1e-15); the
+    # median-error column shows the difference
     accuracy_table(
         gauss,
         [100, 1000, 10_000] if q else [60, 100, 1000, 10_000, 100_000],

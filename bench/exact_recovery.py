@@ -2,13 +2,15 @@
 
 Prints, side by side and measured in the same run:
 
-* success counts vs n for the moment route alone (the paper's Step 4 with frac = 1/4), the
+* success counts vs n for the moment route alone (the paper's Step 4 with frac = 1/4),
+  the
   certificate search (``recover_exact``, default strategy) and gradient training
   (``relulearn.train``, Adam, best of a few learning rates);
-* the time of ``recover_exact`` against one ``Y @ X.T`` on n = 200,000, d = 100, k = 20, m = 40.
+* the time of ``recover_exact`` against one ``Y @ X.T`` on n = 200,000, d = 100, k = 20,
+  m = 40.
 
-"Exact" means every error of ``relulearn.recovery_error`` (after matching) is below 1e-8.
-Not run by CI.  ``--quick`` runs a reduced version in about a minute.
+"Exact" means every error of ``relulearn.recovery_error`` (after matching) is below
+1e-8. Not run by CI.  ``--quick`` runs a reduced version in about a minute.
 
 Usage: python bench/exact_recovery.py [--quick]
 """
@@ -120,7 +122,8 @@ def main(argv=None):
     print(f"os.cpu_count() = {os.cpu_count()}")
 
     configs = [
-        # (d, k, m), seeds, ns for the certificate search, ns for the moment route, ns for training
+        # (d, k, m), seeds, ns for the certificate search, ns for the moment route, ns
+        # for training
         (
             (20, 5, 10),
             5 if q else 20,
@@ -174,8 +177,8 @@ def main(argv=None):
         )
 
     _speed_table(q)
-    # the same timing with single-threaded BLAS for both (small LAPACK calls suffer from thread
-    # start-up and contention on a shared 2-core machine), in a fresh process
+    # the same timing with single-threaded BLAS for both (small LAPACK calls suffer from
+    # thread start-up and contention on a shared 2-core machine), in a fresh process
     env = dict(
         os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1"
     )

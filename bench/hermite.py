@@ -4,17 +4,22 @@ Usage: ``python bench/hermite.py [--quick]``
 
 Tables (every row measured in this run):
 
-1. Hermite coefficients, degree <= 30: ``rl.hermite_coefficients`` (closed forms / piecewise Gauss-Legendre split
-   at the kinks) against plain Gauss-Hermite quadrature with 300 and 2000 nodes (``scipy.special.roots_hermitenorm``) (numpy ``hermegauss``); max
-   absolute error against adaptive ``scipy.integrate.quad`` (the oracle) and time per call. Target: 1e-12.
-2. Tails eps(q): ``rl.hermite_tail`` (sum of the tail) against 1 - (partial sum) for normalised sigmoid and
-   sqrt(2) ReLU: relative error against a reference tail (ReLU: 30-digit mpmath 3F2; sigmoid: 40-digit sum of
-   the squares of coefficients from a separate, wider quadrature). Target: relative accuracy kept for tails
-   below 1e-12. For the sigmoid, ours is limited only by the ~1e-17 absolute accuracy of the coefficients
-   (relative error ~ 1e-17 / |a_{q+1}|), while 1 - partial sum loses everything below 1e-16.
-3. Learning a random depth-3 sqrt(2)-ReLU network (d = 6, width 256) from uniform inputs on the sphere:
-   ``rl.fit_polynomial`` (monomial least squares) against kernel ridge regression with K = (1 + <x, x'>)^D (the
-   equivalent kernel): test MSE, the infinite-width prediction err*(D), time and the time ratio.
+1. Hermite coefficients, degree <= 30: ``rl.hermite_coefficients`` (closed forms /
+   piecewise Gauss-Legendre split at the kinks) against plain Gauss-Hermite quadrature
+   with 300 and 2000 nodes (``scipy.special.roots_hermitenorm``) (numpy ``hermegauss``);
+   max absolute error against adaptive ``scipy.integrate.quad`` (the oracle) and time
+   per call. Target: 1e-12.
+2. Tails eps(q): ``rl.hermite_tail`` (sum of the tail) against 1 - (partial sum) for
+   normalised sigmoid and sqrt(2) ReLU: relative error against a reference tail (ReLU:
+   30-digit mpmath 3F2; sigmoid: 40-digit sum of the squares of coefficients from a
+   separate, wider quadrature). Target: relative accuracy kept for tails below 1e-12.
+   For the sigmoid, ours is limited only by the ~1e-17 absolute accuracy of the
+   coefficients (relative error ~ 1e-17 / |a_{q+1}|), while 1 - partial sum loses
+   everything below 1e-16.
+3. Learning a random depth-3 sqrt(2)-ReLU network (d = 6, width 256) from uniform inputs
+   on the sphere: ``rl.fit_polynomial`` (monomial least squares) against kernel ridge
+   regression with K = (1 + <x, x'>)^D (the equivalent kernel): test MSE, the
+   infinite-width prediction err*(D), time and the time ratio.
 
 Not run by CI.
 """

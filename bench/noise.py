@@ -1,31 +1,39 @@
 """Noisy labels: relulearn.recover_noisy against gradient training and the statistical limit.
 
-Usage: ``python bench/noise.py [--quick] [--seeds S] [--seeds-large S] [--big] [--tables N ...]``
+Usage: ``python bench/noise.py [--quick] [--seeds S] [--seeds-large S] [--big] [--tables
+N ...]``
 
-Every number is measured in this run, on one BLAS thread (set below, before numpy is imported), on the same
-seeded planted instances for every method. The setting of issue #16: (d, k, m) = (15, 5, 8), U* and V* with
-i.i.d. N(0, 1) entries, Gaussian inputs, Gaussian noise of sd = half the RMS of the clean labels.
+Every number is measured in this run, on one BLAS thread (set below, before numpy is
+imported), on the same seeded planted instances for every method. The setting of issue
+#16: (d, k, m) = (15, 5, 8), U* and V* with i.i.d. N(0, 1) entries, Gaussian inputs,
+Gaussian noise of sd = half the RMS of the clean labels.
 
 Tables:
 
-1. the statistical limit, n = 2kd ... 64kd and 80,000: for ``recover_noisy`` (default settings, so with its
-   certificate) and ``relulearn.train`` (Adam, default settings), the number of instances whose error
-   max(eps_U, eps_V) is within 1.25x of the *oracle's* (``relulearn.local_least_squares`` started at the truth:
-   the local least-squares estimate), the median error ratio to the oracle, the median times and the median of
-   the per-instance time ratios (``recover_noisy`` / Adam), also for ``recover_noisy(certify=False)`` (the fit
-   alone). Targets: >= 19/20 within 1.25x at 4kd and 16kd and at least Adam's count; time ratio <= 1 there and
-   <= 0.1 at 80,000;
-2. what each part contributes at 4kd and 16kd: one moment start refined by Levenberg-Marquardt, the best of the
-   starts, and (for comparison) the chapter-3 sign-pattern regression from the same start;
-3. the large-n rate: error against n up to 320,000 (target: <= 0.01 at 320,000, log-log slope in [-0.65, -0.35]);
+1. the statistical limit, n = 2kd ... 64kd and 80,000: for ``recover_noisy`` (default
+   settings, so with its certificate) and ``relulearn.train`` (Adam, default settings),
+   the number of instances whose error max(eps_U, eps_V) is within 1.25x of the
+   *oracle's* (``relulearn.local_least_squares`` started at the truth: the local
+   least-squares estimate), the median error ratio to the oracle, the median times and
+   the median of the per-instance time ratios (``recover_noisy`` / Adam), also for
+   ``recover_noisy(certify=False)`` (the fit alone). Targets: >= 19/20 within 1.25x at
+   4kd and 16kd and at least Adam's count; time ratio <= 1 there and <= 0.1 at 80,000;
+2. what each part contributes at 4kd and 16kd: one moment start refined by
+   Levenberg-Marquardt, the best of the starts, and (for comparison) the chapter-3
+   sign-pattern regression from the same start;
+3. the large-n rate: error against n up to 320,000 (target: <= 0.01 at 320,000, log-log
+   slope in [-0.65, -0.35]);
 4. error against the noise level at n = 40,000;
-5. scalar output (d, k, m) = (10, 4, 1), noiseless, n = 200,000: ``recover_low_rank`` (target: error < 1e-8,
+5. scalar output (d, k, m) = (10, 4, 1), noiseless, n = 200,000: ``recover_low_rank``
+   (target: error < 1e-8,
    certified) against gradient training;
-6. peak memory (tracemalloc, numpy allocations) of ``recover_noisy`` beyond X and Y at d = 50, k = m = 10 for
-   growing n, without and with the certificate: the fit streams over chunks of samples (the Levenberg-Marquardt
-   steps accumulate J^T J and J^T r chunk by chunk and never hold the n-by-parameters Jacobian), so its peak is
-   a constant plus the k sign bits of each sample; the certificate copies the two halves of the samples.
-   ``--big`` measures n = 10^7 itself (X alone is 4 GB; needs about 15 GB of RAM and some minutes).
+6. peak memory (tracemalloc, numpy allocations) of ``recover_noisy`` beyond X and Y at d
+   = 50, k = m = 10 for growing n, without and with the certificate: the fit streams
+   over chunks of samples (the Levenberg-Marquardt steps accumulate J^T J and J^T r
+   chunk by chunk and never hold the n-by-parameters Jacobian), so its peak is a
+   constant plus the k sign bits of each sample; the certificate copies the two halves
+   of the samples. ``--big`` measures n = 10^7 itself (X alone is 4 GB; needs about 15
+   GB of RAM and some minutes).
 
 ``--tables 1 3`` runs only some tables.
 

@@ -1,25 +1,30 @@
 """Symmetric inputs: relulearn.recover_symmetric against the chapter-3/4 learners and gradient training.
 
-Usage: ``python bench/symmetric.py [--quick] [--seeds S] [--rate-seeds R] [--train-iter T] [--rate-only]``
+Usage: ``python bench/symmetric.py [--quick] [--seeds S] [--rate-seeds R] [--train-iter
+T] [--rate-only]``
 
-Tables (every row measured in this run, on the same seeded planted instances for every method):
+Tables (every row measured in this run, on the same seeded planted instances for every
+method):
 
-1. the issue's target: (d, k, m) = (10, 4, 6), noise sd 0.1, n = 200,000, for each symmetric input law of
-   ``relulearn.inputs`` and the Gaussian: the median and worst relative error of W (unit rows, units
-   matched; ``RecoveryError.V``) over the seeds, and the median time of ``recover_symmetric`` (target: W
-   error < 0.05 for every law);
-2. error and time against n for each law: ``recover_symmetric``, ``recover_noisy`` (chapter 4; its own
-   Gaussian-moment start, ``details["moment_estimate"]``, is reported too), ``recover_exact`` (chapter 3,
-   noise-free labels only, since it needs exact labels) and ``relulearn.train`` (Adam from a random start),
-   with the time ratio and the fitted log-log slope of the symmetric method's error against n (target: about
+1. the issue's target: (d, k, m) = (10, 4, 6), noise sd 0.1, n = 200,000, for each
+   symmetric input law of ``relulearn.inputs`` and the Gaussian: the median and worst
+   relative error of W (unit rows, units matched; ``RecoveryError.V``) over the seeds,
+   and the median time of ``recover_symmetric`` (target: W error < 0.05 for every law);
+2. error and time against n for each law: ``recover_symmetric``, ``recover_noisy``
+   (chapter 4; its own Gaussian-moment start, ``details["moment_estimate"]``, is
+   reported too), ``recover_exact`` (chapter 3, noise-free labels only, since it needs
+   exact labels) and ``relulearn.train`` (Adam from a random start), with the time ratio
+   and the fitted log-log slope of the symmetric method's error against n (target: about
    -1/2);
-3. the asymmetric centred exponential law: every method, and the certificate of ``recover_symmetric``;
-4. the rate: ``recover_symmetric`` alone on ``--rate-seeds`` instances per law, each fitted on the first n
-   columns of one draw of 5,120,000 samples (n = 20,000 to 5,120,000, a factor 256), the median W error,
-   its log-log slope against n (target: -1/2) and a bootstrap 90% interval of that slope over the
-   instances.
+3. the asymmetric centred exponential law: every method, and the certificate of
+   ``recover_symmetric``;
+4. the rate: ``recover_symmetric`` alone on ``--rate-seeds`` instances per law, each
+   fitted on the first n columns of one draw of 5,120,000 samples (n = 20,000 to
+   5,120,000, a factor 256), the median W error, its log-log slope against n (target:
+   -1/2) and a bootstrap 90% interval of that slope over the instances.
 
-The chapter-3/4 learners are imported guardedly: a missing one is skipped with a message.  Not run by CI.
+The chapter-3/4 learners are imported guardedly: a missing one is skipped with a
+message.  Not run by CI.
 """
 
 from __future__ import annotations
@@ -49,9 +54,8 @@ def run(method, X, Y, k):
     """(network or None, seconds, note)."""
     try:
         res, t = timed(method, X, Y, k)
-    except (
-        Exception
-    ) as exc:  # a learner that refuses (RecoveryFailed) or breaks on this law
+    # a learner that refuses (RecoveryFailed) or breaks on this law is reported, not fatal
+    except Exception as exc:  # noqa: BLE001
         return None, float("nan"), type(exc).__name__
     return res, t, ""
 

@@ -2,17 +2,20 @@
 
 Usage: ``python bench/tensor_gd.py [--quick] [--seeds S] [--target-only]``
 
-Instances: the paper's (Zhong et al. 2017, §7): d = 10, k = 5, W* = Q1 diag(linspace(1, 2, k)) Q2^T
-(condition number 2), v uniform on {-1, +1}, x ~ N(0, I), no noise.  Success is the paper's rule: a matching
-of the hidden units with max_j ||w*_j - w_pi(j)|| / ||w*_j|| <= 0.01 and the same signs of v (estimates of the
-peers are first put in the same form, v in {-1, +1}, by moving |v_i|^(1/p) into w_i).
+Instances: the paper's (Zhong et al. 2017, §7): d = 10, k = 5, W* = Q1 diag(linspace(1,
+2, k)) Q2^T (condition number 2), v uniform on {-1, +1}, x ~ N(0, I), no noise.  Success
+is the paper's rule: a matching of the hidden units with max_j ||w*_j - w_pi(j)|| /
+||w*_j|| <= 0.01 and the same signs of v (estimates of the peers are first put in the
+same form, v in {-1, +1}, by moving |v_i|^(1/p) into w_i).
 
 Tables (every row measured in this run, on the same seeded instances for every method):
 
-1. the target: n = 20,000, 10 seeds, ReLU and squared ReLU: success count and median time of
-   ``recover_tensor_gd``, of ``relulearn.train`` (Adam, both layers, random start, 3000 iterations) and, for
-   ReLU, of the chapter-4 learner ``recover_low_rank`` (target: >= 9/10 for recover_tensor_gd);
-2. the recovery rate and median time against n for the same methods (ReLU and squared ReLU).
+1. the target: n = 20,000, 10 seeds, ReLU and squared ReLU: success count and median
+   time of ``recover_tensor_gd``, of ``relulearn.train`` (Adam, both layers, random
+   start, 3000 iterations) and, for ReLU, of the chapter-4 learner ``recover_low_rank``
+   (target: >= 9/10 for recover_tensor_gd);
+2. the recovery rate and median time against n for the same methods (ReLU and squared
+   ReLU).
 
 Not run by CI.
 """

@@ -15,7 +15,8 @@ def test_derivative_matches_central_differences(name):
     f = rl.get_activation(name)
     h = 1e-6
     numeric = (f(Z_SMOOTH + h) - f(Z_SMOOTH - h)) / (2 * h)
-    # central differences have O(h^2 f''') truncation and O(eps/h) round-off error: 1e-8 is ample
+    # central differences have O(h^2 f''') truncation and O(eps/h) round-off error: 1e-8
+    # is ample
     np.testing.assert_allclose(f.derivative(Z_SMOOTH), numeric, atol=1e-6)
 
 

@@ -1,8 +1,8 @@
 """The statistical certificates: signal and specification tests on held-out samples.
 
-Each test is checked where its answer is known: a planted network (both pass), pure noise (no
-signal), a tanh network fitted by ReLU units (misspecified), and the level of the specification
-test on the true network itself, where its p-value is uniform.
+Each test is checked where its answer is known: a planted network (both pass), pure
+noise (no signal), a tanh network fitted by ReLU units (misspecified), and the level of
+the specification test on the true network itself, where its p-value is uniform.
 """
 
 from __future__ import annotations
@@ -25,15 +25,16 @@ def _noisy(d, k, m, n, noise, seed, activation="relu"):
 
 
 def test_specification_test_has_its_level_at_the_true_network():
-    # at the true network the held-out residual is the Gaussian noise, independent of X: the F-test's p-value
-    # is exactly uniform, so over 200 independent instances the count below 0.05 is Binomial(200, 0.05)
-    # (mean 10, sd 3.1); 22 or more has probability < 1e-3
+    # at the true network the held-out residual is the Gaussian noise, independent of X:
+    # the F-test's p-value is exactly uniform, so over 200 independent instances the
+    # count below 0.05 is Binomial(200, 0.05) (mean 10, sd 3.1); 22 or more has
+    # probability < 1e-3
     low = 0
     for seed in range(200):
         net, X, Y = _noisy(6, 2, 2, 400, 0.5, seed)
         p, dof = rl.specification_pvalue(net, X, Y)
-        # tangent space: 1 and relu'(z_i) x (relu(z_i) = relu'(z_i) z_i lies in it): rank 1 + 2 * 6;
-        # probes: He3(z_i) for 2 units and the complement's quadratic
+        # tangent space: 1 and relu'(z_i) x (relu(z_i) = relu'(z_i) z_i lies in it):
+        # rank 1 + 2 * 6; probes: He3(z_i) for 2 units and the complement's quadratic
         assert dof == 400 - (1 + 2 * 6) - (2 + 1)
         low += p < 0.05
     assert 2 <= low <= 21
@@ -43,8 +44,9 @@ def test_signal_test_finds_the_planted_units_and_no_signal_in_noise():
     net, X, Y = _noisy(8, 3, 4, 4000, 0.3, 0)
     p = rl.signal_pvalues(net, X[:, 2000:], Y[:, 2000:], X[:, :2000], Y[:, :2000])
     assert p.shape == (3,) and np.all(p < 1e-10)
-    # a network fitted to pure noise: two units that cancel each other explain nothing once refitted without
-    # the other (the issue's case: pure noise was certified when units were dropped without refitting)
+    # a network fitted to pure noise: two units that cancel each other explain nothing
+    # once refitted without the other (the issue's case: pure noise was certified when
+    # units were dropped without refitting)
     rng = np.random.default_rng(5)
     X = rng.standard_normal((6, 4000))
     noise = rng.standard_normal((3, 4000))
@@ -64,7 +66,8 @@ def test_recover_noisy_certifies_planted_and_fails_tanh_and_noise(seed):
     assert rl.recover_noisy(X, Y, 3, rng=seed).status == "certified"
     _, X, Y = _noisy(8, 3, 4, 20_000, 0.1, seed, activation="tanh")
     res = rl.recover_noisy(X, Y, 3, rng=seed, on_failure="return")
-    # never certified: failed as misspecified when the half fits agree, unverified when they disagree
+    # never certified: failed as misspecified when the half fits agree, unverified when
+    # they disagree
     assert (res.status, res.reason[:12]) in (
         ("failed", "misspecified"),
         ("unverified", "not certifie"),
@@ -87,12 +90,14 @@ def test_cross_fit_certificate_reports_why_it_is_missing():
 
     cert, note = rl.cross_fit_certificate(broken, X, Y, rng=np.random.default_rng(0))
     assert cert is None and "LinAlgError" in note
-    # too few held-out samples for the F-test: only the signal test runs, and the note says so
+    # too few held-out samples for the F-test: only the signal test runs, and the note
+    # says so
     net, X, Y = _noisy(10, 2, 1, 60, 0.001, 1)
     cert, note = rl.cross_fit_certificate(
         lambda Xh, Yh: net, X, Y, rng=np.random.default_rng(0)
     )
-    # 30 held-out samples, 21 tangent features and 3 probes leave 6 < 10 degrees of freedom
+    # 30 held-out samples, 21 tangent features and 3 probes leave 6 < 10 degrees of
+    # freedom
     assert np.isnan(cert.specification_pvalue) and not cert.ok
     assert (
         cert.reason.startswith("no signal")
@@ -112,7 +117,8 @@ def test_exact_fit_status_counts_distinct_samples():
 
 
 def test_tensor_gd_on_duplicated_samples_is_not_certified():
-    # the issue's case: an exact fit to 20 distinct samples repeated 100 times was reported ok
+    # the issue's case: an exact fit to 20 distinct samples repeated 100 times was
+    # reported ok
     net = rl.planted_network(6, 2, 1, rng=0)
     X = np.repeat(np.random.default_rng(3).standard_normal((6, 20)), 100, axis=1)
     with warnings.catch_warnings():
@@ -174,9 +180,10 @@ def test_recovery_rejects_bad_status():
 
 
 def test_a_fit_at_a_wrong_fixed_point_is_not_certified():
-    # a wrong fixed point has a residual that both tests can take for noise; the stability check (the fits on the
-    # two halves and the answer on all samples must agree) leaves it unverified. Here the halves are fitted right
-    # (the truth) and the answer is a network 20% off in every weight.
+    # a wrong fixed point has a residual that both tests can take for noise; the
+    # stability check (the fits on the two halves and the answer on all samples must
+    # agree) leaves it unverified. Here the halves are fitted right (the truth) and the
+    # answer is a network 20% off in every weight.
     net, X, Y = _noisy(8, 3, 4, 4_000, 0.3, 0)
     g = np.random.default_rng(1)
     wrong = rl.TwoLayerNetwork(

@@ -1,7 +1,8 @@
 """Each chapter has a text source (MyST Markdown in chapters/text/) that agrees with its executed notebook.
 
-Chapters are edited as text and reviewed as text; the notebook carries the outputs. A pair that
-disagrees (a notebook edited without its text, or a text not synced into the notebook) fails here.
+Chapters are edited as text and reviewed as text; the notebook carries the outputs. A
+pair that disagrees (a notebook edited without its text, or a text not synced into the
+notebook) fails here.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ def test_text_source_agrees_with_notebook(notebook):
         )
 
 
-# The shape every chapter keeps (ARCHITECTURE, "Notebooks"): its main result stated as a theorem with a proof
-# (or a proof sketch labelled as such) - chapter 8, which is empirical, states observations instead - at least
-# three exercises each with a solution, and plotting code folded behind `hide-input`.
+# The shape every chapter keeps (ARCHITECTURE, "Notebooks"): its main result stated as a
+# theorem with a proof (or a proof sketch labelled as such) - chapter 8, which is
+# empirical, states observations instead - at least three exercises each with a
+# solution, and plotting code folded behind `hide-input`.
 TEXTS = sorted(TEXT.glob("0*.md"))
 
 
@@ -59,7 +61,8 @@ def _directives(text: str, name: str) -> list[str]:
     import re
 
     pattern = re.compile(
-        r"^(`{3,})\{" + re.escape(name) + r"\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M
+        r"^(`{3,})\{" + re.escape(name) + r"\}[^\n]*\n(.*?)^\1\s*$",
+        re.DOTALL | re.MULTILINE,
     )
     return [m.group(2) for m in pattern.finditer(text)]
 

@@ -1,8 +1,9 @@
 """The claims chapter 1 computes (The problem): the law of planted networks, the kinks of a ReLU network, the
-failures of identifiability when the hypotheses of the theorem fail, the exercises, and the training observation.
+failures of identifiability when the hypotheses of the theorem fail, the exercises, and
+the training observation.
 
-The symmetries themselves, the metric's invariance and its response to a perturbation are tested in
-tests/test_metrics.py; the canonical form in tests/test_network.py.
+The symmetries themselves, the metric's invariance and its response to a perturbation
+are tested in tests/test_metrics.py; the canonical form in tests/test_network.py.
 """
 
 import warnings
@@ -14,12 +15,14 @@ import relulearn as rl
 
 
 def _jacobian(net, x, h=1e-6):
-    # forward differences; exact up to round-off ~1e-16 / h on a linear piece of the network
+    # forward differences; exact up to round-off ~1e-16 / h on a linear piece of the
+    # network
     return (net(x[:, None] + h * np.eye(x.size)) - net(x)[:, None]) / h
 
 
 def test_planted_network_draws_V_with_variance_1_over_d_then_U_standard_normal():
-    # the chapter's description of the law, checked draw by draw against the same generator
+    # the chapter's description of the law, checked draw by draw against the same
+    # generator
     d, k, m = 8, 4, 3
     net = rl.planted_network(d, k, m, rng=5)
     gen = np.random.default_rng(5)
@@ -122,7 +125,8 @@ def test_exercise_squared_relu_canonical_form_moves_the_squared_norms_into_U():
 
 
 def test_exercise_triple_flip_same_function_not_a_symmetry():
-    # rows e1, e2, -(e1 + e2): pairwise non-parallel, rank 2 < k = 3, and sum of u_i v_i^T = 0
+    # rows e1, e2, -(e1 + e2): pairwise non-parallel, rank 2 < k = 3, and sum of u_i
+    # v_i^T = 0
     V3 = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
     U = np.ones((1, 3))
     assert np.allclose(U @ V3, 0.0) and np.linalg.matrix_rank(V3) == 2
@@ -143,16 +147,19 @@ def test_exercise_linear_activation_is_not_identifiable():
 
 
 def test_training_with_the_instance_seed_starts_at_the_truth():
-    # the chapter's pitfall: train draws V0 as planted_network draws V*, and U0 is the least-squares fit for V0
+    # the chapter's pitfall: train draws V0 as planted_network draws V*, and U0 is the
+    # least-squares fit for V0
     truth = rl.planted_network(d=8, k=6, m=2, rng=1)
     X, Y = rl.sample(truth, n=1000, rng=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rl.ConvergenceWarning)
-        # one Adam step of size 1e-12 moves each weight by at most about 1e-12: the result is the start
+        # one Adam step of size 1e-12 moves each weight by at most about 1e-12: the
+        # result is the start
         same = rl.train(X, Y, k=6, rng=1, max_iter=1, lr=1e-12)
         other = rl.train(X, Y, k=6, rng=100, max_iter=1, lr=1e-12)
     err = rl.recovery_error(same, truth)
-    # V0 = V*; U0 is the least-squares fit with a ridge of relative size 1e-8, so U* up to about 1e-8
+    # V0 = V*; U0 is the least-squares fit with a ridge of relative size 1e-8, so U* up
+    # to about 1e-8
     assert err.V < 1e-10 and err.U < 1e-6
     assert rl.recovery_error(other, truth).V > 0.5
     # and a seed list is padded with zeros: [1, 0] is the seed 1
@@ -163,8 +170,9 @@ def test_training_with_the_instance_seed_starts_at_the_truth():
 
 
 def test_training_observation_converged_stalled_and_capped_starts():
-    # the chapter's instance and three of its eight starts (seeds 100-107, about 4 s): seed 103 converges,
-    # seed 105 stalls, seed 104 reaches the iteration cap; the last two end near the same non-zero loss
+    # the chapter's instance and three of its eight starts (seeds 100-107, about 4 s):
+    # seed 103 converges, seed 105 stalls, seed 104 reaches the iteration cap; the last
+    # two end near the same non-zero loss
     truth = rl.planted_network(d=8, k=6, m=2, rng=1)
     X, Y = rl.sample(truth, n=1000, rng=2)
     scale = np.sum(Y**2) / (2 * Y.shape[1])

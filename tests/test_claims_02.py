@@ -1,5 +1,6 @@
 """The claims chapter 2 computes: what the points where Adam stops are, measured by the gradient and the Hessian
-of the empirical loss (relulearn.stationary_point_report), and the moment identity behind the "why the hardness
+of the empirical loss (relulearn.stationary_point_report), and the moment identity
+behind the "why the hardness
 results do not contradict the algorithms" argument."""
 
 from __future__ import annotations
@@ -75,11 +76,12 @@ def test_k4_seed0_lm_stops_next_to_a_kink_with_a_descent_direction_left():
 
 
 def test_degree_two_moment_sees_every_unit():
-    # E[y (x x^T - I)] = c_2 V^T diag(u) V with c_2 = 1/sqrt(2 pi) for unit rows v_i (exercise ch2-ex-moments).
-    # Monte Carlo with n = 200,000: each entry averages y (x_a x_b - delta_ab), whose variance is at most
-    # E[y^4]^(1/2) E[(x_a x_b - delta_ab)^4]^(1/2) < 0.8 * 60^(1/2) < 7 here (E[y^4]^(1/2) is about 0.75, and
-    # E[(z^2 - 1)^4] = 60 is the largest fourth moment of an entry), so its standard error is below 0.006;
-    # the tolerance 0.06 is 10 of them.
+    # E[y (x x^T - I)] = c_2 V^T diag(u) V with c_2 = 1/sqrt(2 pi) for unit rows v_i
+    # (exercise ch2-ex-moments). Monte Carlo with n = 200,000: each entry averages y
+    # (x_a x_b - delta_ab), whose variance is at most E[y^4]^(1/2) E[(x_a x_b -
+    # delta_ab)^4]^(1/2) < 0.8 * 60^(1/2) < 7 here (E[y^4]^(1/2) is about 0.75, and
+    # E[(z^2 - 1)^4] = 60 is the largest fourth moment of an entry), so its standard
+    # error is below 0.006; the tolerance 0.06 is 10 of them.
     rng = np.random.default_rng(0)
     V = rng.standard_normal((3, 4))
     V /= np.linalg.norm(V, axis=1, keepdims=True)
@@ -90,7 +92,8 @@ def test_degree_two_moment_sees_every_unit():
     want = V.T @ np.diag(u) @ V / np.sqrt(2 * np.pi)
     assert np.max(np.abs(M - want)) < 0.06
     assert np.linalg.matrix_rank(want, tol=1e-10) == 3
-    # and the cancelling example of the exercise: k = 4 > d = 2 units whose degree-2 moment vanishes
+    # and the cancelling example of the exercise: k = 4 > d = 2 units whose degree-2
+    # moment vanishes
     s = 1 / np.sqrt(2)
     V4 = np.array([[1.0, 0.0], [0.0, 1.0], [s, s], [s, -s]])
     u4 = np.array([1.0, 1.0, -1.0, -1.0])

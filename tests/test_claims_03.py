@@ -1,5 +1,6 @@
 """The claims of chapter 3 (exact recovery) that the chapter computes: its theorem on planted instances, the
-Jennrich lemma, the step function's non-identifiability, the exercise on random zero sets, and the Adam
+Jennrich lemma, the step function's non-identifiability, the exercise on random zero
+sets, and the Adam
 comparisons (random starts with their own seeds; one output against ten)."""
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def test_step_function_is_not_identifiable_and_recover_exact_refuses():
 
 def test_random_subsets_are_zero_sets_about_k_2_to_the_minus_k_plus_1():
     """The exercise ch3-ex-random at k = 3. Tolerance: 5 binomial standard errors of the frequency over
-    `trials` draws, sqrt(p (1 - p) / trials) ~ 0.012 at p ~ 0.19, plus 0.02 for the union bound's overcount and
+    `trials` draws, sqrt(p (1 - p) / trials) ~ 0.012 at p ~ 0.19, plus 0.02 for the
+    union bound's overcount and
     the finite-sample fraction of inactive samples (both of the size printed in the exercise's solution)."""
     k, trials = 3, 1000
     net = rl.planted_network(20, k, 2 * k, rng=k)

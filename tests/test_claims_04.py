@@ -1,11 +1,13 @@
 """The claims chapter 4 (noise, and output layers of low rank) computes: the variance the noise adds to the
-moments (ch4-prop-unbiased, part 2), and least squares on fixed sign patterns (ch4-thm-sign-patterns): exact
-without noise for any rank of U*, unbiased given right patterns chosen without the noise, biased otherwise.
+moments (ch4-prop-unbiased, part 2), and least squares on fixed sign patterns
+(ch4-thm-sign-patterns): exact without noise for any rank of U*, unbiased given right
+patterns chosen without the noise, biased otherwise.
 
-Monte Carlo tolerances: a mean of R i.i.d. draws is compared with its expectation within 4.5 standard errors (the
-standard error estimated from the same draws). For a single Gaussian-like statistic that fails a correct
-implementation with probability about 7e-6; over the at most 40 entries compared at once, about 3e-4. Every
-draw is seeded, so the tests are deterministic; the bound says how unlikely the chosen seeds were to be lucky.
+Monte Carlo tolerances: a mean of R i.i.d. draws is compared with its expectation within
+4.5 standard errors (the standard error estimated from the same draws). For a single
+Gaussian-like statistic that fails a correct implementation with probability about 7e-6;
+over the at most 40 entries compared at once, about 3e-4. Every draw is seeded, so the
+tests are deterministic; the bound says how unlikely the chosen seeds were to be lucky.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def _noisy_fits(data, V_hat, sigma, R, *, seed):
 
 
 def test_noise_leaves_M1_unbiased_and_adds_m_sigma2_d_over_n():
-    # R independent replications of M1_hat = Y X^T / n with n samples each, noise sd sigma per entry
+    # R independent replications of M1_hat = Y X^T / n with n samples each, noise sd
+    # sigma per entry
     d, k, m, n, R, sigma = 4, 2, 2, 100, 4000, 1.0
     net = rl.planted_network(d, k, m, rng=0)
     M1 = 0.5 * net.U @ net.V
@@ -82,12 +85,14 @@ def test_noise_leaves_M1_unbiased_and_adds_m_sigma2_d_over_n():
     Y = G + sigma * np.random.default_rng(2).standard_normal(G.shape)
     Xr = X.reshape(d, R, n)
     M1_hats = np.einsum("mrn,drn->rmd", Y.reshape(m, R, n), Xr) / n
-    # part 1: every entry of the mean of the R estimates within Z_MAX standard errors of M1
+    # part 1: every entry of the mean of the R estimates within Z_MAX standard errors of
+    # M1
     dev = M1_hats - M1
     z = np.abs(dev.mean(axis=0)) / (dev.std(axis=0, ddof=1) / np.sqrt(R))
     assert z.max() < Z_MAX
-    # part 2: E||M1_hat - M1||^2 = (E||g||^2 ||x||^2 - ||M1||^2 + m sigma^2 d) / n, with E||g||^2 ||x||^2 from
-    # an independent clean sample (its standard error enters the tolerance)
+    # part 2: E||M1_hat - M1||^2 = (E||g||^2 ||x||^2 - ||M1||^2 + m sigma^2 d) / n, with
+    # E||g||^2 ||x||^2 from an independent clean sample (its standard error enters the
+    # tolerance)
     Xc = rl.Gaussian().sample(d, 400_000, rng=3)
     prod = np.sum(net(Xc) ** 2, axis=0) * np.sum(Xc**2, axis=0)
     pred = (prod.mean() - np.sum(M1**2) + m * sigma**2 * d) / n
@@ -117,8 +122,8 @@ def test_expected_squared_norm_of_the_second_hermite_feature_is_d2_plus_d():
     ("m", "rank", "seed"), [(1, None, 0), (1, None, 1), (3, 1, 2), (5, 2, 3)]
 )
 def test_right_patterns_within_tau_and_exact_least_squares_for_any_rank(m, rank, seed):
-    # parts 1 and 2: rows within tau of the planted unit rows give right patterns on J, and one least-squares
-    # round on noiseless labels is exact whatever rank(U*) is
+    # parts 1 and 2: rows within tau of the planted unit rows give right patterns on J,
+    # and one least-squares round on noiseless labels is exact whatever rank(U*) is
     net = planted_low_rank(10, 4, m, seed, rank=rank)
     V_bar = _unit_rows(net.V)
     X, Y = rl.sample(net, 3_000, rng=10 + seed)
@@ -134,8 +139,9 @@ def test_right_patterns_within_tau_and_exact_least_squares_for_any_rank(m, rank,
 
 
 def test_least_squares_unbiased_with_the_covariance_of_the_theorem():
-    # part 3: V_hat fixed (independent of the noise), patterns right on J: over R noise draws the mean of W_hat
-    # is W*, and each entry's variance is sigma^2 [(Psi_J Psi_J^T)^{-1}]_aa (Psi_J: the features on J)
+    # part 3: V_hat fixed (independent of the noise), patterns right on J: over R noise
+    # draws the mean of W_hat is W*, and each entry's variance is sigma^2 [(Psi_J
+    # Psi_J^T)^{-1}]_aa (Psi_J: the features on J)
     net = rl.planted_network(10, 4, 1, rng=3)
     V_bar = _unit_rows(net.V)
     W_star = _blocks(
@@ -152,7 +158,8 @@ def test_least_squares_unbiased_with_the_covariance_of_the_theorem():
     W = _noisy_fits(data, V_hat, sigma, R, seed=100)
     z = np.abs(W.mean(axis=0) - W_star) / (W.std(axis=0, ddof=1) / np.sqrt(R))
     assert z.max() < Z_MAX
-    # covariance: the empirical variance of R draws has relative standard error sqrt(2 / (R - 1)) = 0.08
+    # covariance: the empirical variance of R draws has relative standard error sqrt(2 /
+    # (R - 1)) = 0.08
     X = data.X
     in_J = np.abs(V_hat @ X).min(axis=0) > TAU * np.linalg.norm(X, axis=0)
     XJ = X[:, in_J]
@@ -163,8 +170,9 @@ def test_least_squares_unbiased_with_the_covariance_of_the_theorem():
 
 
 def test_wrong_patterns_bias_does_not_average_out():
-    # part 4: with rows at distance 0.3 > tau some patterns on J are wrong; the mean of the noisy fits is the fit
-    # to the clean labels, which is off W* by an amount that does not shrink with n
+    # part 4: with rows at distance 0.3 > tau some patterns on J are wrong; the mean of
+    # the noisy fits is the fit to the clean labels, which is off W* by an amount that
+    # does not shrink with n
     net = rl.planted_network(10, 4, 1, rng=3)
     V_bar = _unit_rows(net.V)
     W_star = net.U[0][:, None] * net.V
@@ -193,7 +201,8 @@ def test_wrong_patterns_bias_does_not_average_out():
 
 
 def test_exercise_sign_patterns_counts():
-    # exercise ch4-ex-sign-patterns: no wrong pattern for delta <= tau, some beyond; six rounds end exact
+    # exercise ch4-ex-sign-patterns: no wrong pattern for delta <= tau, some beyond; six
+    # rounds end exact
     net = rl.planted_network(10, 4, 1, rng=3)
     V_bar = _unit_rows(net.V)
     W_star = net.U[0][:, None] * net.V

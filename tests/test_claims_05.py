@@ -1,8 +1,8 @@
 """Chapter 5's claims: degenerate directions of linear and quadratic activations, parallel units, the Hessian's
 sign invariance and upper bound, and the rho values the text quotes.
 
-Each test plants an instance and checks a closed form or a proposition proved in the chapter; a wrong
-population Hessian (block order, sign, scaling) makes them fail.
+Each test plants an instance and checks a closed form or a proposition proved in the
+chapter; a wrong population Hessian (block order, sign, scaling) makes them fail.
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ def test_quadratic_invariance_under_the_group():
 
 
 def test_single_unit_closed_forms():
-    # exercise ch5-ex-k1: for k = 1 both degenerate activations give a positive definite Hessian
+    # exercise ch5-ex-k1: for k = 1 both degenerate activations give a positive definite
+    # Hessian
     v = np.random.default_rng(3).standard_normal(D)
     Hq = _hessian([2.0], v[None, :], "quadratic")
     expect = 16 * (v @ v * np.eye(D) + 2 * np.outer(v, v))
@@ -121,8 +122,8 @@ def test_spectrum_does_not_depend_on_output_signs(name):
     ("name", "halves"), [("relu", 0.5), ("squared_relu", 1 / np.sqrt(2))]
 )
 def test_parallel_units_make_the_hessian_singular(name, halves):
-    # split unit 1 of the truth into two parallel copies that add up to it (f homogeneous of degree p:
-    # f(c z) + f(c z) = f(z) for c = 2^{-1/p})
+    # split unit 1 of the truth into two parallel copies that add up to it (f
+    # homogeneous of degree p: f(c z) + f(c z) = f(z) for c = 2^{-1/p})
     d = 4
     truth = rl.TwoLayerNetwork(np.array([[1.0, 1.0]]), np.eye(2, d), name)
     Vs = np.zeros((3, d))
@@ -144,7 +145,8 @@ def test_parallel_units_make_the_hessian_singular(name, halves):
     [("relu", 1.0, 0), ("squared_relu", 2.0, 1), ("tanh", 1.0, 0)],
 )
 def test_hessian_upper_bound(name, L1, ell):
-    # the proof sketch's bound, with ell the exponent of P1: H <= k u_max^2 L1^2 sqrt(E|z|^{4 ell} E z^4) s_1^{2 ell} I
+    # the proof sketch's bound, with ell the exponent of P1: H <= k u_max^2 L1^2
+    # sqrt(E|z|^{4 ell} E z^4) s_1^{2 ell} I
     k = 4
     V = rl.planted_network(8, k, 1, rng=4, condition=3.0).V
     u = np.array([1.0, -2.0, 0.5, 1.0])
@@ -174,7 +176,8 @@ def test_rho_values_quoted_in_the_text():
     r01, r001 = rl.rho(rl.leaky_relu(0.1)), rl.rho(rl.leaky_relu(0.01))
     assert r01 == pytest.approx(0.505 - 1.1**2 / 4 - 0.9**2 / (2 * np.pi), rel=1e-8)
     assert round(r01, 3) == 0.074 and r01 < r001
-    # one ReLU unit: share of E[f(z)^2] = 1/2 in the Hermite degrees <= 2 is (1/(2 pi) + 1/4 + 1/(4 pi)) / (1/2)
+    # one ReLU unit: share of E[f(z)^2] = 1/2 in the Hermite degrees <= 2 is (1/(2 pi) +
+    # 1/4 + 1/(4 pi)) / (1/2)
     a = [
         rl.moment_coefficient("relu", q) / math.sqrt(math.factorial(q))
         for q in range(3)

@@ -1,9 +1,10 @@
 """Claims of chapter 6 (symmetric inputs by the method of moments), checked on planted instances.
 
-The exact checks use *exactly symmetric empirical laws*: the columns of [X, -X] form a symmetric law, and
-the pairs (x, xi) of a symmetrised X and a symmetrised noise set, taken in every combination, form a law
-in which x is symmetric and xi is independent of x with mean zero. The chapter's theorems apply to those
-laws with the sample average as the expectation, so their conclusions hold to round-off, at any n.
+The exact checks use *exactly symmetric empirical laws*: the columns of [X, -X] form a
+symmetric law, and the pairs (x, xi) of a symmetrised X and a symmetrised noise set,
+taken in every combination, form a law in which x is symmetric and xi is independent of
+x with mean zero. The chapter's theorems apply to those laws with the sample average as
+the expectation, so their conclusions hold to round-off, at any n.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ def _projected(net):
     ids=lambda l: type(l).__name__,
 )
 def test_symmetrised_sample_is_recovered_to_round_off(law):
-    # Theorem ch6-thm-identification applied to the empirical law of [X, -X] (noiseless labels): the output
-    # is (U* Pi^T, Pi V*) exactly, so the errors are at round-off (seen ~1e-15; tolerance 1e-9).  The raw
-    # sample of the same size is not symmetric and gives an error of order 1e-2 (seen 0.02-0.06): > 1e-4.
+    # Theorem ch6-thm-identification applied to the empirical law of [X, -X] (noiseless
+    # labels): the output is (U* Pi^T, Pi V*) exactly, so the errors are at round-off
+    # (seen ~1e-15; tolerance 1e-9).  The raw sample of the same size is not symmetric
+    # and gives an error of order 1e-2 (seen 0.02-0.06): > 1e-4.
     net = rl.planted_network(10, 4, 6, rng=0)
     X = law.sample(10, 2_000, rng=1)
     Xs = np.hstack([X, -X])
@@ -51,8 +53,9 @@ def test_symmetrised_sample_is_recovered_to_round_off(law):
 
 
 def test_identities_hold_exactly_on_a_symmetric_product_law():
-    # x uniform on the columns of [X, -X], xi uniform on the columns of [Xi, -Xi], all pairs: x symmetric,
-    # xi independent of x with mean zero.  Theorem ch6-thm-identities, items 1 and 2, to round-off.
+    # x uniform on the columns of [X, -X], xi uniform on the columns of [Xi, -Xi], all
+    # pairs: x symmetric, xi independent of x with mean zero.  Theorem
+    # ch6-thm-identities, items 1 and 2, to round-off.
     d, k = 5, 3
     net = rl.planted_network(d, k, k, rng=3).canonical()
     U, V = net.U, net.V
@@ -69,7 +72,8 @@ def test_identities_hold_exactly_on_a_symmetric_product_law():
     B = U @ V
     # item 1: E[y x^T] = 1/2 B Sigma
     assert np.allclose(Y @ X.T / n, 0.5 * B @ Sigma, atol=1e-12)
-    # item 2: T(S) = -sum_{i<j} (U^T S U)_ij N_ij + tr(S Sigma_xi) Sigma, for a random symmetric S
+    # item 2: T(S) = -sum_{i<j} (U^T S U)_ij N_ij + tr(S Sigma_xi) Sigma, for a random
+    # symmetric S
     G = np.random.default_rng(6).standard_normal((k, k))
     S = G + G.T
     T_def = ((Y * (S @ Y)).sum(axis=0) * X) @ X.T / n - 0.5 * (
@@ -92,9 +96,10 @@ def test_identities_hold_exactly_on_a_symmetric_product_law():
 
 
 def test_projecting_out_sigma_is_what_makes_noise_harmless():
-    # Exercise ch6-ex-noise, on the exact product law above (m = k): with noise, the unprojected operator has
-    # k - 1 singular values at round-off and the k-th clearly not; after projecting out svec(Sigma) there are k,
-    # spanning {R D R^T : D diagonal}.
+    # Exercise ch6-ex-noise, on the exact product law above (m = k): with noise, the
+    # unprojected operator has k - 1 singular values at round-off and the k-th clearly
+    # not; after projecting out svec(Sigma) there are k, spanning {R D R^T : D
+    # diagonal}.
     d, k = 5, 3
     net = rl.planted_network(d, k, k, rng=3).canonical()
     X0 = rl.Laplace().sample(d, 300, rng=4)
@@ -115,10 +120,11 @@ def test_projecting_out_sigma_is_what_makes_noise_harmless():
 
 
 def test_step_3_summand_vanishes_sample_by_sample_on_the_null_space():
-    # Exercise ch6-ex-cancel (and its numerical version): noiseless labels and the exact B~, S = R D R^T.
-    # The step-3 summand eta^T S eta - l^T S l is zero for every sample (algebra: round-off only), even on
-    # heavy-tailed Student-t inputs; the summand of the definition of T, 2 l^T S eta, is not; and for a random S
-    # the operator is of order one.
+    # Exercise ch6-ex-cancel (and its numerical version): noiseless labels and the exact
+    # B~, S = R D R^T. The step-3 summand eta^T S eta - l^T S l is zero for every sample
+    # (algebra: round-off only), even on heavy-tailed Student-t inputs; the summand of
+    # the definition of T, 2 l^T S eta, is not; and for a random S the operator is of
+    # order one.
     net = rl.planted_network(10, 4, 6, rng=0).canonical()
     P, _, R = _projected(net)
     X = rl.StudentT().sample(10, 20_000, rng=2)
@@ -143,7 +149,8 @@ def test_step_3_summand_vanishes_sample_by_sample_on_the_null_space():
 
     assert rel(S_null) < 1e-12
     assert rel(S_rand) > 0.1
-    # with noise the cancellation is only in the mean: the null-space value is no longer at round-off
+    # with noise the cancellation is only in the mean: the null-space value is no longer
+    # at round-off
     Yn = Yt + 0.1 * np.random.default_rng(3).standard_normal(Yt.shape)
     Tn = detector_operator(X, Yn, Bt)
     assert np.linalg.norm(Tn @ svec(S_null)) > 1e-6 * np.linalg.norm(
@@ -152,9 +159,11 @@ def test_step_3_summand_vanishes_sample_by_sample_on_the_null_space():
 
 
 def test_null_space_perturbation_bound():
-    # The bound of remark ch6-rem-studentt: for a unit z in the null space of T', the part of z orthogonal to the
-    # k smallest right singular vectors of T^ has norm <= ||T^ z|| / s, s the (k+1)-th smallest singular value of
-    # T^ (a deterministic inequality: checked on random perturbations of a matrix with a planted null space).
+    # The bound of remark ch6-rem-studentt: for a unit z in the null space of T', the
+    # part of z orthogonal to the k smallest right singular vectors of T^ has norm <=
+    # ||T^ z|| / s, s the (k+1)-th smallest singular value of T^ (a deterministic
+    # inequality: checked on random perturbations of a matrix with a planted null
+    # space).
     rng = np.random.default_rng(0)
     p, q, k = 15, 10, 4
     for trial in range(20):

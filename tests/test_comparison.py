@@ -17,7 +17,8 @@ def test_every_learner_sees_the_same_instance():
     np.testing.assert_array_equal(a[2], b[2])
     np.testing.assert_array_equal(a[0].V, b[0].V)
     truth, X, Y = cmp.Setting("n", 5, 2, 3, noise=0.5).instance(20_000, 0)
-    # noise sd is half the clean RMS: the residual of the truth has that RMS (5 standard errors)
+    # noise sd is half the clean RMS: the residual of the truth has that RMS (5 standard
+    # errors)
     rms_clean = np.sqrt(np.mean(truth(X) ** 2))
     assert abs(np.std(Y - truth(X)) - 0.5 * rms_clean) < 5 * 0.5 * rms_clean / np.sqrt(
         2 * Y.size
@@ -25,7 +26,7 @@ def test_every_learner_sees_the_same_instance():
 
 
 def test_learners_meet_their_settings_assumptions():
-    names = lambda st: [lr.name for lr in cmp.learners_for(st)]  # noqa: E731
+    names = lambda st: [lr.name for lr in cmp.learners_for(st)]
     assert "exact recovery" in names(GAUSS) and "low-rank exact recovery" not in names(
         GAUSS
     )
@@ -42,7 +43,7 @@ def test_learners_meet_their_settings_assumptions():
 
 def test_exact_recovery_recovers_every_seed_from_3d_samples_and_skips_learners_below_their_minimum():
     rows = cmp.accuracy_vs_n(GAUSS, [30], 3, threshold=1e-6)
-    exact = [r for r in rows if r.learner == "exact recovery"][0]
+    exact = next(r for r in rows if r.learner == "exact recovery")
     assert exact.successes == 3 and exact.median_error < 1e-12
     assert not [r for r in rows if r.learner == "noisy recovery"]  # 30 < 2 k d = 80
 
@@ -66,8 +67,9 @@ def test_noisy_learners_reach_the_same_error_and_it_falls_like_root_n():
 
 
 def test_error_grows_with_the_noise_level():
-    # the chapter's setting: n = 20,000, median over 3 seeds; the error is linear in the noise level,
-    # so a 10-fold noise gives a ratio near 10 (between 3 and 30 allows for the seed-to-seed spread)
+    # the chapter's setting: n = 20,000, median over 3 seeds; the error is linear in the
+    # noise level, so a 10-fold noise gives a ratio near 10 (between 3 and 30 allows for
+    # the seed-to-seed spread)
     rows = cmp.error_vs_noise(GAUSS, 20_000, [0.1, 1.0], 3, names=["noisy recovery"])
     low, high = (r.median_error for r in rows)
     assert 3 < high / low < 30
@@ -75,8 +77,9 @@ def test_error_grows_with_the_noise_level():
 
 def test_scalar_output_is_recovered_exactly_by_the_low_rank_route():
     scalar = cmp.Setting("scalar", 10, 4, 1, scalar_pm1=True)
-    # Observation ch8-obs-scalar at its smallest size: the two scalar-output routes recover all five instances,
-    # gradient training from its own random start misses at least one (4/5 in the chapter).
+    # Observation ch8-obs-scalar at its smallest size: the two scalar-output routes
+    # recover all five instances, gradient training from its own random start misses at
+    # least one (4/5 in the chapter).
     rows = cmp.accuracy_vs_n(
         scalar,
         [500],
@@ -92,15 +95,17 @@ def test_scalar_output_is_recovered_exactly_by_the_low_rank_route():
     assert by["low-rank exact recovery"].successes == 5
     assert by["tensor initialisation + descent"].successes == 5
     assert by["gradient training"].successes < 5
-    # ... and says so: each of its misses is unverified, each of its recoveries certified by the exact fit
+    # ... and says so: each of its misses is unverified, each of its recoveries
+    # certified by the exact fit
     assert by["gradient training"].certified == by["gradient training"].successes
     assert by["gradient training"].unverified == 5 - by["gradient training"].successes
     assert by["low-rank exact recovery"].certified == 5
 
 
 def test_chapter8_statuses_never_certify_a_miss():
-    # chapter 8's status claims: gradient training is unverified below 2 k (d + m) = 128 samples (an exact fit on so
-    # few samples is no evidence) and certified above; the noisy learner's misses are unverified, never certified
+    # chapter 8's status claims: gradient training is unverified below 2 k (d + m) = 128
+    # samples (an exact fit on so few samples is no evidence) and certified above; the
+    # noisy learner's misses are unverified, never certified
     rows = cmp.accuracy_vs_n(
         GAUSS,
         [100, 300],
@@ -120,8 +125,9 @@ def test_chapter8_statuses_never_certify_a_miss():
         assert r.certified <= r.successes and r.failed == 0
     scalar = cmp.Setting("scalar", 10, 4, 1, scalar_pm1=True)
     (r,) = cmp.accuracy_vs_n(scalar, [500], 5, threshold=1e-6, names=["noisy recovery"])
-    # noiseless scalar labels, n = 500: the local least-squares step reaches the exact fit on every seed, and the
-    # exact fit on more than 2 k (d + m) = 88 samples certifies it
+    # noiseless scalar labels, n = 500: the local least-squares step reaches the exact
+    # fit on every seed, and the exact fit on more than 2 k (d + m) = 88 samples
+    # certifies it
     assert r.certified == r.successes == 5
 
 
@@ -138,7 +144,8 @@ def test_time_rows_and_slopes():
 
 
 def test_on_the_cube_the_symmetric_method_is_consistent_and_least_squares_needs_no_gaussian_inputs():
-    # chapter 8's claims on the uniform cube (noise 0.1 RMS, the chapter's seeds and sizes)
+    # chapter 8's claims on the uniform cube (noise 0.1 RMS, the chapter's seeds and
+    # sizes)
     cube = cmp.Setting("cube", 10, 4, 6, noise=0.1, inputs=rl.UniformCube())
     rows = cmp.accuracy_vs_n(
         cube,
@@ -151,9 +158,10 @@ def test_on_the_cube_the_symmetric_method_is_consistent_and_least_squares_needs_
     sym = [r for r in rows if r.learner == "symmetric method of moments"]
     gauss = [r for r in rows if r.learner == "noisy recovery"]
     assert sym[1].median_error < sym[0].median_error and sym[1].successes == 3
-    # the Gaussian learner's moment step is biased on the cube, but its last step is least squares, which does
-    # not assume Gaussian inputs: from these starts it recovers every seed, with a smaller error than the
-    # method of moments (measured 5.0e-3 against 4.7e-2 at n = 5,000, 3.2e-3 against 2.5e-2 at 20,000)
+    # the Gaussian learner's moment step is biased on the cube, but its last step is
+    # least squares, which does not assume Gaussian inputs: from these starts it
+    # recovers every seed, with a smaller error than the method of moments (measured
+    # 5.0e-3 against 4.7e-2 at n = 5,000, 3.2e-3 against 2.5e-2 at 20,000)
     assert all(
         g.successes == 3 and g.median_error < s.median_error for g, s in zip(gauss, sym)
     )
@@ -165,8 +173,9 @@ def test_on_the_cube_the_symmetric_method_is_consistent_and_least_squares_needs_
 
 
 def test_polynomial_regression_improves_only_at_even_degrees_and_training_beats_it_here():
-    # chapter 8's claims: error falls from degree 1 to 2 and 2 to 4, degree 3 adds nothing over 2 (the ReLU's odd
-    # Hermite coefficients above one vanish), gradient training predicts better on this planted network
+    # chapter 8's claims: error falls from degree 1 to 2 and 2 to 4, degree 3 adds
+    # nothing over 2 (the ReLU's odd Hermite coefficients above one vanish), gradient
+    # training predicts better on this planted network
     sphere = cmp.Setting("sphere", d=6, k=3, m=1, inputs=rl.UniformSphere())
     rows = {
         r.learner: r.median_error
@@ -181,9 +190,10 @@ def test_polynomial_regression_improves_only_at_even_degrees_and_training_beats_
 
 
 def test_learners_do_not_share_the_instance_seed():
-    # Setting.instance draws V* first from default_rng(seed), and train draws its random start the same
-    # way: with the instance's seed, one Adam step would land within lr = 0.01 of the truth. The harness
-    # gives learners an independent stream, so the start is a random matrix at distance O(1) from V*.
+    # Setting.instance draws V* first from default_rng(seed), and train draws its random
+    # start the same way: with the instance's seed, one Adam step would land within lr =
+    # 0.01 of the truth. The harness gives learners an independent stream, so the start
+    # is a random matrix at distance O(1) from V*.
     setting = cmp.Setting("Gaussian", d=10, k=4, m=6)
     truth, X, Y = setting.instance(200, 0)
     with warnings.catch_warnings():

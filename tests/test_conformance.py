@@ -1,8 +1,9 @@
 """Every learner of the registry through the same battery of checks (the learner contract).
 
-Modelled on scikit-learn's ``utils/estimator_checks.py``: each check is a small function, and one
-parametrised test runs every check on every entry of :data:`relulearn.LEARNERS`, so a learner added
-to the registry gets the whole battery. The contract is in :mod:`relulearn.recovery`.
+Modelled on scikit-learn's ``utils/estimator_checks.py``: each check is a small
+function, and one parametrised test runs every check on every entry of
+:data:`relulearn.LEARNERS`, so a learner added to the registry gets the whole battery.
+The contract is in :mod:`relulearn.recovery`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _n(spec: rl.LearnerSpec) -> int:
     return max(4000, spec.min_samples(d, k, m))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _planted(name: str, noise: float = 0.0, seed: int = 0):
     spec = rl.get_learner(name)
     d, k, m = _shape(spec)
@@ -43,7 +44,7 @@ def _planted(name: str, noise: float = 0.0, seed: int = 0):
     return net, X, Y
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _baseline(name: str):
     """The learner on its noiseless planted instance (cached: several checks compare with it)."""
     spec = rl.get_learner(name)
@@ -66,42 +67,52 @@ def _run(spec, X, Y, k=K, **kw):
 def check_rejects_malformed_input(spec):
     """Bad input raises ValueError/TypeError naming the argument, before any work."""
     _, X, Y = _planted(spec.name)
-    d, n = X.shape
+    d = X.shape[0]
     Xnan = X.copy()
     Xnan[0, 3] = np.nan
     Yinf = Y.copy()
     Yinf[0, 5] = np.inf
     cases = [
-        ("X 1-d", dict(X=X[0], Y=Y), ValueError, "X"),
-        ("Y wrong n", dict(X=X, Y=Y[:, :-1]), ValueError, "Y"),
-        ("X NaN", dict(X=Xnan, Y=Y), ValueError, "X"),
-        ("Y inf", dict(X=X, Y=Yinf), ValueError, "Y"),
-        ("X complex", dict(X=X + 0j, Y=Y), TypeError, "X"),
-        ("Y complex", dict(X=X, Y=Y * (1 + 1e-3j)), TypeError, "Y"),
-        ("X strings", dict(X=X.astype(str), Y=Y), TypeError, "X"),
-        ("Y None", dict(X=X, Y=None), TypeError, "Y"),
-        ("k > d", dict(X=X, Y=Y, k=d + 1), ValueError, "k"),
-        ("k zero", dict(X=X, Y=Y, k=0), ValueError, "k"),
-        ("k float", dict(X=X, Y=Y, k=2.5), TypeError, "k"),
-        ("k bool", dict(X=X, Y=Y, k=True), TypeError, "k"),
-        ("on_failure", dict(X=X, Y=Y, on_failure="ignore"), ValueError, "on_failure"),
-        ("rng", dict(X=X, Y=Y, rng="seed"), TypeError, "rng"),
-        ("progress", dict(X=X, Y=Y, progress="yes"), TypeError, "progress"),
-        ("overflow X", dict(X=X * 1e160, Y=Y), ValueError, "rescale"),
-        ("overflow Y", dict(X=X, Y=Y * 1e160), ValueError, "rescale"),
+        ("X 1-d", {"X": X[0], "Y": Y}, ValueError, "X"),
+        ("Y wrong n", {"X": X, "Y": Y[:, :-1]}, ValueError, "Y"),
+        ("X NaN", {"X": Xnan, "Y": Y}, ValueError, "X"),
+        ("Y inf", {"X": X, "Y": Yinf}, ValueError, "Y"),
+        ("X complex", {"X": X + 0j, "Y": Y}, TypeError, "X"),
+        ("Y complex", {"X": X, "Y": Y * (1 + 1e-3j)}, TypeError, "Y"),
+        ("X strings", {"X": X.astype(str), "Y": Y}, TypeError, "X"),
+        ("Y None", {"X": X, "Y": None}, TypeError, "Y"),
+        ("k > d", {"X": X, "Y": Y, "k": d + 1}, ValueError, "k"),
+        ("k zero", {"X": X, "Y": Y, "k": 0}, ValueError, "k"),
+        ("k float", {"X": X, "Y": Y, "k": 2.5}, TypeError, "k"),
+        ("k bool", {"X": X, "Y": Y, "k": True}, TypeError, "k"),
+        (
+            "on_failure",
+            {"X": X, "Y": Y, "on_failure": "ignore"},
+            ValueError,
+            "on_failure",
+        ),
+        ("rng", {"X": X, "Y": Y, "rng": "seed"}, TypeError, "rng"),
+        ("progress", {"X": X, "Y": Y, "progress": "yes"}, TypeError, "progress"),
+        ("overflow X", {"X": X * 1e160, "Y": Y}, ValueError, "rescale"),
+        ("overflow Y", {"X": X, "Y": Y * 1e160}, ValueError, "rescale"),
     ]
     if (
         spec.outputs == "k<=m" and spec.outputs_required
     ):  # fewer outputs than hidden units: a shape the method cannot handle
-        cases.append(("k > m", dict(X=X, Y=Y[:1], k=K), ValueError, "m"))
+        cases.append(("k > m", {"X": X, "Y": Y[:1], "k": K}, ValueError, "m"))
     if spec.outputs == "scalar":
         cases.append(
-            ("m > 1", dict(X=X, Y=np.vstack([Y, Y]), k=K), ValueError, "scalar")
+            ("m > 1", {"X": X, "Y": np.vstack([Y, Y]), "k": K}, ValueError, "scalar")
         )
     few = spec.min_samples(d, K, Y.shape[0]) - 1
     if few >= 1:
         cases.append(
-            ("too few samples", dict(X=X[:, :few], Y=Y[:, :few]), ValueError, "samples")
+            (
+                "too few samples",
+                {"X": X[:, :few], "Y": Y[:, :few]},
+                ValueError,
+                "samples",
+            )
         )
     for label, kw, exc, word in cases:
         kw = dict(kw)
@@ -134,7 +145,8 @@ def check_status_semantics(spec):
 def check_unexplainable_data(spec):
     """Labels the model cannot explain (pure noise; a tanh network) are never certified.
 
-    With ``on_failure="raise"`` a failed answer raises RecoveryFailed carrying the result and reason.
+    With ``on_failure="raise"`` a failed answer raises RecoveryFailed carrying the
+    result and reason.
     """
     net, X, Y = _planted(spec.name)
     rng = np.random.default_rng(7)
@@ -186,7 +198,8 @@ def check_unusual_valid_input(spec):
                 res.network.V, base.network.V, atol=1e-9, err_msg=label
             )
         if base.network is not None and label == "float32" and base.ok:
-            # float32 rounds the data at 6e-8 relative; the answer moves by about that much times the conditioning
+            # float32 rounds the data at 6e-8 relative; the answer moves by about that
+            # much times the conditioning
             assert rl.recovery_error(res.network, base.network).max < 1e-3, label
 
 
@@ -203,7 +216,7 @@ def check_same_seed_same_answer(spec):
 
 def check_no_foreign_warning(spec):
     """Only relulearn's warning classes leave a learner, on planted, noisy and unexplainable data."""
-    net, X, Y = _planted(spec.name)
+    _net, X, Y = _planted(spec.name)
     _, _, Yn = _planted(spec.name, noise=0.5)
     rng = np.random.default_rng(11)
     for Yb in (Y, Yn, rng.standard_normal(Y.shape) * 1e3, np.zeros_like(Y)):

@@ -84,7 +84,8 @@ def test_alpha_relu_closed_forms():
 
 
 def _agrees_with_printed(x, printed):
-    # the table prints 2 significant digits, rounded or truncated: allow one unit of the 2nd digit
+    # the table prints 2 significant digits, rounded or truncated: allow one unit of the
+    # 2nd digit
     return abs(x - printed) <= 10.0 ** (np.floor(np.log10(abs(printed))) - 1)
 
 
@@ -130,7 +131,8 @@ def test_properties():
     )
     assert not rl.activation_properties(neg).p1
     assert "P1=True" in repr(rl.activation_properties("relu"))
-    # rho(linear) is 0; what quadrature returns is round-off, whose digits differ between machines
+    # rho(linear) is 0; what quadrature returns is round-off, whose digits differ
+    # between machines
     assert "min rho=0 (to round-off)" in repr(rl.activation_properties("linear"))
     assert "min rho=0.0908" in repr(rl.activation_properties("relu"))
 
@@ -173,10 +175,11 @@ def test_hessian_min_above_rho_for_smooth(name):
 
 @pytest.mark.parametrize("name", ["relu", "squared_relu", "tanh"])
 def test_hessian_against_monte_carlo(name):
-    # planted non-orthogonal ground truth; H = E[g(x)] with per-sample matrices
-    # g(x) = (v_j phi'(w_j.x) x)(v_l phi'(w_l.x) x)^T; each entry's Monte Carlo standard error is
-    # estimated from the samples, and every entry must lie within 5 of them (a false alarm has
-    # probability < 1e-6 per entry, < 1e-4 over the 36 x 36 entries), plus 1e-12 for round-off.
+    # planted non-orthogonal ground truth; H = E[g(x)] with per-sample matrices g(x) =
+    # (v_j phi'(w_j.x) x)(v_l phi'(w_l.x) x)^T; each entry's Monte Carlo standard error
+    # is estimated from the samples, and every entry must lie within 5 of them (a false
+    # alarm has probability < 1e-6 per entry, < 1e-4 over the 36 x 36 entries), plus
+    # 1e-12 for round-off.
     d, k, n = 6, 3, 200_000
     g = np.random.default_rng(1)
     truth = rl.planted_network(d, k, 1, rng=g, condition=2.0, activation=name)
@@ -193,8 +196,9 @@ def test_hessian_against_monte_carlo(name):
 
 
 def test_hessian_against_conditioning():
-    # chapter 5's figure: lambda_min / rho(1) falls with kappa for ReLU and tanh, rises for squared ReLU
-    # (its Hessian scales with the squared weight norms, which grow with kappa when sigma_k = 1)
+    # chapter 5's figure: lambda_min / rho(1) falls with kappa for ReLU and tanh, rises
+    # for squared ReLU (its Hessian scales with the squared weight norms, which grow
+    # with kappa when sigma_k = 1)
     def ratio(name, kappa):
         g = np.random.default_rng(0)
         truth = rl.planted_network(8, 4, 1, rng=g, condition=kappa, activation=name)

@@ -21,8 +21,8 @@ def test_random_deep_network_structure():
     assert net(X).shape == (4,)
     sh = net.shadow(3)
     assert sh.weights is net.weights and sh.activation.name == "normalized(relu)_q3"
-    # the depth-2 shadow of sqrt(2) ReLU with q = 2 is a quadratic: restricted to a line it is exactly
-    # fitted by a degree-2 polynomial in the line parameter
+    # the depth-2 shadow of sqrt(2) ReLU with q = 2 is a quadratic: restricted to a line
+    # it is exactly fitted by a degree-2 polynomial in the line parameter
     n2 = rl.random_deep_network(4, 9, rng=2).shadow(2)
     t = np.linspace(-2, 2, 9)
     line = np.outer(np.ones(4), t) + np.outer(np.arange(4.0), 1 - t)
@@ -31,8 +31,9 @@ def test_random_deep_network_structure():
 
 
 def test_depth2_shadow_identity_by_monte_carlo():
-    # E_W (Psi - Psi^q)^2 = eps(q) at every x and every width (chapter 7, ch7-prop-depth2).  Each draw is a fresh
-    # network evaluated at the same x; tolerance 5 standard errors estimated from the N draws.
+    # E_W (Psi - Psi^q)^2 = eps(q) at every x and every width (chapter 7,
+    # ch7-prop-depth2).  Each draw is a fresh network evaluated at the same x; tolerance
+    # 5 standard errors estimated from the N draws.
     x = rl.UniformSphere().sample(6, 1, rng=0)
     sigma = rl.normalize_activation("relu")
     for width, q in [(3, 2), (40, 4)]:
@@ -48,8 +49,9 @@ def test_depth2_shadow_identity_by_monte_carlo():
 
 
 def test_shadow_gap_output_average_is_the_conditional_expectation():
-    # E_{W^i}(W^i v)^2 = |v|^2 / d_{i-1}: average the plain gap over many fresh output rows and compare
-    # with the analytic average (tolerance: 5 standard errors over the output draws)
+    # E_{W^i}(W^i v)^2 = |v|^2 / d_{i-1}: average the plain gap over many fresh output
+    # rows and compare with the analytic average (tolerance: 5 standard errors over the
+    # output draws)
     net = rl.random_deep_network(8, (20, 30), rng=4)
     X = rl.UniformSphere().sample(8, 16, rng=5)
     analytic = rl.shadow_gap(net, 3, X)
@@ -66,8 +68,9 @@ def test_shadow_gap_output_average_is_the_conditional_expectation():
 
 
 def test_infinite_width_recursion_matches_gaussian_monte_carlo():
-    # depth 3: at infinite width the layer-2 preactivations (U, V) of the true and shadow networks are
-    # jointly Gaussian with Var U = 1, Cov = c1, Var V = s1^2 from layer 1.  Simulate that Gaussian pair.
+    # depth 3: at infinite width the layer-2 preactivations (U, V) of the true and
+    # shadow networks are jointly Gaussian with Var U = 1, Cov = c1, Var V = s1^2 from
+    # layer 1.  Simulate that Gaussian pair.
     sigma = rl.normalize_activation("relu")
     q = 4
     a = rl.hermite_coefficients(sigma, q)
@@ -79,14 +82,16 @@ def test_infinite_width_recursion_matches_gaussian_monte_carlo():
     samples = (sigma(U) - fq(V)) ** 2
     se = samples.std() / math.sqrt(samples.size)
     assert abs(samples.mean() - rl.shadow_gap_infinite_width(sigma, q, 3)) < 5 * se
-    # values of an independent prototype computation (depth-3 and depth-4 gaps): 1.734e-2 and 3.610e-3
+    # values of an independent prototype computation (depth-3 and depth-4 gaps):
+    # 1.734e-2 and 3.610e-3
     assert abs(rl.shadow_gap_infinite_width(sigma, 4, 3) / 1.734e-2 - 1) < 1e-3
     assert abs(rl.shadow_gap_infinite_width(sigma, 16, 4) / 3.610e-3 - 1) < 1e-3
 
 
 def test_depth3_gap_approaches_infinite_width_value():
-    # wide (1024) depth-3 networks: mean gap (output layer averaged analytically) over 8 nets x 64 points
-    # within 5 standard errors (over networks) plus the O(1/width) finite-width bias bound 10 / width of the infinite-width value
+    # wide (1024) depth-3 networks: mean gap (output layer averaged analytically) over 8
+    # nets x 64 points within 5 standard errors (over networks) plus the O(1/width)
+    # finite-width bias bound 10 / width of the infinite-width value
     sigma = rl.normalize_activation("relu")
     q = 4
     X = rl.UniformSphere().sample(16, 64, rng=0)

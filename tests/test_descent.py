@@ -61,9 +61,10 @@ def test_minibatch_adam_and_fixed_output_layer():
 
 
 def test_some_random_starts_recover_and_some_stall():
-    # the claim of chapter 1: from random initialisations, training sometimes recovers a planted
-    # network and sometimes stalls at a loss far from zero. The starts have seeds of their own (100-107, as in the
-    # chapter): train(rng=1) would start at this instance's truth, drawn from the same seed.
+    # the claim of chapter 1: from random initialisations, training sometimes recovers a
+    # planted network and sometimes stalls at a loss far from zero. The starts have
+    # seeds of their own (100-107, as in the chapter): train(rng=1) would start at this
+    # instance's truth, drawn from the same seed.
     net = rl.planted_network(8, 6, 2, rng=1)
     X, Y = rl.sample(net, 1000, rng=2)
     errors = [
@@ -100,7 +101,8 @@ def test_train_validates_its_input():
     assert rec.network.U.shape == (1, 1)
 
 
-# ---------------------------------------------------------------- the Hessian of L_n and the stationary-point report
+# ---------------------------------------------------------------- the Hessian of L_n
+# and the stationary-point report
 
 
 @pytest.mark.parametrize(
@@ -115,8 +117,9 @@ def test_loss_hessian_matches_finite_differences_of_the_gradient(activation):
     theta = np.concatenate([U.ravel(), V.ravel()])
     assert H.shape == (theta.size, theta.size)
     np.testing.assert_allclose(H, H.T, atol=1e-12)
-    # central differences of the package's gradient; h = 1e-6 crosses no kink here (min |v_i . x_j| is far
-    # larger than h max |x|), so for ReLU they are exact up to rounding (~1e-16 / h relative)
+    # central differences of the package's gradient; h = 1e-6 crosses no kink here (min
+    # |v_i . x_j| is far larger than h max |x|), so for ReLU they are exact up to
+    # rounding (~1e-16 / h relative)
     assert np.min(np.abs(V @ X)) > 1e-3
     h, num = 1e-6, np.zeros_like(H)
     for p in range(theta.size):
@@ -133,8 +136,9 @@ def test_loss_hessian_matches_finite_differences_of_the_gradient(activation):
 
 
 def test_loss_hessian_has_the_residual_term_in_the_u_v_block():
-    # for ReLU f'' = 0, but the (u_i, v_i) block carries sum_j r_j D_ij x_j / n: zero at an exact fit,
-    # so the Hessians at the same point with two label vectors differ exactly by it
+    # for ReLU f'' = 0, but the (u_i, v_i) block carries sum_j r_j D_ij x_j / n: zero at
+    # an exact fit, so the Hessians at the same point with two label vectors differ
+    # exactly by it
     rng = np.random.default_rng(2)
     X = rng.standard_normal((3, 40))
     U, V = rng.standard_normal((1, 2)), rng.standard_normal((2, 3))
@@ -166,7 +170,8 @@ def test_stationary_point_report_at_the_truth_is_a_global_minimum():
     assert rep.n_flat == 3  # one rescaling direction per unit
     assert rep.finite_difference_error < 1e-8
     assert "global minimum" in repr(rep) and "0x" not in repr(rep)
-    # the rescaling direction (-u_i, v_i) of each unit is a null direction of the Hessian at the truth
+    # the rescaling direction (-u_i, v_i) of each unit is a null direction of the
+    # Hessian at the truth
     H = rl.loss_hessian(net.U, net.V, X, Y)
     m, k = net.U.shape
     for i in range(k):
@@ -182,8 +187,9 @@ def _one_unit_point():
 
 
 def test_constructed_saddle_and_spurious_minimum_are_classified():
-    # u = 0, v = e_1: stationary when the labels of the active samples are orthogonal to x_1 there; the residual
-    # term of the (u, v) block then makes a saddle unless those labels vanish (chapter 2, exercise ch2-ex-classify)
+    # u = 0, v = e_1: stationary when the labels of the active samples are orthogonal to
+    # x_1 there; the residual term of the (u, v) block then makes a saddle unless those
+    # labels vanish (chapter 2, exercise ch2-ex-classify)
     X, active = _one_unit_point()
     y = np.ones(40)
     y[active] = 1 + X[1, active]
@@ -200,7 +206,8 @@ def test_constructed_saddle_and_spurious_minimum_are_classified():
     rep = rl.stationary_point_report(([[0.0]], [[1.0, 0.0]]), X, np.maximum(-X[0], 0.0))
     assert rep.kind == "spurious local minimum"
     assert rep.smallest_eigenvalue == pytest.approx(a, rel=1e-9)
-    # with the truth as reference and labels not fitted by it, the loss is compared with the truth's
+    # with the truth as reference and labels not fitted by it, the loss is compared with
+    # the truth's
     truth = rl.TwoLayerNetwork([[1.0]], [[-1.0, 0.0]])
     rep = rl.stationary_point_report(
         ([[0.0]], [[1.0, 0.0]]), X, np.maximum(-X[0], 0.0) + 1.0, reference=truth
@@ -215,14 +222,16 @@ def test_dead_unit_and_merged_units_are_classified():
     )  # first coordinate > 0
     truth = rl.TwoLayerNetwork([[1.0, -1.0]], [[0.5, 1.0, 0.0], [0.2, 0.0, 1.0]])
     Y = truth(X)
-    # unit 2 is dead (v_2 . x < 0 on every sample); Levenberg-Marquardt fits unit 1, unit 2 stays dead
+    # unit 2 is dead (v_2 . x < 0 on every sample); Levenberg-Marquardt fits unit 1,
+    # unit 2 stays dead
     fit = rl.local_least_squares(
         X, Y, ([[1.0, 1.0]], [[0.5, 1.0, 0.1], [-1.0, 0.0, 0.0]])
     )
     rep = rl.stationary_point_report(fit.network, X, Y)
     assert rep.kind == "dead unit" and rep.dead_units == (1,)
     assert rep.smallest_eigenvalue > rep.eigenvalue_tolerance
-    # two copies of one unit with the same pattern: merged units, flat along the split of u_1 v_1 + u_2 v_2
+    # two copies of one unit with the same pattern: merged units, flat along the split
+    # of u_1 v_1 + u_2 v_2
     v = np.array([0.3, 1.0, -0.5])
     Y1 = 2.0 * np.maximum(v @ X, 0)[None, :] + rng.standard_normal((1, 60))
     one = rl.local_least_squares(X, Y1, ([[2.0]], [v]))
@@ -230,7 +239,8 @@ def test_dead_unit_and_merged_units_are_classified():
     rep = rl.stationary_point_report(([[0.4 * u1, 0.6 * u1]], [v1, v1]), X, Y1)
     assert rep.merged_units == ((0, 1),)
     assert rep.kind == "merged units"
-    # (u_1, v_1, u_2, v_2) has 2 (1 + 3) = 8 coordinates and the map to u_1 v_1 + u_2 v_2 in R^3 has rank 3
+    # (u_1, v_1, u_2, v_2) has 2 (1 + 3) = 8 coordinates and the map to u_1 v_1 + u_2
+    # v_2 in R^3 has rank 3
     assert rep.n_flat == 5
 
 

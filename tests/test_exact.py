@@ -157,7 +157,8 @@ def test_invariant_to_permuting_and_rescaling_the_truth():
     )
 
 
-# --- honesty: wrong assumptions never give a passing certificate --------------------------------
+# --- honesty: wrong assumptions never give a passing certificate
+# --------------------------------
 
 
 def _rank_deficient(n):
@@ -169,8 +170,8 @@ def _rank_deficient(n):
 
 
 def test_rank_deficient_U_is_recovered_exactly_by_the_low_rank_route():
-    # rank(U*) < k: the row-span step cannot work, and recover_exact hands over to the route of
-    # spec §4 (relulearn.lowrank), which certifies its answer by the residual
+    # rank(U*) < k: the row-span step cannot work, and recover_exact hands over to the
+    # route of spec §4 (relulearn.lowrank), which certifies its answer by the residual
     truth, (X, Y) = _rank_deficient(2000)
     r = recover_exact(X, Y, 4, rng=0)
     assert r.ok and r.details["route"] == "low_rank"
@@ -178,7 +179,8 @@ def test_rank_deficient_U_is_recovered_exactly_by_the_low_rank_route():
 
 
 def test_rank_deficient_U_with_too_few_samples_raises_or_returns_failed_certificate():
-    # n = 60 < 2 k d = 80: too few samples for the low-rank route, so it must refuse, not guess
+    # n = 60 < 2 k d = 80: too few samples for the low-rank route, so it must refuse,
+    # not guess
     _, (X, Y) = _rank_deficient(60)
     with pytest.raises(rl.RecoveryFailed, match="rank"):
         recover_exact(X, Y, 4, rng=0)

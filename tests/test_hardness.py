@@ -26,7 +26,8 @@ def cycle(N):
 
 K4 = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
 THREE_SETS = [(0, 1, 2), (2, 3, 4), (0, 3, 4), (1, 2, 4)]
-# Fano plane: the classic 3-uniform set system with no splitting (it is not 2-colourable).
+# Fano plane: the classic 3-uniform set system with no splitting (it is not
+# 2-colourable).
 FANO = [(0, 1, 2), (0, 3, 4), (0, 5, 6), (1, 3, 5), (1, 4, 6), (2, 3, 6), (2, 4, 5)]
 INSTANCES = {
     "triangle": (3, cycle(3)),
@@ -113,7 +114,8 @@ def test_instance_layout():
     assert X0.shape == (N + 1, M + N + 1) and Y0.shape == (1, M + N + 1)
 
 
-# ---------------------------------------------------------------- the (<=) direction: witness
+# ---------------------------------------------------------------- the (<=) direction:
+# witness
 
 
 @pytest.mark.parametrize(
@@ -138,7 +140,8 @@ def test_witness_rejects_bad_colouring():
         splitting_witness(N, sets, (0, 2, 0, 1))
 
 
-# ---------------------------------------------------------------- the reduction in both directions
+# ---------------------------------------------------------------- the reduction in both
+# directions
 
 
 @pytest.mark.parametrize("name", list(INSTANCES))
@@ -150,7 +153,8 @@ def test_fitter_agrees_with_splitting(name):
     assert search.realizable == splittable
     if splittable:
         assert np.max(np.abs(search.network(X) - Y)) <= 1e-9 * 5
-        # the gadget forces both output weights positive: only the (+, +) sign vector is feasible
+        # the gadget forces both output weights positive: only the (+, +) sign vector is
+        # feasible
         assert search.feasible_signs == ((1, 1),)
         # the (=>) direction of the proof: the fit's active sets give a splitting
         net = search.network
@@ -172,12 +176,14 @@ def test_triangle_without_gadget_is_fitted_with_mixed_signs():
     assert is_splittable(N, sets) is None
     assert search.realizable
     assert search.feasible_signs == ((1, -1),)
-    # the explicit counterexample of the chapter: relu(s) - relu(3 s - 4), s = x1 + x2 + x3
+    # the explicit counterexample of the chapter: relu(s) - relu(3 s - 4), s = x1 + x2 +
+    # x3
     net = rl.TwoLayerNetwork([[1.0, -1.0]], [[1, 1, 1, 0], [3, 3, 3, -4]])
     assert np.max(np.abs(net(X) - Y)) < 1e-12
 
 
-# ---------------------------------------------------------------- the exact fitter on planted data
+# ---------------------------------------------------------------- the exact fitter on
+# planted data
 
 
 @pytest.mark.parametrize(
@@ -224,8 +230,9 @@ def test_fitter_on_perturbed_labels(d, n, seed):
 
 
 def test_perturbed_labels_are_mostly_unrealizable():
-    # with n = 4 d Gaussian samples (more than the k d = 2 d parameters of V), a perturbed label
-    # generically breaks realizability: the chapter's timing curve uses such instances.
+    # with n = 4 d Gaussian samples (more than the k d = 2 d parameters of V), a
+    # perturbed label generically breaks realizability: the chapter's timing curve uses
+    # such instances.
     nones = 0
     for seed in range(3):
         d = 3
@@ -268,7 +275,8 @@ def test_fit_search_repr():
     assert r.startswith("FitSearch(realizable=True") and "0x" not in r
 
 
-# ---------------------------------------------------------------- gradient descent (chapter claims)
+# ---------------------------------------------------------------- gradient descent
+# (chapter claims)
 
 
 def descent_residuals(k, seeds, n=400, max_iter=5000):
@@ -285,7 +293,8 @@ def descent_residuals(k, seeds, n=400, max_iter=5000):
 @pytest.mark.parametrize("k", [2, 4])
 def test_descent_gets_stuck_and_succeeds(k):
     res = descent_residuals(k, range(10))
-    # some runs reach the zero-loss planted network (to 1e-3 relative), some stall well above it
+    # some runs reach the zero-loss planted network (to 1e-3 relative), some stall well
+    # above it
     assert np.sum(res < 1e-3) >= 1
     assert np.sum(res > 1e-2) >= 1
 
@@ -303,21 +312,24 @@ def test_exact_fitter_succeeds_where_descent_is_stuck():
     fit = find_exact_fit(X, Y, k)
     assert fit is not None
     assert np.max(np.abs(fit(X) - Y)) <= 1e-9 * max(1.0, np.max(np.abs(Y)))
-    # and it is the planted network (up to the symmetries): prediction error on fresh inputs
+    # and it is the planted network (up to the symmetries): prediction error on fresh
+    # inputs
     assert rl.recovery_error(fit, net, n_test=2000, rng=0).prediction < 1e-6
 
 
 def test_empty_and_singleton_sets():
     with pytest.raises(ValueError, match=r"sets\[1\]"):
         set_splitting_instance(3, [(0, 1), ()])
-    # a singleton set is never split, and its point P_C coincides with N_e (labels 0 and 1)
+    # a singleton set is never split, and its point P_C coincides with N_e (labels 0 and
+    # 1)
     X, Y = set_splitting_instance(3, [(0, 1), (2,)])
     assert is_splittable(3, [(0, 1), (2,)]) is None
     assert find_exact_fit(X, Y, 2) is None
 
 
 def test_chapter_timing_instances_are_unrealizable_and_grow():
-    # the chapter's curve: d = n / 3, planted 2-unit labels with one label perturbed by 0.5
+    # the chapter's curve: d = n / 3, planted 2-unit labels with one label perturbed by
+    # 0.5
     lps = []
     for n in (6, 9, 12, 15):
         d = n // 3

@@ -35,7 +35,8 @@ def quad_coefficient(f, n):
         )
 
 
-# ----------------------------------------------------------------------------------------- h_n
+# -----------------------------------------------------------------------------------------
+# h_n
 def test_orthonormality_by_gauss_hermite_quadrature():
     # 80-node Gauss-Hermite is exact for polynomials of degree <= 159 >= 2 * 40
     z, w = np.polynomial.hermite_e.hermegauss(80)
@@ -51,7 +52,8 @@ def test_hermite_functions_match_scipy_and_derivative_identity():
     for n in range(13):
         ref = special.eval_hermitenorm(n, x) / math.sqrt(math.factorial(n))
         np.testing.assert_allclose(Hx[n], ref, rtol=1e-12, atol=1e-12)
-    # h_n(0) = (-1)^(n/2) sqrt((n-1)!! / n!!) for even n (from He_n(0) = (-1)^(n/2) (n-1)!!)
+    # h_n(0) = (-1)^(n/2) sqrt((n-1)!! / n!!) for even n (from He_n(0) = (-1)^(n/2)
+    # (n-1)!!)
     h0 = H.hermite_functions(0.0, 10)
     for n in range(0, 11, 2):
         ref = (-1) ** (n // 2) * math.sqrt(
@@ -61,7 +63,8 @@ def test_hermite_functions_match_scipy_and_derivative_identity():
         assert abs(h0[n + 1 if n < 10 else 9]) < 1e-14
 
 
-# -------------------------------------------------------------------------------- coefficients
+# --------------------------------------------------------------------------------
+# coefficients
 def test_relu_closed_form_matches_sympy_exact_integrals():
     x = sp.symbols("x", real=True)
     a = H.hermite_coefficients("relu", 10)
@@ -85,7 +88,8 @@ def test_coefficients_against_independent_quadrature(name):
 
 
 def test_coefficients_match_reference_values_and_symmetries():
-    # reference values from independent 50-digit / 300-node computations, 8 significant digits
+    # reference values from independent 50-digit / 300-node computations, 8 significant
+    # digits
     np.testing.assert_allclose(
         H.hermite_coefficients("sigmoid", 9)[[0, 1, 3, 9]],
         [0.5, 2.0662096e-01, -2.5473258e-02, 5.8778917e-04],
@@ -118,11 +122,13 @@ def test_normalisation():
     assert "relu" in repr(nr) and "0x" not in repr(nr)
 
 
-# ----------------------------------------------------------------------------------------- tails
+# -----------------------------------------------------------------------------------------
+# tails
 def test_relu_tail_constant_and_table():
     eps = {q: H.hermite_tail("relu", q) for q in (10, 100, 1000, 10**4, 10**6)}
     scaled = [eps[q] * q**1.5 for q in sorted(eps)]
-    # reference values in 50-digit arithmetic: 1.27501e-3, 4.21374e-5, 1.33796e-6, 4.23272e-8
+    # reference values in 50-digit arithmetic: 1.27501e-3, 4.21374e-5, 1.33796e-6,
+    # 4.23272e-8
     np.testing.assert_allclose(
         [eps[10], eps[100], eps[1000], eps[10**4]],
         [1.27501e-3, 4.21374e-5, 1.33796e-6, 4.23272e-8],
@@ -139,8 +145,9 @@ def test_relu_tail_constant_and_table():
 
 
 def test_relu_tail_has_no_cancellation():
-    # eps(q) - eps(q + 2) must equal a_{q+2}^2 to full relative precision even where eps ~ 1e-14;
-    # a_{2j}^2 = Gamma(j - 1/2) / (8 pi^1.5 Gamma(j + 1) (j - 1/2)) (closed form, via gammaln)
+    # eps(q) - eps(q + 2) must equal a_{q+2}^2 to full relative precision even where eps
+    # ~ 1e-14; a_{2j}^2 = Gamma(j - 1/2) / (8 pi^1.5 Gamma(j + 1) (j - 1/2)) (closed
+    # form, via gammaln)
     for q in (20, 10**4, 10**8):
         n = q + 2
         j = n // 2
@@ -163,7 +170,8 @@ def test_relu_tail_has_no_cancellation():
 
 
 def test_tails_of_smooth_activations_below_1e_12():
-    # reference values (normalised activations) from an independent high-precision computation
+    # reference values (normalised activations) from an independent high-precision
+    # computation
     for name, q, ref in [
         ("sigmoid", 19, 8.4849e-11),
         ("tanh", 20, 8.3358e-06),
@@ -174,7 +182,8 @@ def test_tails_of_smooth_activations_below_1e_12():
         assert abs(H.hermite_tail(H.normalize_activation(name), q) / ref - 1) < 1e-4, (
             name
         )
-    # raw sigmoid at q = 80: 2.7e-23 (50-digit reference), far below the cancellation floor of 1 - partial sum
+    # raw sigmoid at q = 80: 2.7e-23 (50-digit reference), far below the cancellation
+    # floor of 1 - partial sum
     t80 = H.hermite_tail("sigmoid", 80)
     assert 2.5e-23 < t80 < 2.9e-23
     # erf tail (closed form) equals the summed closed-form squares
@@ -191,7 +200,8 @@ def test_lipschitz_bound_holds_and_is_loose_for_relu():
     assert H.lipschitz_tail_bound("relu", 20) / H.hermite_tail("relu", 20) > 40
 
 
-# ----------------------------------------------------------------------------------------- dual
+# -----------------------------------------------------------------------------------------
+# dual
 def test_dual_activation_closed_forms_match_series_and_monte_carlo():
     rho = np.array([-0.9, -0.3, 0.0, 0.5, 0.99])
     for name in ["relu", "erf", "step"]:
@@ -207,7 +217,8 @@ def test_dual_activation_closed_forms_match_series_and_monte_carlo():
         < 1e-10
     )
     assert abs(H.dual_activation(H.normalize_activation("relu"), 1.0) - 1.0) < 1e-15
-    # Monte Carlo E relu(X) relu(Y), corr 0.5: tolerance 5 standard errors from the samples
+    # Monte Carlo E relu(X) relu(Y), corr 0.5: tolerance 5 standard errors from the
+    # samples
     g = np.random.default_rng(3).standard_normal((2, 200_000))
     Xs, Ys = g[0], 0.5 * g[0] + math.sqrt(0.75) * g[1]
     prod = np.maximum(Xs, 0) * np.maximum(Ys, 0)
@@ -216,7 +227,8 @@ def test_dual_activation_closed_forms_match_series_and_monte_carlo():
     ) < 5 * prod.std() / math.sqrt(prod.size)
 
 
-# ------------------------------------------------------------------ truncation, vectorised tails
+# ------------------------------------------------------------------ truncation,
+# vectorised tails
 def test_truncated_activation_is_the_partial_sum():
     z = np.linspace(-3, 3, 11)
     tq = H.truncated_activation("tanh", 7)
@@ -238,7 +250,8 @@ def test_vectorised_tail_matches_scalar():
         vec = H.hermite_tail(act, qs)
         ref = np.array([H.hermite_tail(act, q) for q in qs])
         np.testing.assert_allclose(vec, ref, rtol=1e-12, atol=1e-300)
-    # the explicit-sum branch (small q) and the 3F2 branch (large q) agree where they meet
+    # the explicit-sum branch (small q) and the 3F2 branch (large q) agree where they
+    # meet
     assert (
         abs(
             H.hermite_tail("relu", 254)
@@ -253,7 +266,8 @@ def test_vectorised_tail_matches_scalar():
     assert abs(H.hermite_tail("step", 0) - 0.25) < 1e-15  # E step^2 - a_0^2 = 1/2 - 1/4
 
 
-# ---------------------------------------------------------------------------------- validation
+# ----------------------------------------------------------------------------------
+# validation
 def test_input_validation_names_the_argument():
     with pytest.raises(ValueError, match="degree"):
         H.hermite_coefficients("relu", -1)

@@ -1,8 +1,9 @@
 """Input laws: zero mean, identity covariance, the stated fourth moment, and (a)symmetry.
 
-Tolerances are derived from n: a sample mean of i.i.d. terms with standard deviation s has standard
-error s / sqrt(n); we allow 5 standard errors, with s estimated from the same samples, so a correct
-law fails with probability below 1e-6 per check while a wrong constant is caught.
+Tolerances are derived from n: a sample mean of i.i.d. terms with standard deviation s
+has standard error s / sqrt(n); we allow 5 standard errors, with s estimated from the
+same samples, so a correct law fails with probability below 1e-6 per check while a wrong
+constant is caught.
 """
 
 import numpy as np
@@ -45,14 +46,16 @@ def test_law_is_centred_with_identity_covariance(law):
     ids=lambda law: type(law).__name__,
 )
 def test_fourth_moment_matches_closed_form(law):
-    # the standard error of the fourth moment needs a finite eighth moment: Student-t with df > 8 only
+    # the standard error of the fourth moment needs a finite eighth moment: Student-t
+    # with df > 8 only
     X = law.sample(D, N, rng=12)
     _assert_mean(X[0] ** 4, law.fourth_moment(D), "fourth moment")
 
 
 @pytest.mark.parametrize("law", LAWS, ids=lambda law: type(law).__name__)
 def test_symmetric_flag_matches_the_law(law):
-    # x and -x have the same law iff a projection v.x does; compare v.x with -v.x from independent draws
+    # x and -x have the same law iff a projection v.x does; compare v.x with -v.x from
+    # independent draws
     v = np.array([0.6, -0.48, 0.64])
     a = v @ law.sample(D, 50_000, rng=13)
     b = -(v @ law.sample(D, 50_000, rng=14))

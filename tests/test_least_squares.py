@@ -27,7 +27,8 @@ def _loss(net, X, Y):
 
 
 def test_noiseless_start_near_truth_converges_to_exact_fit():
-    # zero residual at the truth: from a start 5% off, Levenberg-Marquardt reaches round-off and says so
+    # zero residual at the truth: from a start 5% off, Levenberg-Marquardt reaches
+    # round-off and says so
     net, X, Y = _iid_instance(8, 3, 4, 4_000, seed=1, level=0.0)
     g = np.random.default_rng(2)
     start = (
@@ -45,7 +46,8 @@ def test_noiseless_start_near_truth_converges_to_exact_fit():
 
 @pytest.mark.parametrize("activation", ["tanh", "leaky_relu", "softplus"])
 def test_other_activations_noiseless_exact(activation):
-    # any activation with a derivative: Gauss-Newton (tanh, softplus) or the exact Hessian between kinks (leaky ReLU)
+    # any activation with a derivative: Gauss-Newton (tanh, softplus) or the exact
+    # Hessian between kinks (leaky ReLU)
     net, X, Y = _iid_instance(6, 2, 3, 3_000, seed=3, level=0.0, activation=activation)
     g = np.random.default_rng(4)
     start = rl.TwoLayerNetwork(
@@ -59,8 +61,9 @@ def test_other_activations_noiseless_exact(activation):
 
 
 def test_noisy_fit_is_a_local_minimum_below_the_truth():
-    # with noise the local least-squares fit from the truth has a residual below the truth's (it is a descent
-    # method), and no small perturbation of it decreases the loss (a local minimum up to its tolerance)
+    # with noise the local least-squares fit from the truth has a residual below the
+    # truth's (it is a descent method), and no small perturbation of it decreases the
+    # loss (a local minimum up to its tolerance)
     net, X, Y = _iid_instance(8, 3, 4, 2_000, seed=5)
     fit = rl.local_least_squares(X, Y, net)
     assert fit.converged
@@ -76,9 +79,10 @@ def test_noisy_fit_is_a_local_minimum_below_the_truth():
 
 
 def test_oracle_error_falls_like_one_over_sqrt_n():
-    # the local least-squares estimate is a parametric M-estimate: its error falls like n^-1/2. Median over 5
-    # instances at n = 2,000, 8,000, 32,000: each factor 4 in n halves the error, up to the spread of a median
-    # of 5 (the slope is checked in [-0.65, -0.35], the band of the learners' rate tests)
+    # the local least-squares estimate is a parametric M-estimate: its error falls like
+    # n^-1/2. Median over 5 instances at n = 2,000, 8,000, 32,000: each factor 4 in n
+    # halves the error, up to the spread of a median of 5 (the slope is checked in
+    # [-0.65, -0.35], the band of the learners' rate tests)
     ns = [2_000, 8_000, 32_000]
     med = []
     for n in ns:
@@ -95,8 +99,9 @@ def test_oracle_error_falls_like_one_over_sqrt_n():
 
 
 def test_streams_over_chunks():
-    # the result does not depend on how the samples are chunked beyond round-off (the Gauss-Newton matrix is a
-    # sum over chunks; here n spans several chunks of the cache-sized budget)
+    # the result does not depend on how the samples are chunked beyond round-off (the
+    # Gauss-Newton matrix is a sum over chunks; here n spans several chunks of the
+    # cache-sized budget)
     net, X, Y = _iid_instance(8, 3, 4, 40_000, seed=7)
     fit = rl.local_least_squares(X, Y, net)
     rev = rl.local_least_squares(X[:, ::-1], Y[:, ::-1], net)
@@ -127,9 +132,10 @@ def test_validation():
 
 
 def test_quadratic_model_matches_finite_differences_and_a_dense_solve():
-    # the model's gradient and Hessian (exact between kinks for ReLU) against the loss itself: for a step small
-    # enough that few samples cross a kink the decrease is predicted to 1%; and the damped step, solved by
-    # eliminating U, equals the dense solve of the whole (m k + k d) system
+    # the model's gradient and Hessian (exact between kinks for ReLU) against the loss
+    # itself: for a step small enough that few samples cross a kink the decrease is
+    # predicted to 1%; and the damped step, solved by eliminating U, equals the dense
+    # solve of the whole (m k + k d) system
     from relulearn import least_squares as lsq
 
     net, X, Y = _iid_instance(8, 3, 4, 3_000, seed=9)
@@ -158,8 +164,9 @@ def test_quadratic_model_matches_finite_differences_and_a_dense_solve():
 
 
 def test_gauss_newton_matrix_by_sign_pattern_and_by_update_equal_the_direct_sum():
-    # two shortcuts for G = sum D_l D_l' x x^T (ReLU): summed per sign pattern when k d is large (here
-    # k d = 500), and updated only on the samples whose signs changed since the previous model
+    # two shortcuts for G = sum D_l D_l' x x^T (ReLU): summed per sign pattern when k d
+    # is large (here k d = 500), and updated only on the samples whose signs changed
+    # since the previous model
     from relulearn import least_squares as lsq
 
     net = rl.planted_network(50, 10, 10, rng=0)
@@ -185,8 +192,9 @@ def test_gauss_newton_matrix_by_sign_pattern_and_by_update_equal_the_direct_sum(
 
 
 def test_a_start_where_every_step_is_rejected_stops_without_overflow():
-    # From the truth with small noise, Marquardt's damping grows on every rejected step; without a cap it
-    # overflowed (a RuntimeWarning from the library) on one of these instances. It must stop cleanly instead.
+    # From the truth with small noise, Marquardt's damping grows on every rejected step;
+    # without a cap it overflowed (a RuntimeWarning from the library) on one of these
+    # instances. It must stop cleanly instead.
     for seed in range(3):
         truth = rl.planted_network(10, 4, 6, rng=seed)
         data = rl.sample(truth, 5000, rng=seed)

@@ -60,7 +60,8 @@ def test_output_layer_and_relative_residual():
 
 
 def test_output_layer_nearly_parallel_units_stays_exact():
-    # two units 1e-6 apart: the Gram matrix squares a condition number of ~1e6; the exact path keeps round-off
+    # two units 1e-6 apart: the Gram matrix squares a condition number of ~1e6; the
+    # exact path keeps round-off
     rng = np.random.default_rng(4)
     V = rng.standard_normal((3, 6))
     V[1] = V[0] + 1e-6 * rng.standard_normal(6)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _planted import planted_low_rank
 
 import relulearn as rl
-from _planted import planted_low_rank
 
 D, K, M = 10, 4, 1
 
@@ -16,7 +16,8 @@ _planted = planted_low_rank
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_recover_low_rank_scalar_output_target(seed):
-    # the target: (d, k, m) = (10, 4, 1), noiseless, n = 200,000: error below 1e-8, certified
+    # the target: (d, k, m) = (10, 4, 1), noiseless, n = 200,000: error below
+    # 1e-8, certified
     net = _planted(D, K, M, seed)
     X, Y = rl.sample(net, 200_000, rng=100 + seed)
     rec = rl.recover_low_rank(X, Y, K, rng=seed)
@@ -33,7 +34,8 @@ def test_recover_low_rank_rank_two_output_and_symmetries():
     rec = rl.recover_low_rank(X, Y, 4, rng=0)
     assert rec.ok and rl.recovery_error(rec, net).max < 1e-8
     assert rec.details["rank_Y"] == 2
-    # the same function written with permuted and positively rescaled units gives the same answer
+    # the same function written with permuted and positively rescaled units gives the
+    # same answer
     perm = np.array([2, 0, 3, 1])
     s = np.array([0.5, 2.0, 1.5, 3.0])
     twin = rl.TwoLayerNetwork(net.U[:, perm] / s, net.V[perm] * s[:, None])
@@ -74,7 +76,8 @@ def test_recover_low_rank_validation():
 
 
 def test_recover_low_rank_small_samples():
-    # far below the moment route's needs, the certified restarts still find the exact network
+    # far below the moment route's needs, the certified restarts still find the exact
+    # network
     for seed in range(3):
         net = _planted(10, 4, 1, seed=100 + seed)
         X, Y = rl.sample(net, 2_000, rng=200 + seed)

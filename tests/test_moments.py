@@ -26,8 +26,9 @@ from relulearn.moments import (
 
 @pytest.mark.parametrize("s", [0.3, 1.0, 1.7])
 def test_relu_moment_coefficients_closed_forms(s):
-    # E relu(sz) = s phi0, E relu(sz) z = s/2, E relu(sz) He2 = s phi0, He3: 0, He4: -s phi0,
-    # He6: 3 s phi0 ((2j-3)!! with j = 3; Bakshi et al. 2019, §2).  Quadrature is accurate to ~1e-12.
+    # E relu(sz) = s phi0, E relu(sz) z = s/2, E relu(sz) He2 = s phi0, He3: 0, He4: -s
+    # phi0, He6: 3 s phi0 ((2j-3)!! with j = 3; Bakshi et al. 2019, §2).  Quadrature is
+    # accurate to ~1e-12.
     expected = {
         0: s * PHI0,
         1: s / 2,
@@ -159,7 +160,8 @@ def test_fourth_moment_contraction_matches_closed_form():
     g, h = np.array([1.0, 0.5, -0.3]), np.array([0.2, -1.0, 0.7])
     est = fourth_moment_contraction(X, Y, g, h)
     truth = population_fourth_moment_contraction(net, g, h)
-    # standard errors from per-sample contributions, computed on chunks to keep memory small
+    # standard errors from per-sample contributions, computed on chunks to keep memory
+    # small
     n = X.shape[1]
     chunks = [
         fourth_moment_contraction(X[:, j::40], Y[:, j::40], g, h) for j in range(40)
@@ -209,8 +211,9 @@ def test_population_moments_take_any_object_with_U_V_activation():
 
 
 def test_the_two_gaussian_rules_agree_with_each_other_and_with_hermite_coefficients():
-    # gaussian_expectation (adaptive) and gaussian_rule (fixed Gauss-Legendre) are independent
-    # quadratures of the same integrals: E[z^4] = 3, E|z| = 2 phi0, and a_n = c_n(1) / sqrt(n!)
+    # gaussian_expectation (adaptive) and gaussian_rule (fixed Gauss-Legendre) are
+    # independent quadratures of the same integrals: E[z^4] = 3, E|z| = 2 phi0, and a_n
+    # = c_n(1) / sqrt(n!)
     assert gaussian_expectation(lambda z: z**4) == pytest.approx(3.0, abs=1e-13)
     assert gaussian_expectation(np.abs, kinks=(0.0,)) == pytest.approx(
         2 * PHI0, abs=1e-14
@@ -265,7 +268,8 @@ def _he4_per_sample(Z):
 
 
 def test_projected_moment_order_4_matches_closed_form():
-    # E[y He4(z)] = -phi0 sum_i u~_i b_i^(x)4 for z = P^T x, P an orthonormal basis of the span of V*.
+    # E[y He4(z)] = -phi0 sum_i u~_i b_i^(x)4 for z = P^T x, P an orthonormal basis of
+    # the span of V*.
     net = _planted_low_rank(6, 2, 1, seed=1)
     c = net.canonical()
     P = np.linalg.qr(c.V.T)[0]
@@ -276,7 +280,8 @@ def test_projected_moment_order_4_matches_closed_form():
     np.testing.assert_allclose(rl.projected_moment(X, Y, P, 4), est, atol=1e-12)
     B = P.T @ c.V.T
     pop = -rl.PHI0 * np.einsum("i,ai,bi,ci,di->abcd", c.U[0], B, B, B, B)
-    # tolerance: 5 standard errors of the mean, per entry, estimated from the per-sample values y_j He4(z_j)
+    # tolerance: 5 standard errors of the mean, per entry, estimated from the per-sample
+    # values y_j He4(z_j)
     per = Y[0][:, None, None, None, None] * _he4_per_sample(Z)
     se = per.std(axis=0) / np.sqrt(Z.shape[1])
     assert np.all(np.abs(est - pop) <= 5 * se)

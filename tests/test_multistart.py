@@ -60,8 +60,9 @@ def test_best_of_starts_skips_failed_starts_and_reports_none():
 
 
 def test_bases_have_canonical_signs():
-    # LAPACK's sign of a singular or eigenvector depends on the BLAS kernel; the package fixes it
-    # (largest entry positive), so random contractions drawn in these coordinates agree everywhere
+    # LAPACK's sign of a singular or eigenvector depends on the BLAS kernel; the package
+    # fixes it (largest entry positive), so random contractions drawn in these
+    # coordinates agree everywhere
     g = np.random.default_rng(0)
     M = g.standard_normal((8, 5))
     for B in (
@@ -86,8 +87,8 @@ def test_bases_have_canonical_signs():
 
 
 def test_tensor_gd_with_several_starts_recovers_where_one_start_does_not():
-    # (d, k) = (10, 4), n = 500: single starts of the paper's algorithm fail on some of these
-    # instances (their moments are poor); the best of 4 recovers every one of them
+    # (d, k) = (10, 4), n = 500: single starts of the paper's algorithm fail on some of
+    # these instances (their moments are poor); the best of 4 recovers every one of them
     scalar = cmp.Setting("scalar output", d=10, k=4, m=1, scalar_pm1=True)
     single, multi = 0, 0
     for seed in range(5):

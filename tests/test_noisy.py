@@ -21,8 +21,9 @@ def _noisy_instance(d, k, m, n, seed, level=0.5):
 
 
 def test_moments_stay_unbiased_under_noise():
-    # M1 = E[y x^T] = U V / 2 and T2 = E[y (x) (xx^T - I)] = phi0 sum_i u~_i v_i v_i^T, noise or not (spec §5):
-    # every entry of the noisy estimates lies within 5 standard errors (estimated from the per-sample values).
+    # M1 = E[y x^T] = U V / 2 and T2 = E[y (x) (xx^T - I)] = phi0 sum_i u~_i v_i v_i^T,
+    # noise or not (spec §5): every entry of the noisy estimates lies within 5 standard
+    # errors (estimated from the per-sample values).
     net, X, Y, _ = _noisy_instance(6, 3, 2, 100_000, seed=1, level=1.0)
     c = net.canonical()
     n = X.shape[1]
@@ -39,7 +40,8 @@ def test_moments_stay_unbiased_under_noise():
 
 
 def test_recover_noisy_target():
-    # the issue's target: (d, k, m) = (15, 5, 8), noise sd = half the clean RMS, n = 320,000: both errors <= 0.01
+    # the issue's target: (d, k, m) = (15, 5, 8), noise sd = half the clean RMS, n =
+    # 320,000: both errors <= 0.01
     for seed in (0, 1):
         net, X, Y, _ = _noisy_instance(15, 5, 8, 320_000, seed)
         rec = rl.recover_noisy(X, Y, 5, rng=seed)
@@ -52,8 +54,9 @@ def test_recover_noisy_target():
 
 
 def test_recover_noisy_error_falls_like_one_over_sqrt_n():
-    # median error over 3 seeds at n = 20k, 80k, 320k: log-log slope in [-0.65, -0.35] (the issue's range),
-    # and the refined estimate beats the moment estimate it starts from
+    # median error over 3 seeds at n = 20k, 80k, 320k: log-log slope in [-0.65, -0.35]
+    # (the issue's range), and the refined estimate beats the moment estimate it starts
+    # from
     ns = [20_000, 80_000, 320_000]
     med = []
     for n in ns:
@@ -71,8 +74,9 @@ def test_recover_noisy_error_falls_like_one_over_sqrt_n():
 
 
 def test_chapter4_certificate_demo():
-    # chapter 4's demo: (15, 5, 8), n = 20,000, noise 0.5 RMS: the planted network certified, a tanh network with
-    # noise 0.1 failed as misspecified, pure noise failed with no signal
+    # chapter 4's demo: (15, 5, 8), n = 20,000, noise 0.5 RMS: the planted network
+    # certified, a tanh network with noise 0.1 failed as misspecified, pure noise failed
+    # with no signal
     net = rl.planted_network(
         15, 5, 8, rng=0
     )  # the chapter's truth and noisy_labels(truth, 20_000, 0.5, seed=5)
@@ -104,9 +108,10 @@ def test_chapter4_certificate_demo():
 
 
 def test_noise_level_estimate():
-    # the residual RMS estimates the noise sd: relative standard error 1/sqrt(2 n m) for the RMS of n m Gaussian
-    # entries; the fit removes p = k (d + m) degrees of freedom (relative bias p / (2 n m)), and the estimation
-    # error of the network adds about its prediction error times the signal (checked below to be small).
+    # the residual RMS estimates the noise sd: relative standard error 1/sqrt(2 n m) for
+    # the RMS of n m Gaussian entries; the fit removes p = k (d + m) degrees of freedom
+    # (relative bias p / (2 n m)), and the estimation error of the network adds about
+    # its prediction error times the signal (checked below to be small).
     net, X, Y, sd = _noisy_instance(10, 3, 4, 80_000, seed=2)
     rec = rl.recover_noisy(
         X, Y, 3, rng=0, certify=False
@@ -124,8 +129,8 @@ def test_noise_level_estimate():
 
 
 def test_recover_noisy_scalar_output_uses_low_rank_route():
-    # m = 1 < k: the moment estimate comes from the fourth-order moment in k dimensions (lowrank route);
-    # the refined error is below the moment estimate's and falls with n
+    # m = 1 < k: the moment estimate comes from the fourth-order moment in k dimensions
+    # (lowrank route); the refined error is below the moment estimate's and falls with n
     errs = []
     for n in (50_000, 200_000):
         net, X, Y, _ = _noisy_instance(8, 3, 1, n, seed=3, level=0.25)
@@ -163,8 +168,9 @@ def test_validation():
 
 
 def test_exact_step_breaks_under_noise():
-    # chapter 3's certificate: the smallest singular value of Q_k[S, :] for a true zero set S is at round-off
-    # without noise and grows with it; recover_exact then refuses (raises or returns certificate.ok False)
+    # chapter 3's certificate: the smallest singular value of Q_k[S, :] for a true zero
+    # set S is at round-off without noise and grows with it; recover_exact then refuses
+    # (raises or returns certificate.ok False)
     net = rl.planted_network(15, 5, 8, rng=0)
     X, Yc = rl.sample(net, 2_000, rng=2)
     xi = np.random.default_rng(3).standard_normal(Yc.shape)
@@ -184,11 +190,13 @@ def test_exact_step_breaks_under_noise():
 
 
 def test_error_proportional_to_noise_level():
-    # the same noise draw scaled by 1/8, 1/4, 1/2 and 1: the least-squares estimate's error is linear in the noise
-    # to first order, so the log-log slope of the error against the level is 1; second-order terms and the max
-    # over units and rows make the pairwise ratios 1.8-2.2 (measured 1.82, 2.06, 2.21), and the fitted slope
-    # over the four levels 1.02: checked within 0.1 of 1. At every level the answer is the least-squares fit
-    # from the truth up to its tolerance (measured: errors within 0.7% of the oracle's; checked within 2%).
+    # the same noise draw scaled by 1/8, 1/4, 1/2 and 1: the least-squares estimate's
+    # error is linear in the noise to first order, so the log-log slope of the error
+    # against the level is 1; second-order terms and the max over units and rows make
+    # the pairwise ratios 1.8-2.2 (measured 1.82, 2.06, 2.21), and the fitted slope over
+    # the four levels 1.02: checked within 0.1 of 1. At every level the answer is the
+    # least-squares fit from the truth up to its tolerance (measured: errors within 0.7%
+    # of the oracle's; checked within 2%).
     net = rl.planted_network(10, 3, 4, rng=5)
     X, Yc = rl.sample(net, 40_000, rng=6)
     xi = np.random.default_rng(7).standard_normal(Yc.shape) * np.sqrt(np.mean(Yc**2))
@@ -204,8 +212,9 @@ def test_error_proportional_to_noise_level():
 
 
 def test_answer_is_a_stationary_point_and_gradient_training_agrees():
-    # the answer is the local least-squares fit, so the loss gradient there is tiny compared with the gradient at
-    # the moment estimate; Adam from a random start reaches the same error
+    # the answer is the local least-squares fit, so the loss gradient there is tiny
+    # compared with the gradient at the moment estimate; Adam from a random start
+    # reaches the same error
     net, X, Y, _ = _noisy_instance(6, 2, 3, 5_000, seed=8)
     rec = rl.recover_noisy(X, Y, 2, rng=0)
     _, dU, dV = rl.loss_gradients(rec.network.U, rec.network.V, X, Y)
@@ -219,7 +228,8 @@ def test_answer_is_a_stationary_point_and_gradient_training_agrees():
 
 
 def test_scalar_output_moment_estimate_is_worse_than_vector_output():
-    # same V*, same inputs: Jennrich on T2 (m = 4) against the fourth-order route (m = 1), median of 4 instances
+    # same V*, same inputs: Jennrich on T2 (m = 4) against the fourth-order route (m =
+    # 1), median of 4 instances
     ratios = []
     for seed in (8, 9, 10, 11):
         base = rl.planted_network(10, 4, 4, rng=seed)
@@ -248,13 +258,15 @@ def _iid_instance(d, k, m, n, seed, level=0.5):
 
 
 def test_near_the_statistical_limit_at_4kd():
-    # (d, k, m) = (8, 3, 4), n = 4 k d = 96, 20 instances. The reference is the oracle: local least squares
-    # started at the truth; the error is max(eps_U, eps_V). Measured on these instances: recover_noisy within
-    # 1.25x of the oracle's error on 16 of 20, Adam (train's defaults, random start) on 11. Of the 4 misses one has
-    # a smaller residual than the oracle's fit (the least-squares fit lies in another basin) and 3 a residual
-    # 0.03-4% larger (8 or 16 starts instead of 4 find no better basin). At this size (8,3,4) has 10.7 label
-    # entries per weight against 21 for the (15,5,8) of bench/noise.py, where 4kd gives 19-20 of 20.
-    # Checked: at least 15 within (one below the measured 16) and at least Adam's count.
+    # (d, k, m) = (8, 3, 4), n = 4 k d = 96, 20 instances. The reference is the oracle:
+    # local least squares started at the truth; the error is max(eps_U, eps_V). Measured
+    # on these instances: recover_noisy within 1.25x of the oracle's error on 16 of 20,
+    # Adam (train's defaults, random start) on 11. Of the 4 misses one has a smaller
+    # residual than the oracle's fit (the least-squares fit lies in another basin) and 3
+    # a residual 0.03-4% larger (8 or 16 starts instead of 4 find no better basin). At
+    # this size (8,3,4) has 10.7 label entries per weight against 21 for the (15,5,8) of
+    # bench/noise.py, where 4kd gives 19-20 of 20. Checked: at least 15 within (one
+    # below the measured 16) and at least Adam's count.
     d, k, m = 8, 3, 4
     n = 4 * k * d
     ours = adam = 0
@@ -276,8 +288,9 @@ def test_near_the_statistical_limit_at_4kd():
 
 
 def test_statuses_at_4kd_are_never_false_failures():
-    # right model, n = 4kd: the certificate cannot show signal in every unit from 48 held-out samples, so most
-    # answers stay unverified; none may be failed (failed needs evidence against the fit)
+    # right model, n = 4kd: the certificate cannot show signal in every unit from 48
+    # held-out samples, so most answers stay unverified; none may be failed (failed
+    # needs evidence against the fit)
     d, k, m = 8, 3, 4
     statuses = []
     for seed in range(10):

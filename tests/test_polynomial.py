@@ -28,8 +28,9 @@ def test_polynomial_regression_recovers_planted_polynomial():
 
 
 def test_polynomial_regression_on_random_network_reaches_prediction():
-    # depth 2, width 256, d = 6, D = 2: test MSE within 5 standard errors (over test points) plus a
-    # 5 / width finite-width allowance of err*(2), averaged over 3 networks
+    # depth 2, width 256, d = 6, D = 2: test MSE within 5 standard errors (over test
+    # points) plus a 5 / width finite-width allowance of err*(2), averaged over 3
+    # networks
     nr = rl.normalize_activation("relu")
     pred = rl.best_polynomial_error(lambda t: rl.dual_activation(nr, t), 6, 2)
     mses = []
@@ -39,7 +40,8 @@ def test_polynomial_regression_on_random_network_reaches_prediction():
         Xt = rl.UniformSphere().sample(6, 2000, rng=20 + s)
         fit = rl.fit_polynomial(X, net(X), 2)
         mses.append(np.mean((fit(Xt) - net(Xt)) ** 2))
-    # across-network spread dominates; 5 standard errors of the mean over networks, floor 20 %
+    # across-network spread dominates; 5 standard errors of the mean over networks,
+    # floor 20 %
     mses = np.array(mses)
     assert abs(mses.mean() - pred) < max(
         5 * mses.std(ddof=1) / math.sqrt(3), 0.2 * pred

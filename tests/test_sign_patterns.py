@@ -15,8 +15,9 @@ _planted = planted_low_rank
 
 
 def test_sign_pattern_regression_exact_from_a_rough_start():
-    # noiseless, patterns fixed on confident samples: labels are linear in W_i = u_i v_i^T; a few rounds correct
-    # the wrong patterns of a start 0.3 away from the truth, and the answer is exact (any rank of U, here m = 1).
+    # noiseless, patterns fixed on confident samples: labels are linear in W_i = u_i
+    # v_i^T; a few rounds correct the wrong patterns of a start 0.3 away from the truth,
+    # and the answer is exact (any rank of U, here m = 1).
     for m in (1, 3):
         net = _planted(D, K, m, seed=6)
         c = net.canonical()
@@ -62,7 +63,8 @@ def test_fit_output_layer_validation():
 
 
 def test_fit_output_layer_other_activation_and_exact_labels():
-    # the one output-layer least squares serves every learner: exact to round-off for any activation
+    # the one output-layer least squares serves every learner: exact to round-off for
+    # any activation
     net = rl.planted_network(12, 4, 6, rng=3, activation="squared_relu")
     X, Y = rl.sample(net, 100, rng=1003)
     U = rl.fit_output_layer(X, Y, net.V, "squared_relu")

@@ -52,9 +52,10 @@ def test_even_odd_split_sums_to_relu_and_has_the_parities():
     ids=lambda l: type(l).__name__,
 )
 def test_first_moment_identity_on_symmetric_laws(law):
-    # E[y x^T] = 1/2 A W (Sigma = I for the package's laws).  Each entry is a sample mean of
-    # y_a x_b; its standard error se_ab = std(y_a x_b)/sqrt(n) is estimated from the samples and
-    # every entry must be within 5 se (a Bonferroni-safe bound for m d = 24 entries).
+    # E[y x^T] = 1/2 A W (Sigma = I for the package's laws).  Each entry is a sample
+    # mean of y_a x_b; its standard error se_ab = std(y_a x_b)/sqrt(n) is estimated from
+    # the samples and every entry must be within 5 se (a Bonferroni-safe bound for m d =
+    # 24 entries).
     net = _unit_net(6, 3, 4, 1)
     n = 100_000
     X, Y = rl.sample(net, n, rng=2, inputs=law)
@@ -72,8 +73,8 @@ def test_first_moment_identity_on_symmetric_laws(law):
 
 
 def test_first_moment_identity_fails_on_an_asymmetric_law():
-    # Same statistic, centered exponential inputs: the even part correlates with x, so at least one
-    # entry is far (> 10 se) from 1/2 A W.
+    # Same statistic, centered exponential inputs: the even part correlates with x, so
+    # at least one entry is far (> 10 se) from 1/2 A W.
     net = _unit_net(6, 3, 4, 1)
     n = 100_000
     X, Y = rl.sample(net, n, rng=2, inputs=rl.CenteredExponential())
@@ -84,9 +85,10 @@ def test_first_moment_identity_fails_on_an_asymmetric_law():
 
 
 def test_detector_operator_is_minus_distinguishing_matrix_noise_free():
-    # With the true B and no noise, e^T U e - l^T U l = -sum_{i<j} (A^T U A)_ij (w_i.x)(w_j.x)
-    # 1{(w_i.x)(w_j.x) <= 0} sample by sample, so the operator equals the same combination of the
-    # empirical N_ij up to round-off (an algebraic identity, tolerance 1e-10).
+    # With the true B and no noise, e^T U e - l^T U l = -sum_{i<j} (A^T U A)_ij
+    # (w_i.x)(w_j.x) 1{(w_i.x)(w_j.x) <= 0} sample by sample, so the operator equals the
+    # same combination of the empirical N_ij up to round-off (an algebraic identity,
+    # tolerance 1e-10).
     d, k = 5, 3
     net = _unit_net(d, k, k, 3)
     A, W = net.U, net.V
@@ -109,9 +111,9 @@ def test_detector_operator_is_minus_distinguishing_matrix_noise_free():
 
 
 def test_noise_adds_trace_times_sigma():
-    # T_noisy(I) - T_clean(I) = E^[(2 e.xi + |xi|^2) x x^T], whose mean is k s^2 Sigma = k s^2 I.
-    # Each entry is a sample mean; its standard error is estimated from the per-sample values and
-    # every one of the d(d+1)/2 entries must be within 5 se.
+    # T_noisy(I) - T_clean(I) = E^[(2 e.xi + |xi|^2) x x^T], whose mean is k s^2 Sigma =
+    # k s^2 I. Each entry is a sample mean; its standard error is estimated from the
+    # per-sample values and every one of the d(d+1)/2 entries must be within 5 se.
     d, k, s, n = 4, 2, 0.5, 200_000
     net = _unit_net(d, k, k, 6)
     smp = rl.sample(net, n, rng=7, noise=s, inputs=rl.Laplace())
@@ -134,28 +136,30 @@ def test_noise_adds_trace_times_sigma():
 
 
 def test_pure_detectors_diagonalise_A():
-    # The recovered detectors satisfy r_i^T A = c_i e_i^T: off-diagonal mass of R^T A small.
+    # The recovered detectors satisfy r_i^T A = c_i e_i^T: off-diagonal mass of R^T A
+    # small.
     d, k = 6, 3
     net = _unit_net(d, k, k, 8)
     X, Y = rl.sample(net, 100_000, rng=9, inputs=rl.UniformBall())
     lin = linear_part(X, Y)
     ns = detector_null_space(detector_operator(X, Y, lin.B), lin.Sigma, k)
     assert isinstance(ns, DetectorNullSpace) and ns.gap > 5
-    R, off = pure_neuron_detectors(ns, rng=0)
+    R, _off = pure_neuron_detectors(ns, rng=0)
     D = np.abs(R.T @ net.U)
     order = D.argmax(axis=1)
     assert sorted(order) == list(range(k))
     assert (
         np.max(D - np.diag(D[np.arange(k), order]) @ np.eye(k)[order]) < 0.1 * D.max()
     )
-    W, c = weights_from_detectors(R, Y, lin.B)
+    W, _c = weights_from_detectors(R, Y, lin.B)
     assert np.allclose(np.linalg.norm(W, axis=1), 1.0)
 
 
 @pytest.mark.parametrize("law", LAWS, ids=lambda l: type(l).__name__)
 def test_recovers_planted_network_on_each_symmetric_law(law):
-    # d=8, k=3, m=4, noise 0.1, n=100,000; the spec's prototype error at n=1e5 is ~0.01-0.02, so 0.1
-    # leaves room for an unlucky instance while still failing if a step is wrong (errors ~1 then).
+    # d=8, k=3, m=4, noise 0.1, n=100,000; the spec's prototype error at n=1e5 is
+    # ~0.01-0.02, so 0.1 leaves room for an unlucky instance while still failing if a
+    # step is wrong (errors ~1 then).
     net = rl.planted_network(8, 3, 4, rng=11)
     X, Y = rl.sample(net, 100_000, rng=12, noise=0.1, inputs=law)
     res = recover_symmetric(X, Y, 3, rng=0)
@@ -167,10 +171,10 @@ def test_recovers_planted_network_on_each_symmetric_law(law):
 
 @pytest.mark.parametrize("law", LAWS, ids=lambda l: type(l).__name__)
 def test_error_falls_like_inverse_sqrt_n(law):
-    # Median W error over 5 planted instances on the first n and on all 16 n samples of one draw.
-    # An error ~ c / sqrt(n) predicts a ratio of 4 (the per-seed ratios seen are 1.8-6.7); a bias
-    # that does not vanish with n (a wrong identity, a plateau) gives a ratio near 1.  Require > 2,
-    # i.e. a log-log slope steeper than -1/4.
+    # Median W error over 5 planted instances on the first n and on all 16 n samples of
+    # one draw. An error ~ c / sqrt(n) predicts a ratio of 4 (the per-seed ratios seen
+    # are 1.8-6.7); a bias that does not vanish with n (a wrong identity, a plateau)
+    # gives a ratio near 1.  Require > 2, i.e. a log-log slope steeper than -1/4.
     e = np.zeros((5, 2))
     for seed in range(5):
         net = rl.planted_network(6, 3, 4, rng=seed)
@@ -198,7 +202,8 @@ def test_scalar_labels_single_unit():
     net = rl.planted_network(5, 1, 1, rng=0)
     X, Y = rl.sample(net, 20_000, rng=1, inputs=rl.UniformCube())
     res = recover_symmetric(X, Y[0], 1, on_failure="return")
-    # one unit has no null-space gap to certify (the detector's null space is all of a 1-d space)
+    # one unit has no null-space gap to certify (the detector's null space is all of a
+    # 1-d space)
     assert res.status == "failed" and "gap" in res.reason
     assert rl.recovery_error(res, net).V < 0.05
 
@@ -232,9 +237,10 @@ def test_validation_names_the_argument():
     "law", [rl.UniformCube(), rl.Laplace()], ids=lambda l: type(l).__name__
 )
 def test_gaussian_hermite_identity_fails_on_non_gaussian_symmetric_laws(law):
-    # Chapter 3's Gaussian identity E[(g.y)(x x^T - I)] = sum_i c_2 (g.u_i) v_i v_i^T (closed form in
-    # relulearn.moments) is biased for these laws: some entry lies > 10 standard errors (estimated
-    # from the per-sample values) from the closed form, while for Gaussian inputs all lie within 5.
+    # Chapter 3's Gaussian identity E[(g.y)(x x^T - I)] = sum_i c_2 (g.u_i) v_i v_i^T
+    # (closed form in relulearn.moments) is biased for these laws: some entry lies > 10
+    # standard errors (estimated from the per-sample values) from the closed form, while
+    # for Gaussian inputs all lie within 5.
     from relulearn.moments import population_second_moment_contraction
 
     net = rl.planted_network(6, 3, 4, rng=0)

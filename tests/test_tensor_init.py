@@ -67,9 +67,10 @@ def _hermite_samples(Z, order):
 
 @pytest.mark.parametrize("name,order", [("squared_relu", 3), ("relu", 4), ("relu", 3)])
 def test_claim_5_2_projected_moments(name, order):
-    # Claim 5.2: M_j(V,..,V) = sum_i v_i m_j(|w_i|) u_i^(x)j, u_i = V^T wbar_i, for w_i in span(V).
-    # The Monte Carlo estimate is the mean of per-sample tensors y He_j(z); each entry must lie within
-    # 5 standard errors (estimated from the same samples) of the closed form, plus 1e-12.
+    # Claim 5.2: M_j(V,..,V) = sum_i v_i m_j(|w_i|) u_i^(x)j, u_i = V^T wbar_i, for w_i
+    # in span(V). The Monte Carlo estimate is the mean of per-sample tensors y He_j(z);
+    # each entry must lie within 5 standard errors (estimated from the same samples) of
+    # the closed form, plus 1e-12.
     d, k, n = 5, 3, 100_000
     g = np.random.default_rng(7)
     V = np.linalg.qr(g.standard_normal((d, k)))[0]
@@ -97,9 +98,11 @@ def test_claim_5_2_projected_moments(name, order):
 def test_low_order_residuals_keep_moment_and_cut_variance():
     net, X, y = _planted(3, "relu", 6, 3, 50_000)
     _, y2, M1, _ = rl.low_order_residuals(X, y)
-    # the degree <= 2 part carries ~98% of E[y^2] for ReLU, so var(y2) is a few % of var(y)
+    # the degree <= 2 part carries ~98% of E[y^2] for ReLU, so var(y2) is a few % of
+    # var(y)
     assert np.var(y2) < 0.1 * np.var(y)
-    # M1 matches its closed form sum_i v_i m_1(|w_i|) wbar_i = sum_i v_i w_i / 2 within 5 standard errors
+    # M1 matches its closed form sum_i v_i m_1(|w_i|) wbar_i = sum_i v_i w_i / 2 within
+    # 5 standard errors
     expect = 0.5 * net.V.T @ net.U[0]
     se = np.std(X * (y - y.mean()), axis=1) / np.sqrt(X.shape[1])
     assert np.all(np.abs(M1 - expect) <= 5 * se)
@@ -122,7 +125,8 @@ def test_decomposition_exact(order):
 
 @pytest.mark.parametrize("name", ["relu", "squared_relu"])
 def test_recovery_small(name):
-    # a smaller version of the target (bench/tensor_gd.py runs d=10, k=5, n=20000, 10 seeds)
+    # a smaller version of the target (bench/tensor_gd.py runs d=10, k=5, n=20000, 10
+    # seeds)
     for seed in range(3):
         truth, X, y = _planted(seed, name, 8, 3, 10_000)
         res = rl.recover_tensor_gd(X, y, 3, activation=name, rng=seed)
@@ -151,9 +155,10 @@ def test_validation():
 
 
 def test_descent_converges_linearly():
-    # chapter 5's Figure 1(c), run (I): after the initialisation the objective falls geometrically.
-    # Fit log(loss) against the iteration on the part between 1e-6 and 1e-16 of the start: a straight
-    # line (R^2 > 0.98) with a negative slope, and the run ends below 1e-16 of the starting objective.
+    # chapter 5's Figure 1(c), run (I): after the initialisation the objective falls
+    # geometrically. Fit log(loss) against the iteration on the part between 1e-6 and
+    # 1e-16 of the start: a straight line (R^2 > 0.98) with a negative slope, and the
+    # run ends below 1e-16 of the starting objective.
     truth, X, y = _planted(5, "squared_relu", 10, 5, 10_000)
     res = rl.recover_tensor_gd(X, y, 5, activation="squared_relu", rng=5, max_iter=600)
     h = res.history

@@ -106,7 +106,8 @@ def test_jennrich_keeps_best_draw_and_is_robust_to_noise():
     res1 = jennrich(contract, dim, k, rng=3, n_draws=1)
     res8 = jennrich(contract, dim, k, rng=3, n_draws=8)
     assert res8.gap >= res1.gap  # the first draw of rng=3 is among the 8
-    # perturbation theory: error ~ eps * cond / gap; 1e-3 leaves a wide margin at eps = 1e-6
+    # perturbation theory: error ~ eps * cond / gap; 1e-3 leaves a wide margin at eps =
+    # 1e-6
     assert _match_error(res8.components, B) < 1e-3
 
 
@@ -167,8 +168,9 @@ def test_jennrich_score_selects_the_draw():
 
 
 def test_jennrich_keeps_the_earliest_of_tied_draws():
-    # every draw of an exact tensor fits to round-off: scores that differ by round-off tie, and the
-    # first draw is kept (not whichever rounding favoured), so the answer is the one-draw answer
+    # every draw of an exact tensor fits to round-off: scores that differ by round-off
+    # tie, and the first draw is kept (not whichever rounding favoured), so the answer
+    # is the one-draw answer
     g = np.random.default_rng(3)
     W, Bt = g.standard_normal((6, 3)), g.standard_normal((5, 3))
 
