@@ -1,4 +1,5 @@
-"""relulearn: provably learning two-layer ReLU networks, the companion package of the course.
+"""relulearn: provably learning two-layer ReLU networks, the companion package of the
+course.
 
 Samples are columns: ``X`` is (d, n), ``Y`` is (m, n), and the model is ``Y = U f(V X) +
 E``.
@@ -50,6 +51,14 @@ from .descent import (
     squared_loss,
     stationary_point_report,
     train,
+)
+from .diagnostics import (
+    HiddenUnitEstimate,
+    InputLawCheck,
+    InputWhitening,
+    check_input_law,
+    estimate_hidden_units,
+    whiten_inputs,
 )
 from .exact import (
     UnitRows,
@@ -198,7 +207,10 @@ __all__ = [
     "FitSearch",
     "Gaussian",
     "GaussianMixture",
+    "HiddenUnitEstimate",
     "InputLaw",
+    "InputLawCheck",
+    "InputWhitening",
     "JennrichResult",
     "Laplace",
     "LearnerSpec",
@@ -237,6 +249,7 @@ __all__ = [
     "candidate_zero_sets",
     "canonical_form",
     "certify_zero_set",
+    "check_input_law",
     "choose_with_margin",
     "cross_fit_certificate",
     "decompose_moment_pair",
@@ -245,6 +258,7 @@ __all__ = [
     "detector_operator",
     "dual_activation",
     "erf",
+    "estimate_hidden_units",
     "even_odd_split",
     "exact_fit_search",
     "exact_fit_status",
@@ -332,5 +346,6 @@ __all__ = [
     "truncated_activation",
     "use_style",
     "weights_from_detectors",
+    "whiten_inputs",
     "whitening",
 ]
