@@ -362,7 +362,7 @@ class HiddenUnitEstimate:
         )
 
 
-def estimate_hidden_units(X, Y, *, factor: float = 2.0, n_flips: int = 20, rng=None):
+def estimate_hidden_units(X, Y, *, factor: float = 1.0, n_flips: int = 20, rng=None):
     """Estimate the number k of hidden units from the spectrum of the second-order
     moment.
 
@@ -384,8 +384,11 @@ def estimate_hidden_units(X, Y, *, factor: float = 2.0, n_flips: int = 20, rng=N
         Inputs as columns, assumed ``N(0, I_d)`` (see :func:`check_input_law`).
     Y : array_like, shape (m, n) or (n,)
         Labels.
-    factor : float, default 2.0
-        Safety factor (> 0) of the threshold.
+    factor : float, default 1.0
+        Safety factor (> 0) of the threshold. By Weyl's inequality a singular value
+        of the empirical matrix exceeds the sampling error's spectral norm only if
+        the population's is nonzero, so 1 counts only units the data support; a
+        larger factor asks for a margin.
     n_flips : int, default 20
         Number of sign-flipped copies.
     rng : int or numpy.random.Generator, optional
