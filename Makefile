@@ -1,6 +1,8 @@
 # Two commands set everything up from a fresh clone:
 #   make book   - create .venv if missing, install the pinned requirements, build the book
 #   make test   - the same set-up, then every test (unit tests, strict nbval of every chapter, the book build)
+#   make lab    - the same set-up, then JupyterLab on chapters/ (to run and change the chapters yourself);
+#                 options go to jupyter, e.g. make lab LAB_ARGS="--no-browser --port=8890"
 # For authors:
 #   make chapters [CHAPTERS=chapters/03_exact_recovery.ipynb]  - re-execute chapters from their text sources
 #   make check-repro  - strict nbval under other BLAS kernels, SIMD dispatch and thread counts (not CI)
@@ -9,9 +11,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test chapters check-repro clean
+.PHONY: book test lab chapters check-repro clean
 
-CHAPTERS ?= $(sort $(wildcard chapters/0*.ipynb))
+CHAPTERS ?= $(sort $(wildcard chapters/0*.ipynb)) chapters/quickstart.ipynb
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +26,9 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab chapters/ $(LAB_ARGS)
 
 # Each chapter's text source is chapters/text/NAME.md (MyST, paired by jupytext). Update the notebook's
 # inputs from it (outputs are kept until the run replaces them), then run it from a clean kernel with
