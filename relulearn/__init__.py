@@ -1,8 +1,7 @@
-"""relulearn: provably learning two-layer ReLU networks, the companion package of the
-course.
+"""relulearn: provably learning two-layer ReLU networks.
 
-Samples are columns: ``X`` is (d, n), ``Y`` is (m, n), and the model is ``Y = U f(V X) +
-E``.
+The companion package of the course. Samples are columns: ``X`` is (d, n), ``Y`` is
+(m, n), and the model is ``Y = U f(V X) + E``.
 """
 
 from __future__ import annotations
@@ -168,6 +167,7 @@ from .symmetric import (
     linear_part,
     pure_neuron_detectors,
     recover_symmetric,
+    svec,
     weights_from_detectors,
 )
 from .tensor_init import (
@@ -188,8 +188,8 @@ from .tensors import (
 
 __version__ = "0.3.1"
 
-# the public names: everything imported above (one list, so that `from relulearn import
-# *` and linters see the re-exports)
+# the public names: everything imported above (one list, so that
+# `from relulearn import *` and linters see the re-exports)
 __all__ = [
     "ACTIVATION_NAMES",
     "LEARNERS",
@@ -339,6 +339,7 @@ __all__ = [
     "squared_relu",
     "stationary_point_report",
     "step",
+    "svec",
     "tanh",
     "tensor_initialization",
     "top_subspace",

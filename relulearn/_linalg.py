@@ -1,11 +1,12 @@
-"""Linear-algebra steps shared by the learners (private module), one implementation each.
+"""Linear-algebra steps shared by the learners (private module), one implementation
+each.
 
-:func:`top_subspace` (top-k singular subspace, signs fixed), :func:`solve_normal_equations` (the one
-normal-equation solve), :func:`lstsq` (least squares through it, with refinement and a
-QR fallback),
-:func:`output_layer` (least-squares output weights ``U = Y f(V X)^+``, streamed) and :func:`relative_residual`
-(``||Y - U f(V X)||_F / ||Y||_F``, streamed). Inner functions: the callers have checked
-their inputs.
+:func:`top_subspace` (top-k singular subspace, signs fixed),
+:func:`solve_normal_equations` (the one normal-equation solve), :func:`lstsq` (least
+squares through it, with refinement and a QR fallback), :func:`output_layer`
+(least-squares output weights ``U = Y f(V X)^+``, streamed) and
+:func:`relative_residual` (``||Y - U f(V X)||_F / ||Y||_F``, streamed). Inner functions:
+the callers have checked their inputs.
 
 LAPACK returns singular and eigenvectors up to sign, and which sign comes out depends on
 the BLAS kernel and the thread count. A learner that then draws random contractions in
@@ -29,7 +30,8 @@ def _relu(Z: np.ndarray) -> np.ndarray:
 
 
 def canonical_signs(B: np.ndarray) -> np.ndarray:
-    """``B`` with each column multiplied by +-1 so that its entry of largest magnitude is positive.
+    """``B`` with each column multiplied by +-1 so that its entry of largest magnitude
+    is positive.
 
     The same convention as scikit-learn's ``svd_flip``. A column's sign is then decided
     by its largest entry, which rounding does not change unless two entries tie in
@@ -45,7 +47,8 @@ def canonical_signs(B: np.ndarray) -> np.ndarray:
 
 
 def top_subspace(M: np.ndarray, k: int) -> np.ndarray:
-    """Orthonormal basis (p, k) of the top-k left singular subspace of M (p, q), with :func:`canonical_signs`.
+    """Orthonormal basis (p, k) of the top-k left singular subspace of M (p, q), with
+    :func:`canonical_signs`.
 
     For a symmetric M this is the span of the k eigenvectors of largest |eigenvalue|.
     Inner function: the caller guarantees 1 <= k <= min(p, q). Cost O(p q min(p, q)).
@@ -55,7 +58,8 @@ def top_subspace(M: np.ndarray, k: int) -> np.ndarray:
 
 
 def solve_normal_equations(G: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """x with ``G x = b`` for a symmetric positive definite Gram matrix G, or None when G is numerically singular.
+    """x with ``G x = b`` for a symmetric positive definite Gram matrix G, or None when
+    G is numerically singular.
 
     G is scaled to unit diagonal and factored by Cholesky; a pivot (Schur complement) at
     1e-10 or below, a zero diagonal entry, or a failed factorisation means singular.
@@ -69,9 +73,8 @@ def solve_normal_equations(G: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         L = np.linalg.cholesky(Gs)
     except np.linalg.LinAlgError:
         return None
-    if (
-        np.min(np.diag(L)) ** 2 <= 1e-10
-    ):  # a pivot (Schur complement) at round-off: numerically singular
+    # a pivot (Schur complement) at round-off: numerically singular
+    if np.min(np.diag(L)) ** 2 <= 1e-10:
         return None
     s = scale if b.ndim == 1 else scale[:, None]
     return np.linalg.solve(L.T, np.linalg.solve(L, b / s)) / s
@@ -108,12 +111,13 @@ def output_layer(
     *,
     exact: bool = False,
 ) -> np.ndarray | None:
-    """Least-squares output weights for fixed hidden weights: ``U = Y H^T (H H^T)^{-1}``, ``H = f(V X)``.
+    """Least-squares output weights for fixed hidden weights:
+    ``U = Y H^T (H H^T)^{-1}``, ``H = f(V X)``.
 
     The Gram matrix ``H H^T`` and ``Y H^T`` are summed over chunks of samples and solved
-    by
-    :func:`solve_normal_equations`, then one streamed step of iterative refinement. With ``exact`` (noiseless
-    labels that the model fits), a refined fit that is not at round-off (``1e-12
+    by :func:`solve_normal_equations`, then one streamed step of iterative refinement.
+    With ``exact`` (noiseless labels that the model fits), a refined fit that is not at
+    round-off (``1e-12
     ||Y||``) is redone by pivoted QR on the materialised H (e.g. nearly parallel units),
     as is a numerically singular ``H H^T``; without ``exact`` a singular ``H H^T`` (a
     unit never active, or two units identical) returns None.
@@ -139,9 +143,8 @@ def output_layer(
     U = Ut.T
     C = np.zeros((m, k))
     r2 = 0.0
-    for sl in chunks(
-        n, 2 * k + d + 2 * m
-    ):  # refinement: U += (R H^T) (H H^T)^{-1}, R = Y - U H
+    # refinement: U += (R H^T) (H H^T)^{-1}, R = Y - U H
+    for sl in chunks(n, 2 * k + d + 2 * m):
         H = f(V @ X[:, sl])
         R = Y[:, sl] - U @ H
         C += R @ H.T
@@ -161,7 +164,8 @@ def output_layer(
 def relative_residual(
     X: np.ndarray, Y: np.ndarray, U: np.ndarray, V: np.ndarray, f: Callable = _relu
 ) -> float:
-    """``||Y - U f(V X)||_F / ||Y||_F``, streamed over chunks of samples (0/0 counts as 0).
+    """``||Y - U f(V X)||_F / ||Y||_F``, streamed over chunks of samples (0/0 counts as
+    0).
 
     Cost O(n k (d + m)) time, O(chunk (k + m)) memory.
     """

@@ -12,7 +12,9 @@ class _NoBar:
 
 
 def progress_bar(total: int, desc: str, enabled: bool):
-    """A tqdm bar when ``enabled``, else an object with the same ``update``/``close`` that does nothing."""
+    """A tqdm bar when ``enabled``, else an object with the same ``update``/``close``
+    that does nothing.
+    """
     if not isinstance(enabled, bool):
         raise TypeError(f"progress must be True or False, got {enabled!r}")
     if not enabled:

@@ -1,9 +1,8 @@
 """Chunked passes over the samples (private module): bounded memory for large n.
 
 Every learner that streams over the columns of ``X`` (d, n) and ``Y`` (m, n) walks them
-in slices from
-:func:`chunks`, sized so that the scratch arrays of one chunk stay below :data:`CHUNK_BYTES`: the memory beyond
-X and Y then does not grow with n.
+in slices from :func:`chunks`, sized so that the scratch arrays of one chunk stay below
+:data:`CHUNK_BYTES`: the memory beyond X and Y then does not grow with n.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ CACHE_CHUNK_BYTES = 2 * 2**20
 
 
 def chunks(n: int, row_floats: int, budget: int | None = None) -> Iterator[slice]:
-    """Slices of ``range(n)`` so that a (row_floats x chunk) float64 array stays below ``budget`` bytes
-    (default ``CHUNK_BYTES``).
+    """Slices of ``range(n)`` so that a (row_floats x chunk) float64 array stays below
+    ``budget`` bytes (default ``CHUNK_BYTES``).
 
     Chunks hold at least 1024 samples. Cost O(n / chunk).
     """
@@ -38,7 +37,8 @@ def chunks(n: int, row_floats: int, budget: int | None = None) -> Iterator[slice
 
 
 def column_norms(X: np.ndarray) -> np.ndarray:
-    """||x_j|| for every column (zeros replaced by 1), streamed so that no d x n temporary is made.
+    """||x_j|| for every column (zeros replaced by 1), streamed so that no d x n
+    temporary is made.
 
     Cost O(n d) time, O(n) memory.
     """

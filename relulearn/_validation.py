@@ -28,10 +28,8 @@ def as_matrix(name: str, A, *, ndim: int = 2) -> np.ndarray:
 # call (set by check_learner_input, scoped by recovery.learner_contract). The steps a
 # learner calls are public functions that check their own arguments when a user calls
 # them; inside a learner they trust views of these arrays instead of re-checking the
-# same data (the input check runs once per learner call).
-_CHECKED: ContextVar[tuple | None] = ContextVar(
-    "relulearn_checked", default=None
-)  # None: not inside a learner
+# same data (the input check runs once per learner call). None: not inside a learner.
+_CHECKED: ContextVar[tuple | None] = ContextVar("relulearn_checked", default=None)
 
 
 def _is_checked(A) -> bool:
@@ -45,7 +43,9 @@ def _is_checked(A) -> bool:
 
 
 def mark_checked(*arrays: np.ndarray) -> None:
-    """Register arrays made from checked data (e.g. subsets of samples) as checked, inside a learner's scope."""
+    """Register arrays made from checked data (e.g. subsets of samples) as checked,
+    inside a learner's scope.
+    """
     if _CHECKED.get() is not None:  # outside a learner's scope nothing is remembered
         _CHECKED.set(
             _CHECKED.get() + tuple(a for a in arrays if isinstance(a, np.ndarray))
@@ -53,7 +53,9 @@ def mark_checked(*arrays: np.ndarray) -> None:
 
 
 def trust_scope():
-    """Open a scope for :func:`check_learner_input`'s registrations; pass the token to ``_CHECKED.reset``."""
+    """Open a scope for :func:`check_learner_input`'s registrations; pass the token to
+    ``_CHECKED.reset``.
+    """
     return _CHECKED.set(_CHECKED.get() or ())
 
 
@@ -82,7 +84,8 @@ def _as_real(name: str, A, *, ndim: int = 2) -> tuple[np.ndarray, float]:
     kind = raw.dtype.kind
     if kind == "c":
         raise TypeError(
-            f"{name} must be real, got complex dtype {raw.dtype}; pass the real part explicitly if meant"
+            f"{name} must be real, got complex dtype {raw.dtype}; pass the real part"
+            " explicitly if meant"
         )
     if kind in "USVMm":
         raise TypeError(f"{name} must be a numeric array, got dtype {raw.dtype}")
@@ -91,7 +94,8 @@ def _as_real(name: str, A, *, ndim: int = 2) -> tuple[np.ndarray, float]:
         arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(
-            f"{name} must be a numeric array, got entries of type {type(raw.flat[0]).__name__}"
+            f"{name} must be a numeric array, got entries of type"
+            f" {type(raw.flat[0]).__name__}"
         ) from exc
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-d array, got shape {arr.shape}")
@@ -104,7 +108,8 @@ def _as_real(name: str, A, *, ndim: int = 2) -> tuple[np.ndarray, float]:
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         if bad:
             raise ValueError(
-                f"{name} contains {bad} NaN or infinite entries; all entries must be finite"
+                f"{name} contains {bad} NaN or infinite entries; all entries must be"
+                " finite"
             )
     return arr, max(eps, float(np.finfo(float).eps))
 
@@ -152,7 +157,8 @@ def _check_samples(X, Y=None, *, min_samples: int = 1):
         Y, eps_y = _as_real("Y", Y)
     if Y.shape[1] != n:
         raise ValueError(
-            f"Y must have one column per sample of X: X has n={n} columns, Y has shape {Y.shape}"
+            f"Y must have one column per sample of X: X has n={n} columns, Y has shape"
+            f" {Y.shape}"
             " (labels are columns: Y is (m, n), or (n,) for scalar labels)"
         )
     return X, Y, max(eps, eps_y)
@@ -177,7 +183,8 @@ def rng_from(rng) -> np.random.Generator:
     if isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
     raise TypeError(
-        f"rng must be an int seed, None or a numpy.random.Generator, got {type(rng).__name__}"
+        "rng must be an int seed, None or a numpy.random.Generator, got"
+        f" {type(rng).__name__}"
     )
 
 
@@ -188,12 +195,16 @@ _OVERFLOW = 1e300
 
 @dataclass(frozen=True)
 class LearnerData:
-    """What the boundary check of a learner returns: float64 data and the input's precision."""
+    """What the boundary check of a learner returns: float64 data and the input's
+    precision.
+    """
 
     X: np.ndarray
     Y: np.ndarray
     k: int
-    eps: float  # machine epsilon of the coarsest input dtype (2.2e-16 for float64, 1.2e-7 for float32)
+    # machine epsilon of the coarsest input dtype (2.2e-16 for float64, 1.2e-7 for
+    # float32)
+    eps: float
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -229,9 +240,8 @@ def check_learner_input(
         raise TypeError(
             "Y must be a numeric array of labels, shape (m, n) or (n,), got None"
         )
-    X, Y, eps = _check_samples(
-        X, Y
-    )  # full checks, except of data an enclosing learner already checked
+    # full checks, except of data an enclosing learner already checked
+    X, Y, eps = _check_samples(X, Y)
     d, n = X.shape
     k = check_k(k, d)
     if callable(min_samples):
@@ -244,7 +254,8 @@ def check_learner_input(
         )
         hint = f"; {min_samples_hint}" if min_samples_hint else ""
         raise ValueError(
-            f"X has n={n} samples; {who} needs at least {what} samples (d={d}, k={k}){hint}"
+            f"X has n={n} samples; {who} needs at least {what} samples (d={d},"
+            f" k={k}){hint}"
         )
     with np.errstate(all="ignore"):
         # max |entry| from the extremes: np.abs(X) would be a temporary as large as X
@@ -257,9 +268,12 @@ def check_learner_input(
     )
     if xmax > 0 and ymax > 0 and log_size > np.log10(_OVERFLOW):
         raise ValueError(
-            f"X and Y are too large for {who}: max|X| = {xmax:.1e}, max|Y| = {ymax:.1e}, and it sums products of"
-            f" up to {x_degree} input entries and {y_degree} labels over n={n} samples, which overflow float64;"
-            " rescale X and Y (for a positively homogeneous activation, U f(V X) scales exactly with them)"
+            f"X and Y are too large for {who}: max|X| = {xmax:.1e}, max|Y| ="
+            f" {ymax:.1e}, and it sums products of"
+            f" up to {x_degree} input entries and {y_degree} labels over n={n}"
+            " samples, which overflow float64;"
+            " rescale X and Y (for a positively homogeneous activation, U f(V X)"
+            " scales exactly with them)"
         )
     X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
     mark_checked(X, Y)
@@ -267,7 +281,8 @@ def check_learner_input(
 
 
 def precision_tol(name: str, tol, eps: float, *, factor: float = 100.0) -> float:
-    """Validate a positive tolerance and raise it to ``factor * eps`` for inputs coarser than float64.
+    """Validate a positive tolerance and raise it to ``factor * eps`` for inputs coarser
+    than float64.
 
     The raise stops at 1e-4 (float32 gives 1.2e-5): coarser data, such as float16,
     cannot be certified to a tolerance that would still mean an exact fit, so it is not

@@ -12,8 +12,8 @@ what the theory needs to know:
 
 References
 ----------
-.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-   polynomial time", COLT 2019, PMLR 99:195-268.
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+   networks in polynomial time", COLT 2019, PMLR 99:195-268.
 """
 
 from __future__ import annotations
@@ -90,13 +90,33 @@ def _relu(z):
     return np.maximum(z, 0.0)
 
 
+#: The ReLU f(z) = max(z, 0): rectified, positively homogeneous of degree 1, with one
+#: kink at 0.
 relu = Activation(
     "relu", _relu, lambda z: (np.asarray(z) > 0).astype(float), True, 1.0, (0.0,)
 )
 
 
 def leaky_relu(slope: float = 0.01) -> Activation:
-    """Leaky ReLU f(z) = z for z > 0 and ``slope * z`` otherwise (not rectified unless slope = 0)."""
+    """Leaky ReLU f(z) = z for z > 0 and ``slope * z`` otherwise (not rectified unless
+    slope = 0).
+
+    Parameters
+    ----------
+    slope : float
+        The slope for z <= 0.
+
+    Returns
+    -------
+    Activation
+        Named ``"leaky_relu(<slope>)"``, positively homogeneous of degree 1, one kink at
+        0.
+
+    Raises
+    ------
+    ValueError
+        ``slope`` is not finite.
+    """
     slope = float(slope)
     if not np.isfinite(slope):
         raise ValueError(f"slope must be finite, got {slope}")
@@ -110,6 +130,7 @@ def leaky_relu(slope: float = 0.01) -> Activation:
     )
 
 
+#: The squared ReLU f(z) = max(z, 0)^2: rectified, positively homogeneous of degree 2.
 squared_relu = Activation(
     "squared_relu",
     lambda z: np.maximum(z, 0.0) ** 2,
@@ -118,6 +139,8 @@ squared_relu = Activation(
     2.0,
     (0.0,),
 )
+#: The step f(z) = 1 for z > 0, else 0: rectified, positively homogeneous of degree 0
+#: (its derivative is taken as 0).
 step = Activation(
     "step",
     lambda z: (z > 0).astype(float),
@@ -126,16 +149,22 @@ step = Activation(
     0.0,
     (0.0,),
 )
+#: The softplus f(z) = log(1 + e^z): smooth, neither rectified nor homogeneous.
 softplus = Activation(
     "softplus", lambda z: np.logaddexp(0.0, z), lambda z: special.expit(z)
 )
+#: The logistic sigmoid f(z) = 1 / (1 + e^(-z)).
 sigmoid = Activation(
     "sigmoid", special.expit, lambda z: special.expit(z) * special.expit(-z)
 )
+#: The hyperbolic tangent f(z) = tanh(z).
 tanh = Activation("tanh", np.tanh, lambda z: 1.0 / np.cosh(z) ** 2)
+#: The error function f(z) = erf(z).
 erf = Activation(
     "erf", special.erf, lambda z: 2.0 / np.sqrt(np.pi) * np.exp(-np.square(z))
 )
+#: The identity f(z) = z (positively homogeneous of degree 1, not rectified): the
+#: network is then the linear map ``x -> U V x``.
 linear = Activation(
     "linear",
     lambda z: np.array(z, dtype=float),
@@ -143,6 +172,7 @@ linear = Activation(
     False,
     1.0,
 )
+#: The square f(z) = z^2 (positively homogeneous of degree 2, not rectified).
 quadratic = Activation(
     "quadratic", np.square, lambda z: 2.0 * np.asarray(z, dtype=float), False, 2.0
 )
@@ -153,7 +183,9 @@ _REGISTRY = {
 }
 _REGISTRY["leaky_relu"] = leaky_relu()
 
-#: Names accepted by :func:`get_activation`.
+#: The names :func:`get_activation` accepts (a sorted tuple of str): ``'erf'``,
+#: ``'leaky_relu'``, ``'linear'``, ``'quadratic'``, ``'relu'``, ``'sigmoid'``,
+#: ``'softplus'``, ``'squared_relu'``, ``'step'`` and ``'tanh'``.
 ACTIVATION_NAMES: tuple[str, ...] = tuple(sorted(_REGISTRY))
 
 
@@ -165,6 +197,10 @@ def get_activation(activation: str | Activation) -> Activation:
     activation : str or Activation
         One of :data:`ACTIVATION_NAMES` (``"leaky_relu"`` has slope 0.01; call
         :func:`leaky_relu` for another slope), or an :class:`Activation`.
+
+    Returns
+    -------
+    Activation
 
     Raises
     ------
@@ -180,9 +216,11 @@ def get_activation(activation: str | Activation) -> Activation:
             return _REGISTRY[activation]
         except KeyError:
             raise ValueError(
-                f"activation {activation!r} is unknown; expected one of {', '.join(ACTIVATION_NAMES)}"
+                f"activation {activation!r} is unknown; expected one of"
+                f" {', '.join(ACTIVATION_NAMES)}"
                 " or an Activation"
             ) from None
     raise TypeError(
-        f"activation must be a name (str) or an Activation, got {type(activation).__name__}"
+        "activation must be a name (str) or an Activation, got"
+        f" {type(activation).__name__}"
     )

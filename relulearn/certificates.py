@@ -1,4 +1,5 @@
-"""Statistical certificates for learners that fit noisy labels: tests on held-out samples.
+"""Statistical certificates for learners that fit noisy labels: tests on held-out
+samples.
 
 With noise nothing can be certified exactly, and a small residual proves nothing: pure
 noise is fitted about as well by ``U = 0`` as by anything. Two tests on samples the fit
@@ -71,14 +72,35 @@ def signal_pvalues(
     X_fit: np.ndarray,
     Y_fit: np.ndarray,
 ) -> np.ndarray:
-    """Per hidden unit, the one-sided p-value of "dropping the unit loses nothing on held-out samples".
+    """Per hidden unit, the one-sided p-value of "dropping the unit loses nothing on
+    held-out samples".
 
     For unit i, the output layer of the other k - 1 units is refitted by least squares
     on the samples the network was fitted on, ``(X_fit, Y_fit)``; ``D_j`` is the
     held-out squared error of that smaller network minus the held-out squared error of
     the full one on sample j of ``(X, Y)``. A unit that carries signal has ``E[D] > 0``;
-    a unit that fits noise, or that cancels another unit, does not. Cost O(n k^2 (d +
-    m)).
+    a unit that fits noise, or that cancels another unit, does not.
+
+    Parameters
+    ----------
+    network : TwoLayerNetwork
+        The fit, with k units.
+    X : ndarray, shape (d, n)
+    Y : ndarray, shape (m, n)
+        Held-out samples (not used by the fit).
+    X_fit : ndarray, shape (d, n_fit)
+    Y_fit : ndarray, shape (m, n_fit)
+        The samples the network was fitted on.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Per unit, the one-sided p-value of the null hypothesis ``E[D] <= 0`` (small:
+        the unit carries signal).
+
+    Notes
+    -----
+    Cost O(n k^2 (d + m)).
     """
     H = network.hidden(X)
     R = Y - network.U @ H
@@ -104,7 +126,9 @@ def signal_pvalues(
 
 
 def _features(network: TwoLayerNetwork, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(tangent, probe): the model's tangent features and the probe features, one row per sample."""
+    """(tangent, probe): the model's tangent features and the probe features, one row
+    per sample.
+    """
     act = network.activation
     V = network.V
     d, n = X.shape
@@ -127,8 +151,9 @@ def _features(network: TwoLayerNetwork, X: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _pinv_psd(A: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
-    """Pseudo-inverse and rank of a symmetric positive semi-definite matrix (eigenvalues below ``rtol`` times the
-    largest count as zero)."""
+    """Pseudo-inverse and rank of a symmetric positive semi-definite matrix (eigenvalues
+    below ``rtol`` times the largest count as zero).
+    """
     if A.shape[0] == 0:
         return A, 0
     lam, E = np.linalg.eigh(A)
@@ -144,15 +169,33 @@ def _pinv_psd(A: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
 def specification_pvalue(
     network: TwoLayerNetwork, X: np.ndarray, Y: np.ndarray
 ) -> tuple[float, int]:
-    """Bonferroni-adjusted p-value (over outputs) of "the residual is uncorrelated with the probe features".
+    """Bonferroni-adjusted p-value (over outputs) of "the residual is uncorrelated with
+    the probe features".
 
-    ``X`` (d, n) and ``Y`` (m, n) must be samples the network was not fitted on. Returns
-    ``(p, dof)`` with ``dof`` the residual degrees of freedom of the F-test; ``p`` is
-    NaN when ``dof < 10`` (too few samples to test). The cross products of the tangent
+    The cross products of the tangent
     features T, the probe features P and the residual R are summed over chunks of
     samples (no n-by-features matrix is held); the partial regression of R on P after T
-    is solved from them (ranks by eigenvalues, relative 1e-12). Cost O(n (k d + k^2)^2),
-    memory O((k d)^2) beyond the data plus chunk-sized scratch.
+    is solved from them (ranks by eigenvalues, relative 1e-12).
+
+    Parameters
+    ----------
+    network : TwoLayerNetwork
+        The fit.
+    X : ndarray, shape (d, n)
+    Y : ndarray, shape (m, n)
+        Samples the network was not fitted on.
+
+    Returns
+    -------
+    p : float
+        The Bonferroni-adjusted p-value; NaN when ``dof < 10`` (too few samples to
+        test).
+    dof : int
+        The residual degrees of freedom of the F-test.
+
+    Notes
+    -----
+    Cost O(n (k d + k^2)^2), memory O((k d)^2) beyond the data plus chunk-sized scratch.
     """
     m, n = Y.shape
     d = X.shape[0]
@@ -221,7 +264,39 @@ def cross_fit_certificate(
     which. This check has no proven level; ``agreement = 5`` was set from the spread
     measured on planted instances (``bench/certificates.py``). It catches a fit that
     landed at a wrong fixed point, whose systematic residual the two tests cannot tell
-    from noise. Cost: two fits on n/2 samples plus O(n (k d + k^2)^2).
+    from noise.
+
+    Parameters
+    ----------
+    fit : callable
+        ``fit(X_train, Y_train)`` returns a :class:`~relulearn.TwoLayerNetwork`.
+    X : ndarray, shape (d, n)
+    Y : ndarray, shape (m, n)
+        The samples, checked by the caller; they are split into two random halves.
+    rng : numpy.random.Generator
+        For the split.
+    level : float
+        The level of the tests: a right answer is failed with probability at most
+        ``level`` (Bonferroni over units and folds for the signal test).
+    misfit_is_failure : bool
+        Whether a rejection of the specification test fails the certificate (with a
+        reason) or only notes it.
+    network : TwoLayerNetwork, optional
+        The answer fitted on all samples, for the stability check.
+    agreement : float
+        The factor of the stability check.
+
+    Returns
+    -------
+    certificate : StatisticalCertificate or None
+        None when it could not be computed.
+    note : str
+        What the tests could not settle, or why there is no certificate (empty when the
+        certificate is ok).
+
+    Notes
+    -----
+    Cost: two fits on n/2 samples plus O(n (k d + k^2)^2).
     """
     d, n = X.shape
     m = Y.shape[0]
@@ -234,7 +309,8 @@ def cross_fit_certificate(
         mark_checked(Xf, Yf)  # subsets of data the caller checked
         try:
             net = fit(Xf, Yf)
-        except Exception as exc:  # noqa: BLE001 - any failure of the fold fit makes the certificate unavailable
+        except Exception as exc:  # noqa: BLE001
+            # any failure of the fold fit makes the certificate unavailable
             return (
                 None,
                 f"the fit on half of the samples failed ({type(exc).__name__}: {exc})",
@@ -273,43 +349,52 @@ def cross_fit_certificate(
     # fits disagree, what the specification test finds about the half fits says nothing
     # about the returned one (and at small n which half fit lands where can depend on
     # rounding), so it is consulted only when they agree
-    worse = (
-        level / sig.size
-    )  # Bonferroni over units and folds: a right answer is failed with probability <= level
-    if np.any(
-        1 - sig < worse
-    ):  # evidence that a unit makes the held-out predictions worse
+    #
+    # Bonferroni over units and folds: a right answer is failed with probability
+    # <= level
+    worse = level / sig.size
+    # evidence that a unit makes the held-out predictions worse
+    if np.any(1 - sig < worse):
         f, i = np.unravel_index(int(np.argmax(sig)), sig.shape)
         reason = (
-            f"no signal: on held-out samples the predictions are better without unit {int(i)} (one-sided"
-            f" p = {1 - sig[f, i]:.1e} < {worse:.1e}, the level {level:g} over {sig.size} tests, for a negative"
+            "no signal: on held-out samples the predictions are better without unit"
+            f" {int(i)} (one-sided"
+            f" p = {1 - sig[f, i]:.1e} < {worse:.1e}, the level {level:g} over"
+            f" {sig.size} tests, for a negative"
             f" gain)"
         )
     elif np.any(sig >= level):  # no evidence either way
         f, i = np.unravel_index(int(np.argmax(sig)), sig.shape)
         note = (
-            f"the held-out samples cannot tell the gain of unit {int(i)} from zero (p = {sig[f, i]:.2f} >="
+            f"the held-out samples cannot tell the gain of unit {int(i)} from zero (p"
+            f" = {sig[f, i]:.2f} >="
             f" level {level:g}): too few samples to show that every unit carries signal"
         )
     elif not disagreement <= allowed and network is not None:
         note = (
-            f"the fits on the two halves and on all samples disagree (largest matched error"
-            f" {disagreement:.2g} > {allowed:.2g}, the statistical error the noise level allows):"
+            "the fits on the two halves and on all samples disagree (largest matched"
+            " error"
+            f" {disagreement:.2g} > {allowed:.2g}, the statistical error the noise"
+            " level allows):"
             f" at least one of them is not the least-squares fit"
         )
     elif np.isfinite(spec_p) and spec_p < level and misfit_is_failure:
         reason = (
-            f"misspecified: the held-out residual correlates with features the model cannot produce"
+            "misspecified: the held-out residual correlates with features the model"
+            " cannot produce"
             f" (p = {spec_p:.1e} < level {level:g})"
         )
     elif np.isfinite(spec_p) and spec_p < level:
         note = (
-            f"the held-out residual correlates with features the model cannot produce (p = {spec_p:.1e} <"
-            f" level {level:g}): the model is misspecified or the estimate is not at its least-squares fit"
+            "the held-out residual correlates with features the model cannot produce"
+            f" (p = {spec_p:.1e} <"
+            f" level {level:g}): the model is misspecified or the estimate is not at"
+            " its least-squares fit"
         )
     elif not np.isfinite(spec_p):
         note = (
-            f"the specification test needs more held-out samples than {n_test} for {m} output(s)"
+            f"the specification test needs more held-out samples than {n_test} for {m}"
+            " output(s)"
             f" (residual degrees of freedom {min(dofs)} < 10)"
         )
     cert = StatisticalCertificate(
@@ -328,24 +413,49 @@ def cross_fit_certificate(
 def exact_fit_status(
     X: np.ndarray, network: TwoLayerNetwork, residual: float, tol: float
 ) -> tuple[str, str]:
-    """``(status, reason)`` from an exact fit: certified when ``residual <= tol`` on enough distinct samples.
+    """``(status, reason)`` from an exact fit: certified when ``residual <= tol`` on
+    enough distinct samples.
 
     A network with k units has ``p = k (d + m)`` weights; fitting ``n > 2 p`` distinct
     generic samples to relative residual ``tol`` is the evidence (with fewer, an exact
-    fit need not be the planted network). Otherwise unverified, with the reason. Cost
-    O(n d log n) for counting distinct samples.
+    fit need not be the planted network). Otherwise unverified, with the reason.
+
+    Parameters
+    ----------
+    X : ndarray, shape (d, n)
+        The samples the network was fitted on.
+    network : TwoLayerNetwork
+        The fit.
+    residual : float
+        Its relative residual on ``X``.
+    tol : float
+        The tolerance of an exact fit.
+
+    Returns
+    -------
+    status : {"certified", "unverified"}
+    reason : str
+        Why it is unverified (empty when certified).
+
+    Notes
+    -----
+    Cost O(n d log n) for counting distinct samples.
     """
     d, n = X.shape
     p = network.n_hidden * (d + network.output_dim)
     if not residual <= tol:
         return (
             "unverified",
-            f"residual {residual:.1e} > tol {tol:.0e}: no exact fit, and no other check",
+            (
+                f"residual {residual:.1e} > tol {tol:.0e}: no exact fit, and no other"
+                " check"
+            ),
         )
     distinct = n if n <= 2 * p else int(np.unique(X.T, axis=0).shape[0])
     if distinct <= 2 * p:
         return "unverified", (
-            f"the fit is exact (residual {residual:.1e}) but on only {distinct} distinct samples;"
+            f"the fit is exact (residual {residual:.1e}) but on only {distinct}"
+            " distinct samples;"
             f" certifying it needs more than 2 k (d + m) = {2 * p}"
         )
     return "certified", ""

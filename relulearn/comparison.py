@@ -1,12 +1,11 @@
 """Every learner side by side: the harness behind chapter 8 and ``bench/compare.py``.
 
 A :class:`Setting` is a family of seeded planted instances (input law, noise level,
-output shape);
-:func:`learners_for` lists the learners of the registry (:data:`relulearn.LEARNERS`) whose
-assumptions the setting meets; :func:`accuracy_vs_n`,
-:func:`error_vs_noise` and :func:`time_vs_size` run them on the *same* instances and return rows of
-measurements (the bench prints them, the chapter plots them). This module stands on top
-of the package: it imports the learners and nothing imports it.
+output shape); :func:`learners_for` lists the learners of the registry
+(:data:`relulearn.LEARNERS`) whose assumptions the setting meets; :func:`accuracy_vs_n`,
+:func:`error_vs_noise` and :func:`time_vs_size` run them on the *same* instances and
+return rows of measurements (the bench prints them, the chapter plots them). This module
+stands on top of the package: it imports the learners and nothing imports it.
 """
 
 from __future__ import annotations
@@ -73,7 +72,8 @@ class Setting:
     def instance(
         self, n: int, seed: int
     ) -> tuple[TwoLayerNetwork, np.ndarray, np.ndarray]:
-        """(truth, X, Y): the planted network (U*, V*), inputs X (d, n) and labels Y = U* f(V* X) + E (m, n).
+        """(truth, X, Y): the planted network (U*, V*), inputs X (d, n) and labels Y =
+        U* f(V* X) + E (m, n).
 
         E has i.i.d. N(0, sigma^2) entries (none when ``noise`` is 0). The same for
         every learner given the same seed. Cost O(n k (d + m)).
@@ -96,7 +96,30 @@ class Setting:
 
 @dataclass(frozen=True)
 class Measurement:
-    """One learner on one batch of instances."""
+    """One learner on one batch of instances.
+
+    Attributes
+    ----------
+    learner : str
+        The learner's name in the registry (or :data:`ORACLE`, or the name of a fit of
+        :func:`prediction_error_vs_degree`).
+    setting : str
+        The name of the :class:`Setting`.
+    n, d : int
+        Sample size and input dimension.
+    noise : float
+        The setting's relative noise level.
+    successes, trials : int
+        Instances whose error is below the threshold, and instances run (the seeds).
+    median_error : float
+        Median error over the instances (recovery error, or relative prediction error
+        for :func:`prediction_error_vs_degree`); inf counts a failed result.
+    median_seconds : float
+        Median wall-clock time of one run.
+    certified, unverified, failed : int
+        How many results had each status (0 where statuses are not counted: the oracle
+        and the fits of :func:`prediction_error_vs_degree`).
+    """
 
     learner: str
     setting: str
@@ -118,7 +141,9 @@ class Measurement:
 
     @property
     def statuses(self) -> str:
-        """The statuses the learner reported, e.g. ``"3 certified, 2 unverified"`` (zero counts left out)."""
+        """The statuses the learner reported, e.g. ``"3 certified, 2 unverified"`` (zero
+        counts left out).
+        """
         parts = [
             f"{c} {s}"
             for c, s in (
@@ -132,13 +157,17 @@ class Measurement:
 
     def __repr__(self) -> str:
         return (
-            f"Measurement({self.learner!r}, n={self.n}, d={self.d}, noise={self.noise:g}, "
-            f"success={self.successes}/{self.trials}, median_error={self.median_error:.1e}, {self.statuses})"
+            f"Measurement({self.learner!r}, n={self.n}, d={self.d},"
+            f" noise={self.noise:g}, "
+            f"success={self.successes}/{self.trials},"
+            f" median_error={self.median_error:.1e}, {self.statuses})"
         )
 
 
 def _applies(spec: LearnerSpec, st: Setting) -> bool:
-    """Whether the setting meets the learner's assumptions (input law, noise, output shape)."""
+    """Whether the setting meets the learner's assumptions (input law, noise, output
+    shape).
+    """
     law = {
         "gaussian": isinstance(st.inputs, Gaussian),
         "symmetric": st.inputs.is_symmetric,
@@ -155,10 +184,22 @@ def learners_for(
     *,
     outside_assumptions: bool = False,
 ) -> list[LearnerSpec]:
-    """The learners of :data:`relulearn.LEARNERS` whose assumptions ``setting`` meets (optionally only ``names``).
+    """The learners of :data:`relulearn.LEARNERS` whose assumptions ``setting`` meets
+    (optionally only ``names``).
 
-    ``outside_assumptions=True`` also returns learners whose assumptions the setting
-    violates (to show where a method breaks); ``names`` should then say which.
+    Parameters
+    ----------
+    setting : Setting
+    names : list of str, optional
+        Keep only the learners with these registry names.
+    outside_assumptions : bool
+        Also return learners whose assumptions the setting violates (to show where a
+        method breaks); ``names`` should then say which.
+
+    Returns
+    -------
+    list of LearnerSpec
+        In the order of :data:`relulearn.LEARNERS`.
     """
     return [
         lr
@@ -169,12 +210,23 @@ def learners_for(
 
 
 def learner_rng(seed: int) -> np.random.Generator:
-    """The random stream a learner gets for the instance ``seed``: independent of the instance's own.
+    """The random stream a learner gets for the instance ``seed``: independent of the
+    instance's own.
 
     Passing the instance's seed itself would be wrong: :meth:`Setting.instance` draws
     the planted ``V*`` first from ``default_rng(seed)``, and :func:`relulearn.train`
     draws its random start the same way, so ``train(rng=seed)`` would start at the
     truth.
+
+    Parameters
+    ----------
+    seed : int
+        The seed of the instance (as given to :meth:`Setting.instance`).
+
+    Returns
+    -------
+    numpy.random.Generator
+        ``default_rng([seed, 1])``.
     """
     return np.random.default_rng([int(seed), 1])
 
@@ -187,6 +239,23 @@ def run_learner(
     The package's warnings (non-convergence) are silenced here: the result's status
     records them. The learner's randomness comes from :func:`learner_rng` ``(seed)``, a
     stream independent of the instance's (drawn from ``default_rng(seed)``).
+
+    Parameters
+    ----------
+    learner : LearnerSpec
+        A registry entry; it runs with the registry's options.
+    X : ndarray, shape (d, n)
+    Y : ndarray, shape (m, n)
+    k : int
+        Number of hidden units.
+    seed : int
+        The seed of the instance.
+
+    Returns
+    -------
+    result : Recovery
+    seconds : float
+        Wall-clock time of the call.
     """
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -195,6 +264,9 @@ def run_learner(
     return res, time.perf_counter() - t0
 
 
+#: The name of the oracle's rows in the measurements of :func:`accuracy_vs_n` and
+#: :func:`error_vs_noise`: :func:`relulearn.local_least_squares` started at the truth,
+#: the reference error of a noisy instance.
 ORACLE = "oracle (least squares from the truth)"
 
 
@@ -208,16 +280,42 @@ def accuracy_vs_n(
     outside_assumptions: bool = False,
     oracle: bool = False,
 ) -> list[Measurement]:
-    """Success counts (recovery error below ``threshold``), median error and median time against n.
+    """Success counts (recovery error below ``threshold``), median error and median time
+    against n.
 
     Every learner sees the same instances (seed s gives the same truth and data). A
     result with status failed is a refusal and counts as a failure with error inf; every
     other result (certified or unverified) is scored by its error against the truth, and
     the statuses are counted. ``outside_assumptions`` as in :func:`learners_for`. With
-    ``oracle``, each n also gets a row named
-    :data:`ORACLE`: :func:`relulearn.local_least_squares` started at the truth, the reference error of a
-    noisy instance (its statuses are not counted). Cost: the learners' own, times
-    ``len(ns) * seeds``.
+    ``oracle``, each n also gets a row named :data:`ORACLE`:
+    :func:`relulearn.local_least_squares` started at the truth, the reference error of a
+    noisy instance (its statuses are not counted).
+
+    Parameters
+    ----------
+    setting : Setting
+    ns : sequence of int
+        Sample sizes; a learner is skipped at an n below its ``min_samples``.
+    seeds : int
+        Instances per n: seeds 0, ..., seeds - 1.
+    threshold : float
+        A result succeeds when its recovery error (the largest of the three errors of
+        :func:`relulearn.recovery_error`) is below this.
+    names : list of str, optional
+        Only these learners (see :func:`learners_for`).
+    outside_assumptions : bool
+        As in :func:`learners_for`.
+    oracle : bool
+        Add the oracle's row at each n.
+
+    Returns
+    -------
+    list of Measurement
+        One row per n and learner (the oracle first).
+
+    Notes
+    -----
+    Cost: the learners' own, times ``len(ns) * seeds``.
     """
     seeds = check_int("seeds", seeds)
     rows = []
@@ -282,8 +380,30 @@ def accuracy_vs_n(
 def error_vs_noise(
     setting: Setting, n: int, noises, seeds: int, names=None, *, oracle: bool = False
 ) -> list[Measurement]:
-    """Median recovery error against the relative noise level, on the same instances for every learner
-    (with ``oracle``, also the oracle's, as in :func:`accuracy_vs_n`)."""
+    """Median recovery error against the relative noise level, on the same instances for
+    every learner (with ``oracle``, also the oracle's, as in :func:`accuracy_vs_n`).
+
+    Parameters
+    ----------
+    setting : Setting
+        Its ``noise`` is replaced by each level in turn.
+    n : int
+        Sample size.
+    noises : sequence of float
+        Relative noise levels (the ``noise`` of a :class:`Setting`).
+    seeds : int
+        Instances per level.
+    names : list of str, optional
+        Only these learners (see :func:`learners_for`).
+    oracle : bool
+        Add the oracle's row at each level.
+
+    Returns
+    -------
+    list of Measurement
+        One row per noise level and learner, as :func:`accuracy_vs_n` returns them with
+        an infinite threshold (so ``successes`` counts the results that did not fail).
+    """
     rows = []
     for noise in noises:
         st = replace(setting, noise=float(noise))
@@ -296,7 +416,26 @@ def error_vs_noise(
 def time_vs_size(
     setting: Setting, ns=(), ds=(), n_for_d: int = 10_000, names=None
 ) -> tuple[list[Measurement], list[Measurement]]:
-    """Seconds of one run (seed 0): ``(by_n, by_d)``, against n at the setting's d and against d at ``n_for_d``."""
+    """Seconds of one run (seed 0): ``(by_n, by_d)``, against n at the setting's d and
+    against d at ``n_for_d``.
+
+    Parameters
+    ----------
+    setting : Setting
+    ns : sequence of int
+        Sample sizes, at the setting's d.
+    ds : sequence of int
+        Input dimensions, at ``n_for_d`` samples.
+    n_for_d : int
+        Sample size of the runs against d.
+    names : list of str, optional
+        Only these learners (see :func:`learners_for`).
+
+    Returns
+    -------
+    by_n, by_d : list of Measurement
+        One run per size and learner; ``median_seconds`` is that run's time.
+    """
     by_n = [
         row
         for n in ns
@@ -321,18 +460,51 @@ def prediction_error_vs_degree(
     n_test: int = 5_000,
     threshold: float = 0.05,
 ) -> list[Measurement]:
-    """Polynomial regression of each degree beside gradient training: relative prediction error.
+    """Polynomial regression of each degree beside gradient training: relative
+    prediction error.
 
     Polynomial regression (chapter 7) predicts but does not recover weights, so both are
     scored by the relative prediction error ``||y_hat(X') - y*(X')|| / ||y*(X')||`` on
     ``n_test`` fresh inputs X' of the setting's law, with y* the planted network and
     y_hat the fitted predictor; a success is an error below ``threshold``. ``degrees``
-    are the polynomial degrees q. Scalar output only (``setting.m == 1``). Cost per fit
-    O(n p^2 + p^3) with p = C(d + q, q) features, and the training runs' own.
+    are the polynomial degrees q. Scalar output only (``setting.m == 1``).
+
+    Parameters
+    ----------
+    setting : Setting
+        With ``m == 1``.
+    n : int
+        Sample size.
+    degrees : sequence of int
+        The polynomial degrees q.
+    seeds : int
+        Instances per fit.
+    n_test : int
+        Fresh inputs on which the prediction error is measured.
+    threshold : float
+        A fit succeeds when its relative prediction error is below this.
+
+    Returns
+    -------
+    list of Measurement
+        One row per degree ("polynomial regression, degree q"), then one for
+        "gradient training" (:func:`relulearn.train` with the setting's k);
+        ``median_error`` is the relative prediction error.
+
+    Raises
+    ------
+    ValueError
+        ``setting.m != 1``.
+
+    Notes
+    -----
+    Cost per fit O(n p^2 + p^3) with p = C(d + q, q) features, and the training runs'
+    own.
     """
     if setting.m != 1:
         raise ValueError(
-            f"setting.m must be 1 (scalar output) for polynomial regression, got {setting.m}"
+            "setting.m must be 1 (scalar output) for polynomial regression, got"
+            f" {setting.m}"
         )
     seeds = check_int("seeds", seeds)
     fits = [

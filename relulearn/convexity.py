@@ -1,4 +1,5 @@
-"""Local strong convexity of the squared loss of a one-hidden-layer network near the ground truth.
+"""Local strong convexity of the squared loss of a one-hidden-layer network near the
+ground truth.
 
 For scalar outputs ``y = sum_i u_i f(v_i . x)`` (output weights ``u_i``, hidden units
 ``v_i``, the rows of ``V``) with Gaussian inputs, Zhong, Song, Jain, Bartlett and
@@ -9,8 +10,9 @@ three properties:
 * **P1**: ``0 <= f'(z) <= L1 |z|^p`` (a non-negative derivative of at most polynomial
   growth);
 * **P2**: ``rho(s) > 0`` for every scale ``s > 0``, where, with
-  ``alpha_{i,j}(s) = E_{z ~ N(0,1)}[(f'(s z))^i z^j]``, ``rho(s) = min{alpha_{2,0} -
-  alpha_{1,0}^2 - alpha_{1,1}^2, alpha_{2,2} - alpha_{1,1}^2 - alpha_{1,2}^2,
+  ``alpha_{i,j}(s) = E_{z ~ N(0,1)}[(f'(s z))^i z^j]``,
+  ``rho(s) = min{alpha_{2,0} - alpha_{1,0}^2 - alpha_{1,1}^2,
+  alpha_{2,2} - alpha_{1,1}^2 - alpha_{1,2}^2,
   alpha_{1,0} alpha_{1,2} - alpha_{1,1}^2}``;
 * **P3**: ``|f''| <= L2`` (smooth), or ``f'' = 0`` except at finitely many points
   (piecewise linear).
@@ -89,8 +91,8 @@ def alpha(activation: str | Activation, i: int, j: int, scale: float = 1.0) -> f
     density, the line split at the activation's kinks (divided by s), at 0, +-1, +-4 and
     +-1/s,
     +-4/s (so narrow peaks of f'(s z) at large s are not missed).  Accurate to
-    about 1e-12 relative for the activations of :mod:`relulearn.activations`.  Cost
-    O(1).
+    about 1e-12 relative for the named activations (:data:`relulearn.ACTIVATION_NAMES`).
+    Cost O(1).
 
     References
     ----------
@@ -223,7 +225,10 @@ class ActivationProperties:
         rho = (
             "0 (to round-off)" if abs(self.rho_min) <= 1e-12 else f"{self.rho_min:.3g}"
         )
-        return f"ActivationProperties({self.name}: {p1}, P2={self.p2} (min rho={rho}), P3={self.p3} ({self.p3_kind}))"
+        return (
+            f"ActivationProperties({self.name}: {p1}, P2={self.p2} (min rho={rho}),"
+            f" P3={self.p3} ({self.p3_kind}))"
+        )
 
 
 def _sup_ratio(dphi, z, p):
@@ -258,16 +263,16 @@ def activation_properties(
     The checks are numerical, on grids, and so are evidence rather than proofs:
 
     * P1: ``f' >= -1e-12`` on 40,001 points of [-50, 50]; then, for p = 0, 1, ..., 4,
-      ``L1(R)`` = the supremum of ``f'(z)/|z|^p`` over grid points with ``1e-3 <= |z| <=
-      R``.  P1 holds with the first p for which ``L1(50) <= 1.01 L1(25)`` (no growth at
-      infinity) and the supremum over ``1e-6 <= |z| <= 1e-3`` is at most ``1.01 L1(50)``
-      (no blow-up at 0).
+      ``L1(R)`` = the supremum of ``f'(z)/|z|^p`` over grid points with
+      ``1e-3 <= |z| <= R``. P1 holds with the first p for which
+      ``L1(50) <= 1.01 L1(25)`` (no growth at infinity) and the supremum over
+      ``1e-6 <= |z| <= 1e-3`` is at most ``1.01 L1(50)`` (no blow-up at 0).
     * P2: ``rho(s) > 1e-12`` at every given scale (rho is continuous in s; a grid cannot
       certify all s).
     * P3: ``f''`` is estimated by central differences of ``f'`` (step 1e-5) at grid
       points at least 1e-4 away from the kinks.  Piecewise linear (P3(b)) if it vanishes
-      there (below 1e-6); bounded (P3(a)) if ``f'`` is continuous at the kinks and ``sup
-      |f''|`` over |z| <= 50 is at most 1.01 times the one over |z| <= 25.
+      there (below 1e-6); bounded (P3(a)) if ``f'`` is continuous at the kinks and
+      ``sup |f''|`` over ``|z| <= 50`` is at most 1.01 times the one over ``|z| <= 25``.
 
     Cost O(len(scales)) quadratures plus O(10^5) evaluations of f'.
 
@@ -345,7 +350,8 @@ def _scalar_network(network) -> tuple[np.ndarray, np.ndarray, Activation]:
         )
     if network.output_dim != 1:
         raise ValueError(
-            f"network must have a scalar output (U of shape (1, k)), got U of shape {network.U.shape}"
+            "network must have a scalar output (U of shape (1, k)), got U of shape"
+            f" {network.U.shape}"
         )
     return (
         np.asarray(network.U[0], dtype=float),
@@ -363,7 +369,8 @@ _GH_W = _GH_W / _SQRT2PI
 
 
 def _pair_moments_homogeneous(act: Activation, a: np.ndarray, b: np.ndarray):
-    """E[g(w)] and E[g(w) w w^T] for w ~ N(0, I_2), g(w) = f'(a.w) f'(b.w), f of degree p.
+    """E[g(w)] and E[g(w) w w^T] for w ~ N(0, I_2), g(w) = f'(a.w) f'(b.w), f of degree
+    p.
 
     In polar coordinates w = r e(theta), g(w) = r^{2(p-1)} g(e(theta)), and the radial
     factor is E[r^m] = 2^{m/2} Gamma(1 + m/2) for the chi distribution with 2 degrees of
@@ -380,7 +387,8 @@ def _pair_moments_homogeneous(act: Activation, a: np.ndarray, b: np.ndarray):
     for kink in act.kinks:
         if kink != 0.0:
             raise ValueError(
-                f"activation {act.name} has a kink away from 0; homogeneous quadrature needs kinks at 0"
+                f"activation {act.name} has a kink away from 0; homogeneous quadrature"
+                " needs kinks at 0"
             )
     cuts = np.unique(np.asarray(cuts))
     lo, hi = cuts[:-1], cuts[1:]
@@ -438,7 +446,8 @@ def _pair_block(act: Activation, vj: np.ndarray, vl: np.ndarray) -> np.ndarray:
 
 
 def population_hessian(network: TwoLayerNetwork) -> np.ndarray:
-    """The population Hessian of ``L(V) = E[(sum_i u_i f(v_i . x) - y)^2] / 2`` at the ground truth.
+    """The population Hessian of ``L(V) = E[(sum_i u_i f(v_i^T x) - y)^2] / 2`` at the
+    ground truth.
 
     Parameters
     ----------
@@ -502,12 +511,13 @@ def smallest_hessian_eigenvalue(network: TwoLayerNetwork) -> float:
     Returns
     -------
     float
-        Its eigenvalues do not depend on the signs of the ``u_i``.  For orthonormal
+        Its eigenvalues do not depend on the signs of the ``u_i``. For orthonormal
         ``v_i`` and ``u in {-1, +1}^k`` it equals ``rho(1)`` for ReLU and leaky ReLU and
         is at least ``rho(1)`` for the smooth activations, on the instances of the tests
-        and of chapter 5 (Zhong et al. bound it below by ``Omega(u_min^2 rho(s_k) /
-        (kappa^2 lambda))``, s_k the k-th singular value of V and u_min = min_i |u_i|).
-        It is 0 for the linear and quadratic activations when k >= 2.
+        and of chapter 5 (Zhong et al. bound it below by
+        ``Omega(u_min^2 rho(s_k) / (kappa^2 lambda))``, s_k the k-th singular value of V
+        and ``u_min = min_i |u_i|``). It is 0 for the linear and quadratic activations
+        when k >= 2.
 
     Raises
     ------

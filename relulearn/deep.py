@@ -15,8 +15,9 @@ lives in :mod:`relulearn.hermite`; the polynomial learner in
 
 References
 ----------
-.. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023,
-   arXiv:2305.16508, §1.1 (Theorem 1.1) and §2.4-2.6 (shadow networks, Theorem 2.3).
+.. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+   NeurIPS 2023, arXiv:2305.16508, §1.1 (Theorem 1.1) and §2.4-2.6 (shadow networks,
+   Theorem 2.3).
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class RandomDeepNetwork:
-    """Psi_W(x) = W^(L) f(W^(L-1) ... f(W^(1) x)): no biases, linear scalar output (Daniely et al. 2023).
+    """A random deep network with no biases and a linear scalar output (Daniely et al.
+    2023).
+
+    ``Psi_W(x) = W^(L) f(W^(L-1) ... f(W^(1) x))``.
 
     Attributes
     ----------
@@ -82,11 +86,14 @@ class RandomDeepNetwork:
         return int(sum(self.widths[:-1]))
 
     def hidden(self, X) -> list[np.ndarray]:
-        """Post-activations of hidden layers 1, ..., L - 1 on X, each of shape (d_j, n)."""
+        """Post-activations of hidden layers 1, ..., L - 1 on X, each of shape (d_j,
+        n).
+        """
         X = as_matrix("X", X)
         if X.shape[0] != self.input_dim:
             raise ValueError(
-                f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}"
+                f"X must have {self.input_dim} rows (input dimension), got shape"
+                f" {X.shape}"
             )
         out, H = [], X
         for W in self.weights[:-1]:
@@ -99,7 +106,8 @@ class RandomDeepNetwork:
         X = as_matrix("X", X)
         if X.shape[0] != self.input_dim:
             raise ValueError(
-                f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}"
+                f"X must have {self.input_dim} rows (input dimension), got shape"
+                f" {X.shape}"
             )
         H = X
         for W in self.weights[:-1]:
@@ -107,11 +115,16 @@ class RandomDeepNetwork:
         return (self.weights[-1] @ H)[0]
 
     def shadow(self, q: int) -> RandomDeepNetwork:
-        """The shadow network Psi_W^(q): the same weights with the truncation f_q (degree q^(L-1) in x)."""
+        """The shadow network Psi_W^(q): the same weights with the truncation f_q
+        (degree q^(L-1) in x).
+        """
         return RandomDeepNetwork(self.weights, truncated_activation(self.activation, q))
 
     def __repr__(self) -> str:
-        return f"RandomDeepNetwork(depth={self.depth}, widths={self.widths}, activation={self.activation.name!r})"
+        return (
+            f"RandomDeepNetwork(depth={self.depth}, widths={self.widths},"
+            f" activation={self.activation.name!r})"
+        )
 
 
 def random_deep_network(
@@ -122,7 +135,8 @@ def random_deep_network(
     activation: str | Activation = "relu",
     normalize: bool = True,
 ) -> RandomDeepNetwork:
-    """A random Xavier network: W^j with i.i.d. N(0, 1/d_{j-1}) entries (variance 1/fan-in).
+    """A random Xavier network: W^j with independent N(0, 1/d_{j-1}) entries (variance
+    1/fan-in).
 
     Parameters
     ----------
@@ -171,7 +185,8 @@ def random_deep_network(
         ) from None
     if not widths:
         raise ValueError(
-            "widths must name at least one hidden layer (depth >= 2), got an empty sequence"
+            "widths must name at least one hidden layer (depth >= 2), got an empty"
+            " sequence"
         )
     widths = tuple(
         check_int(f"widths[{j}]", w, minimum=1) for j, w in enumerate(widths)
@@ -191,7 +206,8 @@ def random_deep_network(
 def shadow_gap(
     net: RandomDeepNetwork, q: int, X, *, average_output: bool = True
 ) -> float:
-    """Mean over the columns of X of the squared gap between a network and its degree-q shadow.
+    """Mean over the columns of X of the squared gap between a network and its degree-q
+    shadow.
 
     Parameters
     ----------
@@ -202,10 +218,11 @@ def shadow_gap(
         Inputs (on the sphere of radius sqrt(d_0) for the theory).
     average_output : bool
         ``True`` averages analytically over the Xavier output row W^(L), which the gap
-        depends on only through E (W^(L) v)^2 = |v|^2 / d_{L-1}: returns mean_x |h(x) -
-        h_q(x)|^2 / d_{L-1}, with h and h_q the last hidden layers of the network and of
-        its shadow (same expectation over W, much smaller variance).  ``False``: mean_x
-        (Psi(x) - Psi^q(x))^2 with the network's own output row.
+        depends on only through ``E (W^(L) v)^2 = ||v||^2 / d_{L-1}``: returns
+        ``mean_x ||h(x) - h_q(x)||^2 / d_{L-1}``, with h and h_q the last hidden layers
+        of the network and of its shadow (same expectation over W, much smaller
+        variance).  ``False``: ``mean_x (Psi(x) - Psi^q(x))^2`` with the network's own
+        output row.
 
     Returns
     -------
@@ -232,7 +249,8 @@ def shadow_gap(
 def shadow_gap_infinite_width(
     activation: str | Activation, q: int, depth: int
 ) -> float:
-    """The infinite-width limit of E_W (Psi_W(x) - Psi_W^(q)(x))^2 at any x with ||x|| = sqrt(d).
+    """The infinite-width limit of E_W (Psi_W(x) - Psi_W^(q)(x))^2 at any x with ||x|| =
+    sqrt(d).
 
     Parameters
     ----------
@@ -270,9 +288,8 @@ def shadow_gap_infinite_width(
     depth = check_int("depth", depth, minimum=2)
     act = get_activation(activation)
     a = hermite_coefficients(act, q)
-    fq = truncated_activation(
-        act, q
-    )  # z -> sum_{n<=q} a_n h_n(z), the same coefficients a
+    # z -> sum_{n<=q} a_n h_n(z), the same coefficients a
+    fq = truncated_activation(act, q)
     m2 = second_moment(act)
     z, w = np.polynomial.hermite_e.hermegauss(q + 1)
     w = w / w.sum()
@@ -290,7 +307,8 @@ def shadow_gap_infinite_width(
 def best_polynomial_error(
     kernel, input_dim: int, degree: int, *, n_nodes: int = 4000
 ) -> float:
-    """Best degree-q L2 error for a Gaussian process on the sphere with a dot-product kernel.
+    """Best degree-q L2 error for a Gaussian process on the sphere with a dot-product
+    kernel.
 
     For Psi with covariance kappa(<x, x'> / d) on the sphere ||x|| = sqrt(d) (uniform
     inputs, infinite width and samples), err*(q) = sum_{l > q} m_l with m_l = N(d, l)

@@ -1,4 +1,5 @@
-"""The baseline every chapter compares against: gradient training of ``U f(V X)`` on the squared loss.
+"""The baseline every chapter compares against: gradient training of ``U f(V X)`` on the
+squared loss.
 
 The loss is the empirical loss ``L_n(U, V) = ||U f(V X) - Y||_F^2 / (2 n)`` with the
 analytic gradients
@@ -16,9 +17,9 @@ Where a run stops says little by itself: :func:`loss_hessian` gives the Hessian 
 ``L_n`` over all parameters (residual terms included), and
 :func:`stationary_point_report` measures the gradient, the loss and the smallest
 eigenvalue of that Hessian (flat directions projected out, checked against finite
-differences of
-:func:`loss_gradients`) and says what kind of point it is: a global minimum, a saddle, a spurious local minimum,
-a dead unit, merged units, a kink, or a plateau.
+differences of :func:`loss_gradients`) and says what kind of point it is: a global
+minimum, a saddle, a spurious local minimum, a dead unit, merged units, a kink, or a
+plateau.
 """
 
 from __future__ import annotations
@@ -57,14 +58,55 @@ __all__ = [
 def squared_loss(
     U: np.ndarray, V: np.ndarray, X: np.ndarray, Y: np.ndarray, activation="relu"
 ) -> float:
-    """``||U f(V X) - Y||_F^2 / (2 n)``. Cost O(n k (d + m))."""
+    """The empirical squared loss ``||U f(V X) - Y||_F^2 / (2 n)``.
+
+    Parameters
+    ----------
+    U : ndarray, shape (m, k)
+    V : ndarray, shape (k, d)
+    X : ndarray, shape (d, n)
+    Y : ndarray, shape (m, n)
+    activation : str or Activation
+        The activation f.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    No input checks (arrays of matching shapes are trusted). Cost O(n k (d + m)).
+    """
     f = get_activation(activation)
     R = U @ f(V @ X) - Y
     return float(np.vdot(R, R) / (2 * X.shape[1]))
 
 
 def loss_gradients(U, V, X, Y, activation="relu"):
-    """Loss and its gradients ``(L, dL/dU, dL/dV)`` for the squared loss. Cost O(n k (d + m))."""
+    """Loss and its gradients ``(L, dL/dU, dL/dV)`` for the squared loss.
+
+    Parameters
+    ----------
+    U : ndarray, shape (m, k)
+    V : ndarray, shape (k, d)
+    X : ndarray, shape (d, n)
+    Y : ndarray, shape (m, n)
+    activation : str or Activation
+        The activation f; its ``derivative`` (the right derivative at kinks) is used.
+
+    Returns
+    -------
+    L : float
+        ``||U f(V X) - Y||_F^2 / (2 n)``, as :func:`squared_loss`.
+    dL_dU : ndarray, shape (m, k)
+        ``R f(V X)^T / n`` with the residual ``R = U f(V X) - Y``.
+    dL_dV : ndarray, shape (k, d)
+        ``((U^T R) * f'(V X)) X^T / n``.
+
+    Notes
+    -----
+    No input checks (arrays of matching shapes are trusted). Cost O(n k (d + m)).
+    """
     f = get_activation(activation)
     n = X.shape[1]
     Z = V @ X
@@ -93,7 +135,8 @@ def _init(X, Y, k, f, gen, init):
             V0 = as_matrix("init V0", V0).copy()
         if U0.shape != (m, k) or V0.shape != (k, d):
             raise ValueError(
-                f"init must have U0 of shape {(m, k)} and V0 of shape {(k, d)}, got {U0.shape} and {V0.shape}"
+                f"init must have U0 of shape {(m, k)} and V0 of shape {(k, d)}, got"
+                f" {U0.shape} and {V0.shape}"
             )
         return U0, V0
     V0 = gen.standard_normal((k, d)) / np.sqrt(d)
@@ -135,9 +178,9 @@ def train(
         Hidden units, 1 <= k <= d.
     rng : int, Generator or None
         Randomness of the initialisation and of the minibatches. The default start draws
-        V0 exactly as
-        :func:`relulearn.planted_network` draws V*, so ``train(rng=s)`` on an instance planted with
-        ``rng=s`` starts at the truth: give the learner a seed of its own.
+        V0 exactly as :func:`relulearn.planted_network` draws V*, so ``train(rng=s)`` on
+        an instance planted with ``rng=s`` starts at the truth: give the learner a seed
+        of its own.
     on_failure : {"raise", "return"}
         What a failed result (non-finite loss) does: raise
         :class:`~relulearn.RecoveryFailed`, or return it.
@@ -151,8 +194,8 @@ def train(
     init : TwoLayerNetwork or (U0, V0), optional
         Starting point. Default: V0 with i.i.d. N(0, 1/d) entries and U0 the
         least-squares output layer for it. (To refine a given start to its local
-        least-squares fit,
-        :func:`relulearn.local_least_squares` is the second-order alternative: see below.)
+        least-squares fit, :func:`relulearn.local_least_squares` is the second-order
+        alternative: see below.)
     lr : float, optional
         Step size. Defaults: Adam 0.01; full-batch gd 1.0 (initial backtracking step);
         SGD 0.01.
@@ -187,8 +230,8 @@ def train(
 
     See Also
     --------
-    relulearn.local_least_squares : the package's local refiner, Levenberg-Marquardt on
-    the same loss (without
+    relulearn.local_least_squares
+        The package's local refiner, Levenberg-Marquardt on the same loss (without
         minibatches). From the same start both head for the same local minimiser; it
         takes a few dozen iterations of cost O(n k^2 d (d + m)) plus a (k (d + m))^2
         system where this takes hundreds to thousands of cheaper ones, and it stops at
@@ -327,7 +370,10 @@ def train(
             status="failed",
             n_samples_used=n,
             history=np.asarray(history),
-            reason=f"the loss became non-finite after {len(history)} iterations (lr={lr0:g} too large?)",
+            reason=(
+                f"the loss became non-finite after {len(history)} iterations"
+                f" (lr={lr0:g} too large?)"
+            ),
             details=details,
         )
     net = TwoLayerNetwork(U, V, f)
@@ -336,7 +382,10 @@ def train(
     )
     status, reason = exact_fit_status(X, net, residual, tol)
     if stop_reason != "converged":
-        reason = f"stopped ({stop_reason}) after {len(history)} iterations with residual {residual:.1e} > tol {tol:.0e}"
+        reason = (
+            f"stopped ({stop_reason}) after {len(history)} iterations with residual"
+            f" {residual:.1e} > tol {tol:.0e}"
+        )
         warnings.warn(f"train: {reason}", ConvergenceWarning, stacklevel=3)
     return Recovery(
         network=net,
@@ -374,14 +423,17 @@ def _second_derivative(f: Activation):
         return _SECOND_DERIVATIVES["relu"]
     if f.name not in _SECOND_DERIVATIVES:
         raise ValueError(
-            f"activation {f.name!r} has no known second derivative; loss_hessian supports "
+            f"activation {f.name!r} has no known second derivative; loss_hessian"
+            " supports "
             f"{sorted(_SECOND_DERIVATIVES) + ['leaky_relu(slope)']}"
         )
     return _SECOND_DERIVATIVES[f.name]
 
 
 def _check_point(U, V, X, Y):
-    """The public boundary of :func:`loss_hessian` and :func:`stationary_point_report`."""
+    """The public boundary of :func:`loss_hessian` and
+    :func:`stationary_point_report`.
+    """
     X, Y = check_samples(X, Y)
     U, V = as_matrix("U", U), as_matrix("V", V)
     d, m = X.shape[0], Y.shape[0]
@@ -391,7 +443,8 @@ def _check_point(U, V, X, Y):
         )
     if U.shape != (m, V.shape[0]):
         raise ValueError(
-            f"U must have shape (m, k) = ({m}, {V.shape[0]}) for Y with m={m} rows and V with "
+            f"U must have shape (m, k) = ({m}, {V.shape[0]}) for Y with m={m} rows and"
+            " V with "
             f"k={V.shape[0]} rows, got {U.shape}"
         )
     return U, V, X, Y
@@ -435,7 +488,8 @@ def _hessian(U, V, X, Y, f, f2) -> np.ndarray:
 
 
 def loss_hessian(U, V, X, Y, activation: str | Activation = "relu") -> np.ndarray:
-    """The Hessian of the empirical loss ``L_n(U, V) = ||U f(V X) - Y||_F^2 / (2 n)`` over all parameters.
+    """The Hessian of the empirical loss ``L_n(U, V) = ||U f(V X) - Y||_F^2 / (2 n)``
+    over all parameters.
 
     The parameters are ordered as ``theta = (U.ravel(), V.ravel())``: ``U[a, i]`` is
     entry ``a k + i`` and ``V[i, b]`` is entry ``m k + i d + b``. With ``z = V x``, ``h
@@ -445,8 +499,8 @@ def loss_hessian(U, V, X, Y, activation: str | Activation = "relu") -> np.ndarra
 
     * ``(U[a, i], U[a', i'])``: ``[a = a'] sum_j h_ij h_i'j / n`` (no residual term: the
       model is linear in U);
-    * ``(U[a, i], V[l, b])``: ``sum_j (U[a, l] h_ij D_lj + [i = l] r_aj D_ij) x_bj /
-      n``, the second term being
+    * ``(U[a, i], V[l, b])``:
+      ``sum_j (U[a, l] h_ij D_lj + [i = l] r_aj D_ij) x_bj / n``, the second term being
       the residual (second-order) term;
     * ``(V[l, b], V[l', c])``: ``sum_j ((U^T U)[l, l'] D_lj D_l'j + [l = l'] (U^T r_j)_l
       f''(z_lj)) x_bj x_cj / n``.
@@ -484,11 +538,11 @@ def loss_hessian(U, V, X, Y, activation: str | Activation = "relu") -> np.ndarra
 
     See Also
     --------
-    stationary_point_report : the gradient, the projected smallest eigenvalue, a
-    finite-difference check and
-        a classification of the point.
-    relulearn.population_hessian : the population Hessian at the ground truth (a
-    different object).
+    stationary_point_report
+        The gradient, the projected smallest eigenvalue, a finite-difference check and a
+        classification of the point.
+    relulearn.population_hessian
+        The population Hessian at the ground truth (a different object).
 
     Notes
     -----
@@ -502,7 +556,8 @@ def loss_hessian(U, V, X, Y, activation: str | Activation = "relu") -> np.ndarra
 
 @dataclass(frozen=True, repr=False, eq=False)
 class StationaryPointReport:
-    """What the gradient and the Hessian of ``L_n`` say about a point (U, V): see :func:`stationary_point_report`.
+    """What the gradient and the Hessian of ``L_n`` say about a point (U, V): see
+    :func:`stationary_point_report`.
 
     Attributes
     ----------
@@ -524,8 +579,7 @@ class StationaryPointReport:
         ``gradient_norm * ||theta|| / loss_scale`` (dimensionless; ``theta = (U, V)``).
     smallest_eigenvalue : float
         ``lambda_min`` of the Hessian restricted to the orthogonal complement of the
-        flat directions (see
-        :func:`stationary_point_report`).
+        flat directions (see :func:`stationary_point_report`).
     smallest_eigenvalue_unprojected : float
         ``lambda_min`` of the whole Hessian (the saddle test: a flat direction along
         which the loss is constant need not be a null direction of the Hessian away from
@@ -600,16 +654,22 @@ class StationaryPointReport:
         if self.descent_decrease is not None:
             extra += f", descent_decrease={self.descent_decrease:.0e}"
         return (
-            f"StationaryPointReport(kind={self.kind!r}, loss/loss_scale={self.loss / self.loss_scale:.2e}, "
-            f"relative_gradient={self.relative_gradient:.0e}, smallest_eigenvalue={self.smallest_eigenvalue:.1e} "
+            f"StationaryPointReport(kind={self.kind!r},"
+            f" loss/loss_scale={self.loss / self.loss_scale:.2e}, "
+            f"relative_gradient={self.relative_gradient:.0e},"
+            f" smallest_eigenvalue={self.smallest_eigenvalue:.1e} "
             f"(all directions {self.smallest_eigenvalue_unprojected:.1e}, tolerance "
-            f"{self.eigenvalue_tolerance:.0e}), dead_units={self.dead_units}, merged_units={self.merged_units}"
+            f"{self.eigenvalue_tolerance:.0e}), dead_units={self.dead_units},"
+            f" merged_units={self.merged_units}"
             f"{extra})"
         )
 
 
 def _finite_difference_hessian(U, V, X, Y, f, h) -> np.ndarray:
-    """Central differences of :func:`loss_gradients`, one parameter at a time. Cost O(n (k (d + m))^2)."""
+    """Central differences of :func:`loss_gradients`, one parameter at a time.
+
+    Cost O(n (k (d + m))^2).
+    """
     theta = np.concatenate([U.ravel(), V.ravel()])
     mk = U.size
     out = np.empty((theta.size, theta.size))
@@ -629,16 +689,17 @@ def _finite_difference_hessian(U, V, X, Y, f, h) -> np.ndarray:
 
 
 def _kink_slope(U, V, X, Y, f, pairs) -> tuple[float, np.ndarray]:
-    """``max_S dist(g_S, C_S^*)`` over the sides S of the kink pairs (f with a single kink at 0), and the
-    projection residual of the worst side (minus a descent direction)."""
+    """``max_S dist(g_S, C_S^*)`` over the sides S of the kink pairs (f with a single
+    kink at 0), and the projection residual of the worst side (minus a descent
+    direction).
+    """
     from scipy.optimize import nnls
 
     m, k = U.shape
     d, n = X.shape
     Z = V @ X
-    W = (
-        U.T @ (U @ f.value(Z) - Y) / n
-    )  # W[i, j]: the weight of x_j in dL/dv_i where f'(v_i . x_j) = 1
+    # W[i, j]: the weight of x_j in dL/dv_i where f'(v_i . x_j) = 1
+    W = U.T @ (U @ f.value(Z) - Y) / n
     left, right = f.derivative(np.array([-1.0, 1.0]))
     _, gU, gV = loss_gradients(U, V, X, Y, f)
     g0 = np.concatenate([gU.ravel(), gV.ravel()])
@@ -646,9 +707,8 @@ def _kink_slope(U, V, X, Y, f, pairs) -> tuple[float, np.ndarray]:
     w = np.empty(len(pairs))
     for c, (i, j) in enumerate(pairs):
         rows = slice(m * k + i * d, m * k + (i + 1) * d)
-        g0[rows] -= (
-            W[i, j] * f.derivative(Z[i, j]) * X[:, j]
-        )  # the side the computed gradient took
+        # the side the computed gradient took
+        g0[rows] -= W[i, j] * f.derivative(Z[i, j]) * X[:, j]
         A[rows, c] = X[:, j]
         w[c] = W[i, j]
     worst, residual = 0.0, np.zeros_like(g0)
@@ -665,7 +725,9 @@ def _kink_slope(U, V, X, Y, f, pairs) -> tuple[float, np.ndarray]:
 def _flat_directions(
     U, V, Z, f, dead
 ) -> tuple[list[np.ndarray], list[tuple[int, ...]]]:
-    """Directions along which ``L_n`` is constant at (U, V), and the groups of merged units."""
+    """Directions along which ``L_n`` is constant at (U, V), and the groups of merged
+    units.
+    """
     m, k = U.shape
     d = V.shape[1]
     p = m * k + k * d
@@ -724,7 +786,9 @@ def _flat_directions(
 
 
 def _best_decrease(U, V, X, Y, f, direction, loss) -> float:
-    """The largest ``loss - L_n(theta + t direction)`` over ``t = ||theta|| 2^-i``, i = 0..50 (unit direction)."""
+    """The largest ``loss - L_n(theta + t direction)`` over ``t = ||theta|| 2^-i``, i =
+    0..50 (unit direction).
+    """
     m, k = U.shape
     theta = np.concatenate([U.ravel(), V.ravel()])
     norm = float(np.linalg.norm(direction))
@@ -757,7 +821,8 @@ def stationary_point_report(
     gtol: float = 1e-7,
     kink_tol: float = 1e-6,
 ) -> StationaryPointReport:
-    """Measure what kind of point of the empirical loss ``L_n`` a network is: gradient, loss, Hessian.
+    """Measure what kind of point of the empirical loss ``L_n`` a network is: gradient,
+    loss, Hessian.
 
     Computes the loss, the gradient norm, the Hessian over all parameters
     (:func:`loss_hessian`, residual terms included), its smallest eigenvalue with the
@@ -785,16 +850,13 @@ def stationary_point_report(
 
     2. ``smallest_eigenvalue_unprojected < -tau``: "saddle" (a direction of negative
        curvature);
-    3. a dead unit: "dead unit" (flat in the dead unit's directions; ``lambda_min >
-       tau`` then shows a
-       non-strict local minimum);
+    3. a dead unit: "dead unit" (flat in the dead unit's directions;
+       ``lambda_min > tau`` then shows a non-strict local minimum);
     4. a group of merged units: "merged units" (flat along the merged directions;
-       ``lambda_min > tau`` shows a
-       non-strict local minimum);
+       ``lambda_min > tau`` shows a non-strict local minimum);
     5. ``lambda_min <= tau``: "degenerate" (the second-order test is inconclusive);
     6. ``loss > reference_loss``: "spurious local minimum" (a strict local minimum up to
-       the flat directions,
-       with a loss above the truth's);
+       the flat directions, with a loss above the truth's);
     7. otherwise "local minimum".
 
     Otherwise (the gradient is not small):
@@ -876,7 +938,8 @@ def stationary_point_report(
         f = get_activation("relu" if activation is None else activation)
     else:
         raise TypeError(
-            f"network must be a TwoLayerNetwork or a tuple (U, V), got {type(network).__name__}"
+            "network must be a TwoLayerNetwork or a tuple (U, V), got"
+            f" {type(network).__name__}"
         )
     U, V, X, Y = _check_point(U, V, X, Y)
     for name, val in (("tol", tol), ("gtol", gtol), ("kink_tol", kink_tol)):
@@ -897,7 +960,8 @@ def stationary_point_report(
             )
         if reference.V.shape[1] != d or reference.U.shape[0] != m:
             raise ValueError(
-                f"reference must map R^{d} to R^{m} like the data, got U {reference.U.shape} and V {reference.V.shape}"
+                f"reference must map R^{d} to R^{m} like the data, got U"
+                f" {reference.U.shape} and V {reference.V.shape}"
             )
         reference_loss = squared_loss(
             np.asarray(reference.U), np.asarray(reference.V), X, Y, reference.activation

@@ -1,4 +1,5 @@
-"""Exact recovery of a noiseless two-layer rectified network (Gaussian inputs, rank(U*) = k).
+"""Exact recovery of a noiseless two-layer rectified network (Gaussian inputs,
+rank(U*) = k).
 
 The course's reconstruction of the exact algorithm for Gaussian inputs of Bakshi,
 Jayaram and Woodruff (COLT 2019), one public function per step, with a sample-efficient
@@ -9,14 +10,12 @@ candidate zero sets, the certificate and the thresholds are ours.  Notation: H =
 with rows H_i = f(X^T v*_i), v*_i the i-th row of V*.
 
 1. :func:`relulearn.moment_estimate` (in :mod:`relulearn.initialisation`): Gaussian
-   moments (M1, projected
-   T2) -> Jennrich -> approximate directions, output weights and signs.
+   moments (M1, projected T2) -> Jennrich -> approximate directions, output weights and
+   signs.
 2. :func:`label_row_space`: the top-k right singular vectors of Y; when rank(U*) = k,
-   the row span
-   of Y is exactly the row span of f(V* X).
+   the row span of Y is exactly the row span of f(V* X).
 3. :func:`certify_zero_set`: the null vector of Q[S, :] for a candidate zero set S, with
-   the
-   smallest and next singular values (the certificate).
+   the smallest and next singular values (the certificate).
 4. :func:`candidate_zero_sets` / :func:`find_unit_rows`: candidate zero sets from the
    moment estimate (most confident negatives), random subsets, or the vertices of a
    small linear programme, each verified by :func:`certify_zero_set`; the result is F =
@@ -35,8 +34,9 @@ only when every unit's zero set is certified and the residual on all samples is 
 
 References
 ----------
-.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-   time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019.
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+   networks in polynomial time", Proceedings of the 32nd Conference on Learning Theory
+   (COLT), PMLR 99:195-268, 2019.
 """
 
 from __future__ import annotations
@@ -76,13 +76,14 @@ __all__ = [
 _REFS = "Bakshi, Jayaram, Woodruff, COLT 2019"
 
 
-# ----------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Steps 2-4 (module docstring): row span, certificates, zero sets
-# ----------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def label_row_space(Y, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Orthonormal basis Q (n x k) of the top-k right singular space of Y, and Y's singular values.
+    """Orthonormal basis Q (n x k) of the top-k right singular space of Y, and Y's
+    singular values.
 
     When Y = U* f(V* X) with rank(U*) = k, the row span of Y equals that of f(V* X), so
     every row H_i = f(X^T v*_i) is Q c_i for some c_i in R^k.  The singular values show
@@ -123,7 +124,8 @@ def label_row_space(Y, k: int) -> tuple[np.ndarray, np.ndarray]:
     k = check_int("k", k)
     if k > min(m, n):
         raise ValueError(
-            f"k={k} exceeds min(m, n)={min(m, n)} for Y of shape {Y.shape}; the row span of Y has "
+            f"k={k} exceeds min(m, n)={min(m, n)} for Y of shape {Y.shape}; the row"
+            " span of Y has "
             "dimension k only when m >= k (rank(U*) = k)"
         )
     _, s, Vt = np.linalg.svd(Y, full_matrices=False)
@@ -160,7 +162,8 @@ class ZeroSetCertificate:
 
     def __repr__(self) -> str:
         return (
-            f"ZeroSetCertificate(ok={self.ok}, smallest={self.smallest:.1e}, next={self.next:.1e}, "
+            f"ZeroSetCertificate(ok={self.ok}, smallest={self.smallest:.1e},"
+            f" next={self.next:.1e}, "
             f"nonnegative={self.nonnegative}, n_zeros={self.n_zeros})"
         )
 
@@ -191,12 +194,12 @@ def certify_zero_set(Q, S, *, tol: float = 1e-9) -> ZeroSetCertificate:
     If S is inside the zero set of unit i only and the other units can be assigned
     distinct samples of S on which they are active, the null space of Q[S, :] is exactly
     the line of H_i = f(X^T v*_i): the smallest singular value is at round-off and the
-    next is O(1/sqrt(n)).  If every unit can be so assigned, there is no null vector and
+    next is O(1/sqrt(n)). If every unit can be so assigned, there is no null vector and
     the smallest singular value is O(1/sqrt(n)) (chapter 3's theorem, parts 2 and 3,
-    hold with probability one for Gaussian inputs).  Sets outside both cases (two units
+    hold with probability one for Gaussian inputs). Sets outside both cases (two units
     active on one single sample of S only) can have a null vector mixing two rows; it
-    has negative entries, which the ``nonnegative`` check rejects.  Cost O(|S| k^2 + n
-    k).
+    has negative entries, which the ``nonnegative`` check rejects. Cost O(:math:`|S|`
+    k^2 + n k).
 
     References
     ----------
@@ -250,14 +253,16 @@ def candidate_zero_sets(
     n_random: int = 0,
     pool: int | None = None,
 ):
-    """Candidate zero sets for each unit from approximate directions: the most confident negatives.
+    """Candidate zero sets for each unit from approximate directions: the most confident
+    negatives.
 
     Parameters
     ----------
     X : array_like, shape (d, n)
     k : int
     directions : array_like, shape (k', d)
-        Approximate unit directions (e.g. :attr:`MomentEstimate.directions`).
+        Approximate unit directions (e.g. the ``directions`` of a
+        :class:`~relulearn.MomentEstimate`).
     size : int, optional
         Size of each candidate set, default k + 1.
     rng : int or Generator
@@ -331,7 +336,10 @@ class UnitRows:
         return int(self.F.shape[0])
 
     def __repr__(self) -> str:
-        return f"UnitRows(found={self.n_found}, n={self.F.shape[1]}, n_candidates={self.n_candidates})"
+        return (
+            f"UnitRows(found={self.n_found}, n={self.F.shape[1]},"
+            f" n_candidates={self.n_candidates})"
+        )
 
 
 class _Collector:
@@ -347,7 +355,9 @@ class _Collector:
         return len(self.rows) >= self.k
 
     def offer(self, S, source):
-        """Certify S; returns "new" (a row was added), "duplicate" (a row already found) or "no"."""
+        """Certify S; returns "new" (a row was added), "duplicate" (a row already found)
+        or "no".
+        """
         self.checked += 1
         cert = _certify(self.Q, np.unique(S), self.tol)
         if not cert.ok:
@@ -371,30 +381,28 @@ class _Collector:
         return "new"
 
     def _consistent(self, row):
-        """For f homogeneous of degree p > 0: row^(1/p) must be linear in x on the active set and
-        that linear function must be <= 0 on the zero set (rejects the rare nonnegative
-        mixtures of several units' rows that have more than k - 1 zeros).  Rows with
-        fewer than d active
-        samples are left to Step 5, which reports them."""
+        """For f homogeneous of degree p > 0: row^(1/p) must be linear in x on the
+        active set and that linear function must be <= 0 on the zero set (rejects the
+        rare nonnegative mixtures of several units' rows that have more than k - 1
+        zeros). Rows with fewer than d active samples are left to Step 5, which reports
+        them.
+        """
         if self.X is None or not self.degree:
             return True
         d = self.X.shape[0]
         P = np.flatnonzero(row > 0)
         if P.size < d + 1:
             return True
-        P = P[
-            : 4 * d
-        ]  # fit on (at most) 4d active samples, then check the fit on all samples:
-        # an exact row is fitted exactly by any d samples in general position
+        # fit on (at most) 4d active samples, then check the fit on all samples: an
+        # exact row is fitted exactly by any d samples in general position
+        P = P[: 4 * d]
         A, t = self.X[:, P].T, row[P] ** (1.0 / self.degree)
-        v = solve_normal_equations(
-            A.T @ A, A.T @ t
-        )  # no refinement: the tolerance below is sqrt(tol)
+        # no refinement: the tolerance below is sqrt(tol)
+        v = solve_normal_equations(A.T @ A, A.T @ t)
         if v is None:
             v = lstsq(A, t)
-        z = (
-            v @ self.X
-        )  # the fitted pre-activation on every sample (one pass, no gathers)
+        # the fitted pre-activation on every sample (one pass, no gathers)
+        z = v @ self.X
         t = np.maximum(row, 0.0) ** (1.0 / self.degree)
         active = row > 0
         scale = max(float(np.max(t)), np.finfo(float).tiny)
@@ -440,8 +448,7 @@ def find_unit_rows(
         * "moments": the moment-only route: for each direction (both signs) its n/4 most
           negative samples (the fraction 1/4 is our choice).
         * "random": uniformly random subsets of size k + 1 (good when k is small: each
-          draw is a
-          zero set of some unit with probability about k 2^-(k+1)).
+          draw is a zero set of some unit with probability about k 2^-(k+1)).
         * "lp": vertices of the cone {c : Q c >= 0}, from linear programmes
           min w^T Q c s.t. Q c >= 0, b^T c = 1 with random positive weights w (biased by
           ``directions`` when given) on a random subsample of max(200, 20 k)
@@ -552,12 +559,13 @@ def find_unit_rows(
 
 
 def _moment_candidates(X, directions, col, gen, budget, n_random=3):
-    """The "auto" strategy's first stage: for each approximate direction, its k + 1 most negative
-    samples, then ``n_random`` random (k + 1)-subsets of its 3(k + 1) most negative
-    ones; the sign given by the moment estimate first, the opposite sign only for
-    directions still unmatched.  A direction is dropped as soon as one of its candidates
-    certifies a row (new or already found).
-    Returns the directions still unmatched (they bias the linear programmes)."""
+    """The "auto" strategy's first stage: for each approximate direction, its k + 1 most
+    negative samples, then ``n_random`` random (k + 1)-subsets of its 3(k + 1) most
+    negative ones; the sign given by the moment estimate first, the opposite sign only
+    for directions still unmatched. A direction is dropped as soon as one of its
+    candidates certifies a row (new or already found). Returns the directions still
+    unmatched (they bias the linear programmes).
+    """
     k = col.k
     size = min(k + 1, X.shape[1])
     pool = min(X.shape[1], 3 * size)
@@ -585,7 +593,8 @@ def _moment_candidates(X, directions, col, gen, budget, n_random=3):
 
 
 def _lp_search(Q, X, directions, col, gen, budget):
-    """Vertices of the cone {c : Q c >= 0} from random linear objectives (beyond the paper).
+    """Vertices of the cone {c : Q c >= 0} from random linear objectives (beyond the
+    paper).
 
     Every row H_i = f(X^T v*_i) = Q c_i is an extreme ray of the cone (its ~n/2 zeros
     pin it down); the other extreme rays have only k - 1 zeros.  Minimising a random
@@ -653,15 +662,16 @@ def _lp_search(Q, X, directions, col, gen, budget):
             col.offer(Z, "lp")
 
 
-# ----------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Steps 5-6
-# ----------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def solve_input_weights(
     X, F, activation: str | Activation = "relu"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Step 5: V from the active samples of each certified row (F_i = beta_i f(X^T v*_pi(i)), beta_i > 0).
+    """Step 5: V from the active samples of each certified row (F_i = beta_i f(X^T
+    v*_pi(i)), beta_i > 0).
 
     Parameters
     ----------
@@ -704,11 +714,13 @@ def solve_input_weights(
     act = get_activation(activation)
     if not act.rectified:
         raise ValueError(
-            f"activation must be rectified (f = 0 for z <= 0, f > 0 otherwise), got {act.name!r}"
+            "activation must be rectified (f = 0 for z <= 0, f > 0 otherwise), got"
+            f" {act.name!r}"
         )
     if act.degree is not None and act.degree == 0:
         raise RecoveryFailed(
-            f"activation {act.name!r} has degree 0: only the sign pattern of V X is identifiable"
+            f"activation {act.name!r} has degree 0: only the sign pattern of V X is"
+            " identifiable"
         )
     d = X.shape[0]
     V = np.zeros((F.shape[0], d))
@@ -717,7 +729,8 @@ def solve_input_weights(
         P = np.flatnonzero(row > 0)
         if P.size < d:
             raise RecoveryFailed(
-                f"unit {i} is active on {P.size} < d={d} samples; its row of V is not determined"
+                f"unit {i} is active on {P.size} < d={d} samples; its row of V is not"
+                " determined"
             )
         P = P[
             : 4 * d
@@ -768,9 +781,9 @@ def _scale_search(Xa, f_vals, act):
     return v, r
 
 
-# ----------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Everything
-# ----------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 @learner_contract
@@ -870,21 +883,25 @@ def recover_exact(
     act = get_activation(activation)
     if not act.rectified:
         raise ValueError(
-            f"activation must be rectified (f = 0 for z <= 0, f > 0 otherwise), got {act.name!r}"
+            "activation must be rectified (f = 0 for z <= 0, f > 0 otherwise), got"
+            f" {act.name!r}"
         )
     if k > m and act.name != "relu":
         raise ValueError(
-            f"k={k} > m={m} outputs: recover_exact needs k <= m unless the activation is ReLU"
+            f"k={k} > m={m} outputs: recover_exact needs k <= m unless the activation"
+            " is ReLU"
             f" (then it takes the low-rank route), got activation {act.name!r}"
         )
     if k > m and n < 2 * k * d:
         raise ValueError(
-            f"k={k} > m={m} outputs: recover_exact takes the low-rank route, which needs at least"
+            f"k={k} > m={m} outputs: recover_exact takes the low-rank route, which"
+            " needs at least"
             f" 2 k d = {2 * k * d} samples; X has n={n}"
         )
     if strategy not in ("auto", "moments", "random", "lp"):
         raise ValueError(
-            f"strategy must be one of 'auto', 'moments', 'random', 'lp', got {strategy!r}"
+            "strategy must be one of 'auto', 'moments', 'random', 'lp', got"
+            f" {strategy!r}"
         )
     gen = rng_from(rng)
     n_work = min(
@@ -963,7 +980,8 @@ def recover_exact(
 
     if k > m:
         return low_rank(
-            f"k={k} > m={m}: the row span of Y has dimension at most m < k (rank(U*) = k fails)"
+            f"k={k} > m={m}: the row span of Y has dimension at most m < k (rank(U*) ="
+            " k fails)"
         )
     bar.update(1)
     Xw, Yw = X[:, :n_work], Y[:, :n_work]
@@ -973,12 +991,14 @@ def recover_exact(
     top = sv[0] if sv[0] > 0 else 1.0
     if sv[k - 1] <= tol * top:
         return low_rank(
-            f"Y has numerical rank < k={k} (s_k/s_1 = {sv[k - 1] / top:.1e}): rank(U*) < k or k too large",
+            f"Y has numerical rank < k={k} (s_k/s_1 = {sv[k - 1] / top:.1e}): rank(U*)"
+            " < k or k too large",
             sv,
         )
     if len(sv) > k and sv[k] > tol * top:
         return fail(
-            f"Y has rank > k={k} (s_(k+1)/s_1 = {sv[k] / top:.1e}): noisy labels or k too small",
+            f"Y has rank > k={k} (s_(k+1)/s_1 = {sv[k] / top:.1e}): noisy labels or k"
+            " too small",
             sv,
         )
     rows = find_unit_rows(
@@ -994,7 +1014,8 @@ def recover_exact(
     bar.update(1)
     if rows.n_found < k:
         return fail(
-            f"certified {rows.n_found} of k={k} units after {rows.n_candidates} candidate zero sets",
+            f"certified {rows.n_found} of k={k} units after {rows.n_candidates}"
+            " candidate zero sets",
             sv,
             rows,
         )
@@ -1005,7 +1026,8 @@ def recover_exact(
     U = output_layer(Xw, Yw, V, act, exact=True)
     if U is None:
         return fail(
-            "the output layer is singular: f(V X) has dependent rows on the working samples",
+            "the output layer is singular: f(V X) has dependent rows on the working"
+            " samples",
             sv,
             rows,
         )

@@ -1,14 +1,14 @@
-"""Why the general problem is hard: Set Splitting reduces to fitting a 2-unit ReLU network exactly.
+"""Why the general problem is hard: Set Splitting reduces to fitting a 2-unit ReLU
+network exactly.
 
 The chapter on hardness needs four things, one function each:
 
 * :func:`set_splitting_instance` builds the data ``(X, Y)`` of the reduction (with the
-  gadget that
-  forces both output weights to be positive, or without it to show why it is needed);
+  gadget that forces both output weights to be positive, or without it to show why it is
+  needed);
 * :func:`is_splittable` decides Set Splitting by brute force over 2-colourings;
 * :func:`splitting_witness` is the (<=) direction of the proof: the explicit network
-  that fits the
-  data of a splittable set system;
+  that fits the data of a splittable set system;
 * :func:`find_exact_fit` / :func:`exact_fit_search` decide exactly whether ``y = u^T
   relu(V X)`` with k hidden units fits the labels, by a branch-and-bound over activation
   patterns in which every node is a linear program.
@@ -57,13 +57,15 @@ def _check_set_system(n_elements, sets) -> tuple[int, list[tuple[int, ...]]]:
     n_elements = check_int("n_elements", n_elements, minimum=1)
     if isinstance(sets, (str, bytes)):
         raise TypeError(
-            f"sets must be a sequence of collections of element indices, got {type(sets).__name__}"
+            "sets must be a sequence of collections of element indices, got"
+            f" {type(sets).__name__}"
         )
     try:
         raw = list(sets)
     except TypeError as exc:
         raise TypeError(
-            f"sets must be a sequence of collections of element indices, got {type(sets).__name__}"
+            "sets must be a sequence of collections of element indices, got"
+            f" {type(sets).__name__}"
         ) from exc
     out = []
     for j, C in enumerate(raw):
@@ -76,11 +78,13 @@ def _check_set_system(n_elements, sets) -> tuple[int, list[tuple[int, ...]]]:
         for e in members:
             if not 0 <= e < n_elements:
                 raise ValueError(
-                    f"sets[{j}] contains element {e}; elements must lie in 0..n_elements-1 = 0..{n_elements - 1}"
+                    f"sets[{j}] contains element {e}; elements must lie in"
+                    f" 0..n_elements-1 = 0..{n_elements - 1}"
                 )
         if not members:
             raise ValueError(
-                f"sets[{j}] is empty; Set Splitting needs nonempty sets (an empty set is never split)"
+                f"sets[{j}] is empty; Set Splitting needs nonempty sets (an empty set"
+                " is never split)"
             )
         out.append(tuple(members))
     return n_elements, out
@@ -89,7 +93,8 @@ def _check_set_system(n_elements, sets) -> tuple[int, list[tuple[int, ...]]]:
 def set_splitting_instance(
     n_elements: int, sets, *, gadget: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The data of the reduction Set Splitting -> exact realizability by ``u^T relu(V x)``, k = 2.
+    """The data of the reduction Set Splitting -> exact realizability by
+    ``u^T relu(V x)``, k = 2.
 
     Coordinates of a sample are ``(x in R^N, 1, z in R^2)``; the constant 1 plays the
     bias (the model itself has none). The samples (columns of ``X``) and labels are
@@ -164,7 +169,8 @@ def set_splitting_instance(
 
 
 def is_splittable(n_elements: int, sets) -> tuple[int, ...] | None:
-    """Decide Set Splitting by brute force: a 2-colouring leaving no set monochromatic, or None.
+    """Decide Set Splitting by brute force: a 2-colouring leaving no set monochromatic,
+    or None.
 
     Parameters
     ----------
@@ -187,9 +193,9 @@ def is_splittable(n_elements: int, sets) -> tuple[int, ...] | None:
 
     Notes
     -----
-    Cost O(2^(N-1) * sum_C |C|): exponential, as expected for an NP-complete problem. A
-    system of 2-element sets is a graph, and it is splittable iff the graph is
-    bipartite.
+    Cost O(2^(N-1) * sum_C :math:`|C|`): exponential, as expected for an NP-complete
+    problem. A system of 2-element sets is a graph, and it is splittable iff the graph
+    is bipartite.
 
     References
     ----------
@@ -211,11 +217,11 @@ def is_splittable(n_elements: int, sets) -> tuple[int, ...] | None:
 
 
 def splitting_witness(n_elements: int, sets, colouring) -> TwoLayerNetwork:
-    """The (<=) direction of the reduction: the 2-unit network fitting the instance of a splitting.
+    """The (<=) direction of the reduction: the 2-unit network fitting the instance of a
+    splitting.
 
     With ``S_1 = {i : colour_i = 0}``, ``S_2`` the rest, ``tau = (1.5, 3.5)`` and the
-    coordinates of
-    :func:`set_splitting_instance`, the network is ``U = [1, 1]`` and
+    coordinates of :func:`set_splitting_instance`, the network is ``U = [1, 1]`` and
     ``V_i = (2 * 1_{S_i} - 2N * 1_{S_(3-i)}, -1, 1 - tau_i, 1)``.
 
     Parameters
@@ -241,9 +247,9 @@ def splitting_witness(n_elements: int, sets, colouring) -> TwoLayerNetwork:
 
     Notes
     -----
-    Cost O(N + sum_C |C|). Pre-activations: -1 at P0; at most 2|C| - 2N - 1 < 0 at P_C
-    (C meets the other colour); 1 for the unit of N_e's colour and -2N - 1 for the
-    other; t - tau_i at G_t.
+    Cost O(N + sum_C :math:`|C|`). Pre-activations: -1 at P0; at most
+    :math:`2|C| - 2N - 1 < 0` at P_C (C meets the other colour); 1 for the unit of N_e's
+    colour and -2N - 1 for the other; t - tau_i at G_t.
 
     References
     ----------
@@ -261,7 +267,8 @@ def splitting_witness(n_elements: int, sets, colouring) -> TwoLayerNetwork:
     for j, C in enumerate(sets):
         if len({int(c[e]) for e in C}) < 2:
             raise ValueError(
-                f"colouring leaves sets[{j}] = {C} monochromatic; it must split every set"
+                f"colouring leaves sets[{j}] = {C} monochromatic; it must split every"
+                " set"
             )
     V = np.zeros((2, N + 3))
     for i in range(2):
@@ -280,8 +287,8 @@ class FitSearch:
     Attributes
     ----------
     network : TwoLayerNetwork or None
-        A network fitting the labels to 1e-9 (relative to max |y|, at least 1), or None
-        if none exists.
+        A network fitting the labels to 1e-9 (relative to ``max |y|``, at least 1), or
+        None if none exists.
     signs : tuple of int or None
         The output signs (+1 / -1 per unit) of the fit.
     patterns : ndarray of bool, shape (k, n), or None
@@ -310,13 +317,16 @@ class FitSearch:
 
     def __repr__(self) -> str:
         return (
-            f"FitSearch(realizable={self.realizable}, signs={self.signs}, n_lps={self.n_lps}, "
+            f"FitSearch(realizable={self.realizable}, signs={self.signs},"
+            f" n_lps={self.n_lps}, "
             f"n_nodes={self.n_nodes}, feasible_signs={self.feasible_signs})"
         )
 
 
 class _PatternLP:
-    """Feasibility LP of a partial activation pattern, for fixed output signs (private)."""
+    """Feasibility LP of a partial activation pattern, for fixed output signs
+    (private).
+    """
 
     def __init__(self, X, y, signs):
         self.X = X
@@ -327,7 +337,9 @@ class _PatternLP:
         self.n_lps = 0
 
     def solve(self, assigned, patterns):
-        """Feasible V (k, d) for the samples ``assigned`` with ``patterns`` (list of k-bool tuples), or None."""
+        """Feasible V (k, d) for the samples ``assigned`` with ``patterns`` (list of
+        k-bool tuples), or None.
+        """
         k, d = self.k, self.d
         A_ub, b_ub, A_eq, b_eq = [], [], [], []
         for j, z in zip(assigned, patterns):
@@ -380,7 +392,9 @@ def _sample_order(y: np.ndarray) -> np.ndarray:
 
 
 def _options(yj: float, signs, tied) -> list[tuple[bool, ...]]:
-    """Activation patterns at one sample compatible with the sign of its label and the symmetry breaking."""
+    """Activation patterns at one sample compatible with the sign of its label and the
+    symmetry breaking.
+    """
     k = len(signs)
     out = []
     for z in itertools.product((True, False), repeat=k):
@@ -410,7 +424,9 @@ def _verify(X, y, signs, V) -> TwoLayerNetwork | None:
 
 
 def _polish(X, y, signs, V, patterns) -> np.ndarray:
-    """Least-squares correction of V so the equalities of the pattern hold to round-off."""
+    """Least-squares correction of V so the equalities of the pattern hold to
+    round-off.
+    """
     k, d = V.shape
     rows, rhs = [], []
     for j in range(X.shape[1]):
@@ -493,7 +509,8 @@ def _search_signs(X, y, signs, order):
 
 
 def exact_fit_search(X, Y, k: int, *, all_signs: bool = False) -> FitSearch:
-    """Decide exactly whether some ``u^T relu(V X)`` with k hidden units fits scalar labels Y.
+    """Decide exactly whether some ``u^T relu(V X)`` with k hidden units fits scalar
+    labels Y.
 
     By positive homogeneity every unit's output weight can be taken in {+1, -1} (a unit
     with weight 0 is a unit with V_i = 0), and units of equal sign are interchangeable,
@@ -580,9 +597,8 @@ def exact_fit_search(X, Y, k: int, *, all_signs: bool = False) -> FitSearch:
         net = _verify(X, y, signs, V)
         if net is None:
             net = _verify(X, y, signs, _polish(X, y, signs, V, P))
-        if (
-            net is None
-        ):  # pragma: no cover - LP tolerance trouble; never seen on the chapter's instances
+        # LP tolerance trouble; never seen on the chapter's instances
+        if net is None:  # pragma: no cover
             continue
         feasible.append(signs)
         if found is None:
@@ -598,7 +614,8 @@ def exact_fit_search(X, Y, k: int, *, all_signs: bool = False) -> FitSearch:
 
 
 def find_exact_fit(X, Y, k: int) -> TwoLayerNetwork | None:
-    """A k-unit network ``U relu(V X)`` that fits scalar labels Y exactly, or None if there is none.
+    """A k-unit network ``U relu(V X)`` that fits scalar labels Y exactly, or None if
+    there is none.
 
     Parameters
     ----------

@@ -1,4 +1,5 @@
-"""Hermite analysis of activations: coefficients, tails, dual activation, normalised and truncated activations.
+"""Hermite analysis of activations: coefficients, tails, dual activation, normalised and
+truncated activations.
 
 Notation (the course's notation page): h_p = He_p / sqrt(p!) are the normalised
 probabilists' Hermite polynomials, orthonormal for z ~ N(0, 1).  An activation f expands
@@ -11,11 +12,12 @@ integrals themselves are computed in :mod:`relulearn.moments`.
 
 References
 ----------
-.. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023,
-   arXiv:2305.16508, §2.2 (Hermite expansion, dual activation) and §2.7 (bounds on eps_f(q)); the formulas of
-   the text available to the course are lost, so the constants here are the course's own derivations.
-.. [2] R. O'Donnell, "Analysis of Boolean Functions", Cambridge University Press, 2014, §11.2
-   (Hermite polynomials).
+.. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+   NeurIPS 2023, arXiv:2305.16508, §2.2 (Hermite expansion, dual activation) and §2.7
+   (bounds on eps_f(q)); the formulas of the text available to the course are lost, so
+   the constants here are the course's own derivations.
+.. [2] R. O'Donnell, "Analysis of Boolean Functions", Cambridge University Press, 2014,
+   §11.2 (Hermite polynomials).
 """
 
 from __future__ import annotations
@@ -44,20 +46,23 @@ __all__ = [
     "truncated_activation",
 ]
 
-# : eps_relu(q) q^(3/2) -> sqrt(2) / (6 pi^(3/2)) = 0.0423291 for the raw ReLU (from the
-# closed-form coefficients : a_{2j}^2 ~ 1 / (8 pi^(3/2) j^(5/2)) by Stirling's formula;
-# derived in chapter 7 of the course).
+#: The limit of eps_relu(q) q^(3/2) as q grows, sqrt(2) / (6 pi^(3/2)) = 0.0423291, for
+#: the raw ReLU: its Hermite tail decays like q^(-3/2) (from the closed-form
+#: coefficients, a_{2j}^2 ~ 1 / (8 pi^(3/2) j^(5/2)) by Stirling's formula; derived in
+#: chapter 7 of the course).
 RELU_TAIL_CONSTANT: float = math.sqrt(2.0) / (6.0 * math.pi**1.5)
 
-#: |x|, already normalised (E z^2 = 1); a closed-form activation of the Hermite chapter.
+#: The absolute value f(z) = ``|z|``, already normalised (E f(z)^2 = 1 for
+#: z ~ N(0, 1)); a closed-form activation of the Hermite chapter.
 absolute = Activation("abs", np.abs, np.sign, False, 1.0, (0.0,))
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Hermite polynomials
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def hermite_functions(x, degree: int) -> np.ndarray:
-    """Values h_0(x), ..., h_degree(x) of the normalised Hermite polynomials h_p = He_p / sqrt(p!).
+    r"""Values :math:`h_0(x), \dots, h_q(x)` (q = ``degree``) of the normalised Hermite
+    polynomials :math:`h_p = \mathrm{He}_p / \sqrt{p!}`.
 
     Parameters
     ----------
@@ -68,7 +73,7 @@ def hermite_functions(x, degree: int) -> np.ndarray:
 
     Returns
     -------
-    ndarray, shape (degree + 1, *x.shape)
+    ndarray, shape ``(degree + 1, *x.shape)``
 
     Raises
     ------
@@ -77,8 +82,9 @@ def hermite_functions(x, degree: int) -> np.ndarray:
 
     Notes
     -----
-    The three-term recursion h_{p+1} = (x h_p - sqrt(p) h_{p-1}) / sqrt(p + 1) : no
-    factorials, stable, O(degree * size(x)).
+    The three-term recursion
+    :math:`h_{p+1} = (x h_p - \sqrt{p}\, h_{p-1}) / \sqrt{p + 1}`: no factorials,
+    stable, O(degree * size(x)).
 
     References
     ----------
@@ -114,15 +120,24 @@ def _hermite_series(coefs: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Normalised activations
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False, repr=False)
 class NormalizedActivation(Activation):
-    """``scale * base`` with ``scale = 1 / sqrt(E base(z)^2)`` so that E f(z)^2 = 1.
+    r"""``scale * base`` with ``scale = 1 / sqrt(E base(z)^2)``, so that
+    :math:`\mathbb{E} f(z)^2 = 1`.
 
     Built by :func:`normalize_activation`; keeps ``base`` and ``scale`` so that the
-    closed-form Hermite coefficients of ``base`` carry over.
+    closed-form Hermite coefficients of ``base`` carry over. The other fields are those
+    of :class:`Activation`, for f = ``scale * base``.
+
+    Attributes
+    ----------
+    base : Activation
+        The activation before scaling.
+    scale : float
+        ``1 / sqrt(E base(z)^2)``.
     """
 
     base: Activation | None = None
@@ -133,7 +148,8 @@ class NormalizedActivation(Activation):
 
 
 def second_moment(activation: str | Activation) -> float:
-    """E f(z)^2 for z ~ N(0, 1), in closed form where one is known (else quadrature).
+    r""":math:`\mathbb{E} f(z)^2` for :math:`z \sim \mathcal{N}(0, 1)`, in closed form
+    where one is known (else quadrature).
 
     Parameters
     ----------
@@ -145,9 +161,9 @@ def second_moment(activation: str | Activation) -> float:
 
     Notes
     -----
-    Closed forms: ReLU 1/2, |x| 1, step 1/2, leaky ReLU (1 + s^2)/2, erf (2/pi)
-    arcsin(2/3), linear 1, quadratic 3; otherwise piecewise Gauss-Legendre quadrature,
-    O(1).
+    Closed forms: ReLU 1/2, :math:`|x|` 1, step 1/2, leaky ReLU :math:`(1 + s^2)/2`,
+    erf :math:`(2/\pi) \arcsin(2/3)`, linear 1, quadratic 3; otherwise piecewise
+    Gauss-Legendre quadrature, O(1).
 
     References
     ----------
@@ -175,7 +191,8 @@ def second_moment(activation: str | Activation) -> float:
 
 
 def normalize_activation(activation: str | Activation) -> NormalizedActivation:
-    """The activation scaled so that E f(z)^2 = 1 (the paper's normalisation, e.g. sqrt(2) ReLU).
+    r"""The activation scaled so that :math:`\mathbb{E} f(z)^2 = 1` (the paper's
+    normalisation, e.g. :math:`\sqrt{2}` ReLU).
 
     Parameters
     ----------
@@ -188,7 +205,7 @@ def normalize_activation(activation: str | Activation) -> NormalizedActivation:
     Raises
     ------
     ValueError
-        E f(z)^2 = 0 (nothing to normalise).
+        :math:`\mathbb{E} f(z)^2 = 0` (nothing to normalise).
 
     Notes
     -----
@@ -198,7 +215,7 @@ def normalize_activation(activation: str | Activation) -> NormalizedActivation:
     ----------
     A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
     NeurIPS 2023, §1.1 (the activation is normalised; the course reads the formula, lost
-    in its copy of the text, as E f(z)^2 = 1).
+    in its copy of the text, as :math:`\mathbb{E} f(z)^2 = 1`).
     """
     act = get_activation(activation)
     if isinstance(act, NormalizedActivation):
@@ -231,11 +248,13 @@ def _leaky_slope(act: Activation) -> float | None:
     return None
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Coefficients
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def _relu_coefficients(degree: int) -> np.ndarray:
-    """a_n of max(0, x): a_0 = phi(0), a_1 = 1/2, a_n = (-1)^(n/2-1) (n-3)!! / sqrt(2 pi n!) for even n."""
+    """a_n of max(0, x): a_0 = phi(0), a_1 = 1/2, a_n = (-1)^(n/2-1) (n-3)!! / sqrt(2 pi
+    n!) for even n.
+    """
     a = np.zeros(degree + 1)
     a[0] = PHI0
     if degree >= 1:
@@ -259,14 +278,15 @@ def _step_coefficients(degree: int) -> np.ndarray:
 
 
 def _erf_coefficients(degree: int, alpha: float = 1.0) -> np.ndarray:
-    """a_n of erf(alpha x): odd n: (2 alpha / sqrt(pi)) s (s^2 - 1)^((n-1)/2) (n-2)!! / sqrt(n!)."""
+    """a_n of erf(alpha x): odd n: (2 alpha / sqrt(pi)) s (s^2 - 1)^((n-1)/2) (n-2)!! /
+    sqrt(n!).
+    """
     s2 = 1.0 / (1.0 + 2.0 * alpha**2)
     a = np.zeros(degree + 1)
     if degree >= 1:
         a[1] = 2.0 * alpha / math.sqrt(math.pi) * math.sqrt(s2)
-    for n in range(
-        1, degree - 1, 2
-    ):  # a_{n+2} / a_n = (s^2 - 1) n / sqrt((n + 1)(n + 2))
+    # a_{n+2} / a_n = (s^2 - 1) n / sqrt((n + 1)(n + 2))
+    for n in range(1, degree - 1, 2):
         a[n + 2] = a[n] * (s2 - 1.0) * n / math.sqrt((n + 1) * (n + 2))
     return a
 
@@ -304,18 +324,20 @@ def _closed_form(act: Activation, degree: int) -> np.ndarray | None:
 
 
 def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarray:
-    """Hermite coefficients a_0(f), ..., a_degree(f) of an activation f, a_p(f) = E[f(z) h_p(z)].
+    r"""Hermite coefficients :math:`a_0(f), \dots, a_q(f)` (q = ``degree``) of an
+    activation f, :math:`a_p(f) = \mathbb{E}[f(z)\, h_p(z)]`.
 
-    The coefficients in the orthonormal basis h_p = He_p / sqrt(p!), at scale 1.  For
-    the moment coefficient c_p(s) = E[f(s z) He_p(z)] (unnormalised He_p, any scale s)
-    see
-    :func:`relulearn.moment_coefficient`; a_p(f) = c_p(1) / sqrt(p!).
+    The coefficients in the orthonormal basis :math:`h_p = \mathrm{He}_p / \sqrt{p!}`,
+    at scale 1, so that :math:`f = \sum_p a_p(f)\, h_p`. For the moment coefficient
+    :math:`c_p(s) = \mathbb{E}[f(s z)\, \mathrm{He}_p(z)]` (unnormalised
+    :math:`\mathrm{He}_p`, any scale s) see :func:`relulearn.moment_coefficient`;
+    :math:`a_p(f) = c_p(1) / \sqrt{p!}`.
 
     Parameters
     ----------
     activation : str or Activation
-        Any activation of :mod:`relulearn.activations`, :data:`absolute`, or a
-        :class:`NormalizedActivation` of one.
+        Any named activation (:data:`ACTIVATION_NAMES`), an :class:`Activation`,
+        :data:`absolute`, or a :class:`NormalizedActivation` of one.
     degree : int
         Largest index, >= 0.
 
@@ -331,14 +353,14 @@ def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarra
     Notes
     -----
     Closed forms, evaluated by their ratio recursions so that nothing overflows: ReLU,
-    leaky ReLU, |x|, step, erf, linear, quadratic; O(degree).  Otherwise (tanh, sigmoid,
-    softplus, squared ReLU, custom) the piecewise Gauss-Legendre rule
+    leaky ReLU, :math:`|x|`, step, erf, linear, quadratic; O(degree). Otherwise (tanh,
+    sigmoid, softplus, squared ReLU, custom) the piecewise Gauss-Legendre rule
     :func:`relulearn.gaussian_rule` against the Gaussian density, split at the kinks,
-    O(degree * sqrt(degree) * 40) evaluations.  The integrand
-    |f h_p phi| integrates to at most sqrt(E f^2), so there is no cancellation beyond the
-    double-precision level: absolute accuracy about 1e-15 for degree <= 30 (tested
-    against independent adaptive quadrature).  Plain Gauss-Hermite quadrature is *not*
-    used: it converges slowly across a kink.
+    O(degree * sqrt(degree) * 40) evaluations. The integrand :math:`|f h_p \varphi|`
+    integrates to at most :math:`\sqrt{\mathbb{E} f^2}`, so there is no cancellation
+    beyond the double-precision level: absolute accuracy about 1e-15 for degree <= 30
+    (tested against independent adaptive quadrature). Plain Gauss-Hermite quadrature is
+    *not* used: it converges slowly across a kink.
 
     References
     ----------
@@ -366,23 +388,29 @@ def hermite_coefficients(activation: str | Activation, degree: int) -> np.ndarra
     return a
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Tails eps(q)
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def _hyper_tail(first: float, p: float, r1: float, r2: float, z: float) -> float:
-    """first * sum_{i>=0} prod_{l<i} z (p + l)^2 / ((r1 + l)(r2 + l)) = first * 3F2(1, p, p; r1, r2; z)."""
+    """first * sum_{i>=0} prod_{l<i} z (p + l)^2 / ((r1 + l)(r2 + l)) = first * 3F2(1,
+    p, p; r1, r2; z).
+    """
     with mpmath.workdps(30):
         return float(mpmath.mpf(first) * mpmath.hyp3f2(1, p, p, r1, r2, z))
 
 
-_SHARED_TOP = (
-    10**6
-)  # a sequence of q up to this shares one closed-form tail (O(max q) coefficients in memory)
-_DIRECT = 256  # below this index, sum the terms explicitly (mpmath's 3F2 at z = 1 is slow for small parameters)
+# a sequence of q up to this shares one closed-form tail (O(max q) coefficients in
+# memory)
+_SHARED_TOP = 10**6
+# below this index, sum the terms explicitly (mpmath's 3F2 at z = 1 is slow for small
+# parameters)
+_DIRECT = 256
 
 
 def _relu_even_tail(n0: int) -> float:
-    """sum over even n >= n0 >= 2 of the squared ReLU coefficients (closed form via 3F2 at 1)."""
+    """sum over even n >= n0 >= 2 of the squared ReLU coefficients (closed form via 3F2
+    at 1).
+    """
     if n0 < _DIRECT:
         a = _relu_coefficients(_DIRECT)
         return float(np.sum(a[n0:_DIRECT:2][::-1] ** 2)) + _relu_even_tail(_DIRECT)
@@ -397,15 +425,15 @@ def _relu_even_tail(n0: int) -> float:
 
 
 def _odd_tail(n0: int, c2: float, first_scale: float) -> float:
-    """sum over odd n >= n0 of b_n^2 with b_{n+2}^2 / b_n^2 = c2 (m+1/2)^2 / ((m+1)(m+3/2)), n = 2m+1.
+    """sum over odd n >= n0 of b_n^2 with b_{n+2}^2 / b_n^2 = c2 (m+1/2)^2 /
+    ((m+1)(m+3/2)), n = 2m+1.
 
     b_1^2 = first_scale.  Step: c2 = 1, first_scale = 1/(2 pi); erf: c2 = c^2,
     first_scale = a_1^2.
     """
     if n0 < _DIRECT + 1:
-        b2 = np.empty(
-            (_DIRECT + 2) // 2
-        )  # b_1^2, b_3^2, ..., b_{_DIRECT - 1}^2, b_{_DIRECT + 1}^2
+        # b_1^2, b_3^2, ..., b_{_DIRECT - 1}^2, b_{_DIRECT + 1}^2
+        b2 = np.empty((_DIRECT + 2) // 2)
         b2[0] = first_scale
         for i in range(1, b2.size):
             n = 2 * i - 1
@@ -426,10 +454,13 @@ def _odd_tail(n0: int, c2: float, first_scale: float) -> float:
 
 
 def hermite_tail(activation: str | Activation, q: int) -> float:
-    """eps_f(q) = sum_{p>q} a_p(f)^2 = E[(f - f_q)(z)^2], the squared L2 error of the degree-q truncation.
+    r"""The tail
+    :math:`\epsilon_f(q) = \sum_{p>q} a_p(f)^2 = \mathbb{E}[(f - f_q)(z)^2]`, the
+    squared :math:`L^2` error of the degree-q truncation.
 
     For the activation *as given*: normalise it first (:func:`normalize_activation`) for
-    the paper's eps_sigma(q), which then equals 1 - sum_{p<=q} a_p(f)^2.
+    the paper's :math:`\epsilon_\sigma(q)`, which then equals
+    :math:`1 - \sum_{p \le q} a_p(f)^2`.
 
     Parameters
     ----------
@@ -439,8 +470,9 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
 
     Returns
     -------
-    float, or ndarray for a sequence of q (one quadrature, or one closed-form tail at
-    the largest q up to 10^6, shared by all q)
+    float or ndarray
+        A float for one q; an ndarray for a sequence of q (one quadrature, or one
+        closed-form tail at the largest q up to 10^6, shared by all q).
 
     Raises
     ------
@@ -450,15 +482,16 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
     Notes
     -----
     Computed as a sum of the tail, never as E f^2 minus the partial sum, so tails far
-    below 1e-12 keep their relative accuracy.  ReLU, leaky ReLU, |x|: the even squares
-    have the hypergeometric ratio (n - 1)^2 / ((n + 1)(n + 2)), so the tail is a_{n0}^2
-    3F2(1, j-1/2, j-1/2; j+1/2, j+1; 1) with n0 = 2j (30-digit mpmath, O(1)); for q >
-    2e9 the asymptote C q^(-3/2), C = :data:`RELU_TAIL_CONSTANT`.  Step and erf: the
-    same with odd indices.  Linear and quadratic: exact.  Other activations: the
-    coefficients up to degree q + 300 by quadrature and their squares summed from q + 1
-    (accurate when the activation is smooth, its coefficients decaying like exp(-c
-    sqrt(n)); for a non-smooth activation without a closed form, e.g. squared ReLU, the
-    truncated sum misses the part beyond q + 300, so use it for small q only).
+    below 1e-12 keep their relative accuracy. ReLU, leaky ReLU, :math:`|x|`: the even
+    squares have the hypergeometric ratio :math:`(n - 1)^2 / ((n + 1)(n + 2))`, so the
+    tail is :math:`a_{n_0}^2\, {}_3F_2(1, j - 1/2, j - 1/2; j + 1/2, j + 1; 1)` with
+    :math:`n_0 = 2j` (30-digit mpmath, O(1)); for q > 2e9 the asymptote
+    :math:`C q^{-3/2}`, C = :data:`RELU_TAIL_CONSTANT`. Step and erf: the same with odd
+    indices. Linear and quadratic: exact. Other activations: the coefficients up to
+    degree q + 300 by quadrature and their squares summed from q + 1 (accurate when the
+    activation is smooth, its coefficients decaying like :math:`e^{-c\sqrt{n}}`; for a
+    non-smooth activation without a closed form, e.g. squared ReLU, the truncated sum
+    misses the part beyond q + 300, so use it for small q only).
 
     References
     ----------
@@ -519,10 +552,11 @@ def hermite_tail(activation: str | Activation, q: int) -> float:
 
 
 def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
-    """The general bound eps_f(q) <= E f'(z)^2 / (q + 1) <= Lip(f)^2 / (q + 1) (one integration by parts).
+    r"""The general bound :math:`\epsilon_f(q) \le \mathbb{E} f'(z)^2 / (q + 1)`
+    :math:`\le \mathrm{Lip}(f)^2 / (q + 1)` (one integration by parts).
 
-    Lip(f) is the Lipschitz constant of f; the function returns the sharper middle term
-    E f'(z)^2 / (q + 1).
+    :math:`\mathrm{Lip}(f)` is the Lipschitz constant of f; the function returns the
+    sharper middle term :math:`\mathbb{E} f'(z)^2 / (q + 1)`.
 
     Parameters
     ----------
@@ -536,8 +570,9 @@ def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
 
     Notes
     -----
-    a_p(f) = p^(-1/2) a_{p-1}(f') gives eps_f(q) = sum_{p>q} a_{p-1}(f')^2 / p <= E f'^2
-    / (q + 1). E f'^2 by the piecewise quadrature, O(1).
+    :math:`a_p(f) = p^{-1/2} a_{p-1}(f')` gives
+    :math:`\epsilon_f(q) = \sum_{p>q} a_{p-1}(f')^2 / p \le \mathbb{E} f'^2 / (q + 1)`.
+    :math:`\mathbb{E} f'^2` by the piecewise quadrature, O(1).
 
     References
     ----------
@@ -550,15 +585,16 @@ def lipschitz_tail_bound(activation: str | Activation, q: int) -> float:
     return float(np.dot(weights, act.derivative(nodes) ** 2)) / (q + 1)
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Dual activation
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def dual_activation(
     activation: str | Activation, rho, *, closed_form: bool = True
 ) -> np.ndarray:
-    """The dual activation hat f(rho) = E f(z) f(z') for standard Gaussians z, z' with correlation rho.
+    r"""The dual activation :math:`\hat f(\rho) = \mathbb{E} f(z) f(z')` for standard
+    Gaussians z, z' with correlation :math:`\rho`.
 
-    It equals sum_p a_p(f)^2 rho^p.
+    It equals :math:`\sum_p a_p(f)^2 \rho^p`.
 
     Parameters
     ----------
@@ -566,9 +602,10 @@ def dual_activation(
     rho : array_like
         Correlations in [-1, 1].
     closed_form : bool
-        Use the closed form when one is known (ReLU: arc-cosine kernel (sqrt(1 - rho^2)
-        + (pi - arccos rho) rho) / (2 pi); |x|; step; erf: (2/pi) arcsin(2 rho / 3));
-        ``False`` sums the Hermite series (used by the tests to check the closed forms).
+        Use the closed form when one is known (ReLU: the arc-cosine kernel
+        :math:`(\sqrt{1 - \rho^2} + (\pi - \arccos \rho) \rho) / (2 \pi)`;
+        :math:`|x|`; step; erf: :math:`(2/\pi) \arcsin(2 \rho / 3)`); ``False`` sums the
+        Hermite series (used by the tests to check the closed forms).
 
     Returns
     -------
@@ -581,10 +618,11 @@ def dual_activation(
 
     Notes
     -----
-    Series: sum_{p<=N} a_p(f)^2 rho^p (plus the exact tail at rho = 1), N = 4000 for
-    closed-form coefficients, 600 otherwise, O(N size(rho)); at rho = -1 the truncation
-    error is at most eps(N). The series converges fast for smooth activations and like
-    N^(-3/2) at |rho| = 1 for ReLU.
+    Series: :math:`\sum_{p \le N} a_p(f)^2 \rho^p` (plus the exact tail at
+    :math:`\rho = 1`), N = 4000 for closed-form coefficients, 600 otherwise,
+    O(N size(rho)); at :math:`\rho = -1` the truncation error is at most
+    :math:`\epsilon_f(N)`. The series converges fast for smooth activations and like
+    :math:`N^{-3/2}` at :math:`|\rho| = 1` for ReLU.
 
     References
     ----------
@@ -628,11 +666,12 @@ def dual_activation(
     return out
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Truncated activation and random deep networks
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def truncated_activation(activation: str | Activation, q: int) -> Activation:
-    """The degree-q Hermite truncation f_q = sum_{p<=q} a_p(f) h_p as an :class:`Activation`.
+    r"""The degree-q Hermite truncation :math:`f_q = \sum_{p \le q} a_p(f)\, h_p` as an
+    :class:`Activation`.
 
     Parameters
     ----------
@@ -643,7 +682,7 @@ def truncated_activation(activation: str | Activation, q: int) -> Activation:
     Returns
     -------
     Activation
-        Named ``"<name>_q<q>"``; its derivative uses h_p' = sqrt(p) h_{p-1}.
+        Named ``"<name>_q<q>"``; its derivative uses :math:`h_p' = \sqrt{p}\, h_{p-1}`.
 
     Notes
     -----

@@ -1,4 +1,5 @@
-"""The moment initialisation of the Gaussian-input learners: span, Jennrich, scales and signs.
+"""The moment initialisation of the Gaussian-input learners: span, Jennrich, scales and
+signs.
 
 For x ~ N(0, I_d) and ``y = U* relu(V* x) + e`` (e mean-zero, independent of x) the
 Hermite moments (:mod:`relulearn.moments`) are ``M1 = E[y x^T] = 1/2 U* V*``, ``T2 = E[y
@@ -7,8 +8,8 @@ the direction of row i of V*, ``u~_i = ||v*_i|| u*_i``) and, in k dimensions, ``
 He4(z)] = -phi0 sum_i u~_i b_i^{(x)4}``. Every moment-based learner starts the same way:
 
 1. span: an orthonormal basis P of the span of the rows of V*: from M1
-   (:func:`moment_estimate`, needs
-   rank(U*) = k) or from T2 (:func:`hidden_span`, any rank of U*);
+   (:func:`moment_estimate`, needs rank(U*) = k) or from T2 (:func:`hidden_span`, any
+   rank of U*);
 2. Jennrich: the unit directions ``b_i`` in the k-dimensional coordinates of P, by
    simultaneous diagonalisation (:mod:`relulearn.tensors`) of contractions of the
    projected T2 over the label mode (m >= k), or of the pair (projected He4, projected
@@ -17,20 +18,21 @@ He4(z)] = -phi0 sum_i u~_i b_i^{(x)4}``. Every moment-based learner starts the s
 3. scales and signs: the output weights by least squares on T2, the signs by least
    squares on M1.
 
-:func:`moment_estimate` (the route of :func:`relulearn.recover_exact`; any rectified activation, rank(U*) = k)
-and :func:`low_rank_moment_estimate` (the route of :func:`relulearn.recover_low_rank`,
-any rank) run the steps for one answer; :func:`moment_candidates` returns every draw,
-best first, for :func:`relulearn.recover_noisy` (it picks the T2 route or the He4 route
-by m). The three share the steps below; they differ only where the moments they can
-trust differ.
+:func:`moment_estimate` (the route of :func:`relulearn.recover_exact`; any rectified
+activation, rank(U*) = k) and :func:`low_rank_moment_estimate` (the route of
+:func:`relulearn.recover_low_rank`, any rank) run the steps for one answer;
+:func:`moment_candidates` returns every draw, best first, for
+:func:`relulearn.recover_noisy` (it picks the T2 route or the He4 route by m). The three
+share the steps below; they differ only where the moments they can trust differ.
 
 References
 ----------
-.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-   time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019.
-.. [2] R. A. Harshman, "Foundations of the PARAFAC procedure", UCLA Working Papers in Phonetics 16, 1970;
-   S. E. Leurgans, R. T. Ross, R. B. Abel, "A decomposition for three-way arrays", SIAM J. Matrix Anal. Appl.
-   14(4), 1993 (Jennrich's algorithm).
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+   networks in polynomial time", Proceedings of the 32nd Conference on Learning Theory
+   (COLT), PMLR 99:195-268, 2019.
+.. [2] R. A. Harshman, "Foundations of the PARAFAC procedure", UCLA Working Papers in
+   Phonetics 16, 1970; S. E. Leurgans, R. T. Ross, R. B. Abel, "A decomposition for
+   three-way arrays", SIAM J. Matrix Anal. Appl. 14(4), 1993 (Jennrich's algorithm).
 """
 
 from __future__ import annotations
@@ -63,15 +65,16 @@ __all__ = [
 ]
 
 
-# ----------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # The route for rank(U*) = k: span from M1, Jennrich over the label mode of the
 # projected T2
-# ----------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class MomentEstimate:
-    """Approximate network from the moment route of :func:`moment_estimate` (span from M1, Jennrich, scales, signs).
+    """Approximate network from the moment route of :func:`moment_estimate` (span from
+    M1, Jennrich, scales, signs).
 
     Attributes
     ----------
@@ -104,7 +107,8 @@ class MomentEstimate:
 def moment_estimate(
     X, Y, k: int, *, activation: str | Activation = "relu", rng=None, n_draws: int = 8
 ) -> MomentEstimate:
-    """Approximate directions and output weights from Gaussian moments, when rank(U*) = k.
+    """Approximate directions and output weights from Gaussian moments, when rank(U*) =
+    k.
 
     Parameters
     ----------
@@ -156,24 +160,23 @@ def moment_estimate(
     gen = rng_from(rng)
     M1 = first_moment(X, Y)
     E = None
-    if (
-        m > k
-    ):  # the labels live in a k-dimensional space (rank(U*) = k): work with E^T Y
+    # the labels live in a k-dimensional space (rank(U*) = k): work with E^T Y
+    if m > k:
         E = top_subspace(Y @ Y.T, k)  # (m, k), cost O(n m^2)
         Y, M1, m = E.T @ Y, E.T @ M1, k
     r = min(k, m)
     P = top_subspace(M1.T, r)  # d x r, span of the rows of V* when m >= k
-    if (
-        r < k
-    ):  # fill up with random directions (best effort; low_rank_moment_estimate is the route for m < k)
+    # fill up with random directions (best effort; low_rank_moment_estimate is the route
+    # for m < k)
+    if r < k:
         P = np.linalg.qr(np.hstack([P, gen.standard_normal((d, k - r))]))[0]
     T = projected_second_moment(X, Y, P)  # m x k x k
     if m >= 2 or k == 1:
         T1 = T.reshape(m, k * k)
 
-        def fit(
-            B,
-        ):  # minus the relative residual of T ~ sum_i w_i (x) b_i (x) b_i, W by least squares
+        # minus the relative residual of T ~ sum_i w_i (x) b_i (x) b_i, W by least
+        # squares
+        def fit(B):
             B2 = np.stack(
                 [np.outer(B[:, i], B[:, i]).ravel() for i in range(k)], axis=1
             )
@@ -192,7 +195,9 @@ def moment_estimate(
             score=fit,
         )
         B, gap = res.components, res.gap
-    else:  # scalar labels: eigenvectors of the single k x k slice (needs a simple spectrum)
+    else:
+        # scalar labels: eigenvectors of the single k x k slice (needs a simple
+        # spectrum)
         _, evecs = np.linalg.eigh((T[0] + T[0].T) / 2)
         B, gap = canonical_signs(evecs), 0.0
     # output weights: T_(1) (m x k^2) ~ W (m x k) [vec(b_i b_i^T)]^T
@@ -213,13 +218,14 @@ def moment_estimate(
     return MomentEstimate(directions=directions, U=U, subspace=P, gap=float(gap))
 
 
-# ----------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # The route for any rank of U*: span from T2, Jennrich on (projected He4, projected T2)
-# ----------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def hidden_span(X, Y, k: int) -> np.ndarray:
-    """An orthonormal basis of the span of the hidden directions (rows of V*), from second moments.
+    """An orthonormal basis of the span of the hidden directions (rows of V*), from
+    second moments.
 
     For Gaussian x and ``y = U* relu(V* x) + e`` (e mean-zero, independent of x),
     ``T2[r] = E[y_r (x x^T - I)] = phi0 sum_i U~_ri vbar_i vbar_i^T`` (vbar_i = v*_i /
@@ -264,8 +270,10 @@ def hidden_span(X, Y, k: int) -> np.ndarray:
 
 
 def span_from_second_moment(T2: np.ndarray, k: int) -> np.ndarray:
-    """Step 1 of :func:`hidden_span` from a computed T2 (m, d, d): the top-k left singular subspace of
-    ``[T2[1], ..., T2[m]]`` (d, m d). Inner step: the caller guarantees 1 <= k <= d. Cost O(m d^3)."""
+    """Step 1 of :func:`hidden_span` from a computed T2 (m, d, d): the top-k left
+    singular subspace of ``[T2[1], ..., T2[m]]`` (d, m d). Inner step: the caller
+    guarantees 1 <= k <= d. Cost O(m d^3).
+    """
     m, d, _ = T2.shape
     stacked = np.transpose(T2, (1, 0, 2)).reshape(d, m * d)
     return top_subspace(stacked, k)
@@ -309,7 +317,8 @@ class LowRankEstimate:
     def __repr__(self) -> str:
         (m, k), d = self.U.shape, self.V.shape[1]
         return (
-            f"LowRankEstimate(d={d}, k={k}, m={m}, fit={self.fit:.2e}, gap={self.gap:.2e}, "
+            f"LowRankEstimate(d={d}, k={k}, m={m}, fit={self.fit:.2e},"
+            f" gap={self.gap:.2e}, "
             f"candidates={len(self.candidates)})"
         )
 
@@ -317,7 +326,8 @@ class LowRankEstimate:
 def low_rank_moment_estimate(
     X, Y, k: int, *, rng=None, n_draws: int = 16
 ) -> LowRankEstimate:
-    """Approximate (U*, V*) from moments when rank(U*) may be below k (span from T2, He4 in k dimensions).
+    """Approximate (U*, V*) from moments when rank(U*) may be below k (span from T2, He4
+    in k dimensions).
 
     1. ``P`` = :func:`hidden_span` (d x k); project ``z = P^T x`` (standard Gaussian in
        R^k).
@@ -382,8 +392,10 @@ def low_rank_moment_estimate(
 
 
 def low_rank_estimate_from_moments(X, Y, k, M1, T2, gen, n_draws) -> LowRankEstimate:
-    """:func:`low_rank_moment_estimate` from computed M1 and T2 (:func:`relulearn.second_order_moments`) and a
-    Generator; inner step, no input checks. Cost O(n k^4 + m d^3 + n_draws k^5)."""
+    """:func:`low_rank_moment_estimate` from computed M1 and T2
+    (:func:`relulearn.second_order_moments`) and a Generator; inner step, no input
+    checks. Cost O(n k^4 + m d^3 + n_draws k^5).
+    """
     m, _d = M1.shape
     P = span_from_second_moment(T2, k)
     w = np.ones(1) if m == 1 else gen.standard_normal(m)
@@ -402,11 +414,12 @@ def low_rank_estimate_from_moments(X, Y, k, M1, T2, gen, n_draws) -> LowRankEsti
 
 
 def decompose_moment_pair(T4, T2, k: int, *, rng=None, n_draws: int = 16):
-    """Components ``b_i`` of ``T4 = sum_i a_i b_i^(x)4`` and ``T2 = sum_i c_i b_i b_i^T`` (k x k, any signs).
+    """Components ``b_i`` of ``T4 = sum_i a_i b_i^(x)4`` and
+    ``T2 = sum_i c_i b_i b_i^T`` (k x k, any signs).
 
     For a random symmetric S, ``T4[S] = sum_cd T4[:, :, c, d] S_cd = B diag(a_i b_i^T S
     b_i) B^T`` and ``T2 = B diag(c_i) B^T``: Jennrich's simultaneous diagonalisation of
-    the pair (:func:`relulearn.tensors.simultaneous_diagonalization`) gives the columns
+    the pair (:func:`relulearn.simultaneous_diagonalization`) gives the columns
     of B up to sign and order. Each of ``n_draws`` random S gives a candidate, scored by
     the relative residual of the least-squares fit ``T4 ~ sum_i a_i b_i^(x)4``.
 
@@ -480,7 +493,8 @@ def _decompose_pair(T4, T2p, k, gen, n_draws):
 
 
 def _separate_duplicates(V, P, cos_max=0.99):
-    """Replace rows that (nearly) repeat an earlier row by the unit direction of span(P) orthogonal to the others.
+    """Replace rows that (nearly) repeat an earlier row by the unit direction of span(P)
+    orthogonal to the others.
 
     When noise makes two eigenvalues of the simultaneous diagonalisation a
     complex-conjugate pair, the real parts of their eigenvectors coincide; the lost
@@ -497,8 +511,10 @@ def _separate_duplicates(V, P, cos_max=0.99):
 
 
 def scales_and_signs(V, M1, T2):
-    """Step 3 for ReLU: (U~, sign-corrected V) from T2 = phi0 sum_i u~_i (x) vbar_i (x) vbar_i and
-    M1 = 1/2 sum_i t_i u~_i vbar_i^T, both by least squares; V has unit rows. Inner step. Cost O(m d^2 k^2)."""
+    """Step 3 for ReLU: (U~, sign-corrected V) from T2 = phi0 sum_i u~_i (x) vbar_i (x)
+    vbar_i and M1 = 1/2 sum_i t_i u~_i vbar_i^T, both by least squares; V has unit rows.
+    Inner step. Cost O(m d^2 k^2).
+    """
     m, d = M1.shape
     k = V.shape[0]
     B2 = np.einsum("id,ie->ide", V, V).reshape(k, d * d)
@@ -509,13 +525,14 @@ def scales_and_signs(V, M1, T2):
     return Ut, V * sign[:, None]
 
 
-# ----------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # The candidates of the noisy learner: every draw, best first
-# ----------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def moment_candidates(X, Y, k, gen, n_draws) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The moment initialisation with every random draw kept: a list of (U~ (m, k), V (k, d)), best first.
+    """The moment initialisation with every random draw kept: a list of (U~ (m, k), V
+    (k, d)), best first.
 
     m >= k: the span P of the rows of V* from T2 (:func:`span_from_second_moment`), then
     Jennrich (:func:`relulearn.jennrich`) on the projected ``P^T T2[r] P`` (k x k

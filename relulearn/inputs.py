@@ -41,13 +41,18 @@ class InputLaw:
     is_symmetric: bool = True
 
     def sample(self, d: int, n: int, rng=None) -> np.ndarray:
-        """Draw ``n`` samples in ``R^d`` as the columns of a (d, n) array. Cost O(d n)."""
+        """Draw ``n`` samples in ``R^d`` as the columns of a (d, n) array.
+
+        Cost O(d n).
+        """
         d = check_int("d", d)
         n = check_int("n", n)
         return self._draw(d, n, rng_from(rng))
 
     def fourth_moment(self, d: int) -> float:
-        """E x_1^4 for one coordinate in dimension d (closed form; used by the tests)."""
+        """E x_1^4 for one coordinate in dimension d (closed form; used by the
+        tests).
+        """
         raise NotImplementedError
 
     def _draw(
@@ -69,7 +74,9 @@ class Gaussian(InputLaw):
 
 @dataclass(frozen=True)
 class UniformCube(InputLaw):
-    """Uniform on the cube [-sqrt(3), sqrt(3)]^d (independent coordinates, unit variance)."""
+    """Uniform on the cube [-sqrt(3), sqrt(3)]^d (independent coordinates, unit
+    variance).
+    """
 
     def _draw(self, d, n, rng):
         return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), size=(d, n))
@@ -80,7 +87,8 @@ class UniformCube(InputLaw):
 
 @dataclass(frozen=True)
 class GaussianMixture(InputLaw):
-    """A symmetric two-component Gaussian mixture in each coordinate, with unit variance.
+    """A symmetric two-component Gaussian mixture in each coordinate, with unit
+    variance.
 
     Each coordinate is independently ``±a + b z`` with a fair random sign, ``a =
     separation``, ``b = sqrt(1 - a^2)`` and ``z ~ N(0, 1)``: bimodal for a close to 1.
@@ -96,7 +104,8 @@ class GaussianMixture(InputLaw):
     def __post_init__(self):
         if not 0.0 <= self.separation < 1.0:
             raise ValueError(
-                f"separation must be in [0, 1) so the covariance stays I, got {self.separation}"
+                "separation must be in [0, 1) so the covariance stays I, got"
+                f" {self.separation}"
             )
 
     def _draw(self, d, n, rng):
@@ -123,7 +132,8 @@ class Laplace(InputLaw):
 
 @dataclass(frozen=True)
 class StudentT(InputLaw):
-    """Independent Student-t coordinates with ``df`` degrees of freedom, scaled to unit variance.
+    """Independent Student-t coordinates with ``df`` degrees of freedom, scaled to unit
+    variance.
 
     A coordinate has ``E|x_j|^p < inf`` exactly for ``p < df``.  With the default ``df =
     6`` the fourth moments are finite but the sixth and eighth are not, so an average of
@@ -167,7 +177,9 @@ class UniformBall(InputLaw):
 
 @dataclass(frozen=True)
 class UniformSphere(InputLaw):
-    """Uniform on the sphere of radius sqrt(d) (the input law of Daniely et al. 2023)."""
+    """Uniform on the sphere of radius sqrt(d) (the input law of Daniely et al.
+    2023).
+    """
 
     def _draw(self, d, n, rng):
         g = rng.standard_normal((d, n))
@@ -179,7 +191,9 @@ class UniformSphere(InputLaw):
 
 @dataclass(frozen=True)
 class CenteredExponential(InputLaw):
-    """Independent coordinates ``e - 1`` with ``e ~ Exp(1)``: mean 0, variance 1, *not* symmetric."""
+    """Independent coordinates ``e - 1`` with ``e ~ Exp(1)``: mean 0, variance 1, *not*
+    symmetric.
+    """
 
     is_symmetric = False
 
@@ -190,7 +204,9 @@ class CenteredExponential(InputLaw):
         return 9.0
 
 
-#: One instance of each symmetric non-Gaussian law, for experiments that loop over laws.
+#: One instance of each symmetric non-Gaussian law, for experiments that loop over
+#: laws: ``UniformCube()``, ``GaussianMixture()``, ``Laplace()``, ``StudentT()`` and
+#: ``UniformBall()``, with their default parameters.
 SYMMETRIC_LAWS: tuple[InputLaw, ...] = (
     UniformCube(),
     GaussianMixture(),
@@ -202,7 +218,20 @@ SYMMETRIC_LAWS: tuple[InputLaw, ...] = (
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Samples:
-    """Labelled samples: ``X`` (d, n), ``Y = Y_clean + E`` (m, n) and the noiseless ``Y_clean``."""
+    """Labelled samples: ``X`` (d, n), ``Y = Y_clean + E`` (m, n) and the noiseless
+    ``Y_clean``.
+
+    Made by :func:`sample`; unpacks as ``X, Y = samples``.
+
+    Attributes
+    ----------
+    X : ndarray, shape (d, n)
+        The inputs, one sample per column.
+    Y : ndarray, shape (m, n)
+        The labels, noise included.
+    Y_clean : ndarray, shape (m, n)
+        The noiseless labels ``U f(V X)``.
+    """
 
     X: np.ndarray
     Y: np.ndarray
@@ -261,7 +290,8 @@ def sample(
     inputs = Gaussian() if inputs is None else inputs
     if not isinstance(inputs, InputLaw):
         raise TypeError(
-            f"inputs must be an InputLaw such as Gaussian(), got {type(inputs).__name__}"
+            "inputs must be an InputLaw such as Gaussian(), got"
+            f" {type(inputs).__name__}"
         )
     gen = rng_from(rng)
     X = inputs.sample(network.input_dim, n, gen)

@@ -1,9 +1,11 @@
-"""The registry of learners: every learner of the package, listed once, with its assumptions.
+"""The registry of learners: every learner of the package, listed once, with its
+assumptions.
 
 The conformance test (``tests/test_conformance.py``), chapter 8 and ``bench/`` all read
-:data:`LEARNERS`; a new learner joins them all by one entry here. Every learner follows the contract
-of :mod:`relulearn.recovery`: ``learner(X, Y, k, *, rng=None, on_failure="raise",
-progress=False, ...)`` returning a :class:`~relulearn.Recovery`.
+:data:`LEARNERS`; a new learner joins them all by one entry here. Every learner follows
+the contract of :mod:`relulearn.recovery`:
+``learner(X, Y, k, *, rng=None, on_failure="raise", progress=False, ...)`` returning a
+:class:`~relulearn.Recovery`.
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ class LearnerSpec:
             raise ValueError(f"outputs must be one of {OUTPUTS}, got {self.outputs!r}")
 
     def fits_outputs(self, k: int, m: int) -> bool:
-        """Whether ``m`` outputs with ``k`` hidden units is a shape this learner is meant for."""
+        """Whether ``m`` outputs with ``k`` hidden units is a shape this learner is
+        meant for.
+        """
         return {"any": True, "k<=m": k <= m, "k>m": k > m, "scalar": m == 1}[
             self.outputs
         ]
@@ -86,6 +90,12 @@ class LearnerSpec:
         return self.function(X, Y, k, **{**self.options, **kwargs})
 
 
+#: The registry: one :class:`LearnerSpec` per learner of the package, in the order
+#: chapter 8 introduces them (gradient training, exact recovery, low-rank exact
+#: recovery, noisy recovery, tensor initialisation + descent, the symmetric method of
+#: moments), with its assumptions and the options chapter 8 runs it with. The
+#: conformance test, chapter 8 and ``bench/`` read it; :func:`get_learner` looks an
+#: entry up by name.
 LEARNERS: tuple[LearnerSpec, ...] = (
     LearnerSpec(
         "gradient training",
@@ -135,11 +145,25 @@ LEARNERS: tuple[LearnerSpec, ...] = (
         certifies_exact=False,
     ),
 )
-"""Every learner of the package, in the order chapter 8 introduces them."""
 
 
 def get_learner(name: str) -> LearnerSpec:
-    """The registry entry called ``name`` (``ValueError`` listing the names otherwise)."""
+    """The registry entry called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A learner's name, e.g. ``"exact recovery"`` (the names of :data:`LEARNERS`).
+
+    Returns
+    -------
+    LearnerSpec
+
+    Raises
+    ------
+    ValueError
+        No learner has that name (the message lists the names).
+    """
     for spec in LEARNERS:
         if spec.name == name:
             return spec

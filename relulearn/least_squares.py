@@ -1,13 +1,14 @@
-"""The local least-squares estimate: Levenberg-Marquardt on ``||Y - U f(V X)||_F^2`` from a given start.
+"""The local least-squares estimate: Levenberg-Marquardt on ``||Y - U f(V X)||_F^2``
+from a given start.
 
 Under labels ``Y = U* f(V* X) + E`` with i.i.d. Gaussian noise, the global minimiser of
 the squared loss is the maximum-likelihood estimate; started at (or near) the truth, a
 local method is expected to end at the local minimiser in the truth's basin (observed on
-planted instances; not proved for a loss with kinks).
-:func:`local_least_squares` computes it. It is the last step of :func:`relulearn.recover_noisy` (started from
-the moment estimates) and, started at the truth, the reference ("oracle") that the
-chapters and ``bench/noise.py`` draw for every noisy learner: a reference, not a proven
-bound (an estimate can land closer to the truth).
+planted instances; not proved for a loss with kinks). :func:`local_least_squares`
+computes it. It is the last step of :func:`relulearn.recover_noisy` (started from the
+moment estimates) and, started at the truth, the reference ("oracle") that the chapters
+and ``bench/noise.py`` draw for every noisy learner: a reference, not a proven bound (an
+estimate can land closer to the truth).
 
 The model's Jacobian is cheap: with ``z = V x``, ``h = f(z)`` and ``D = f'(z)``, the
 derivative of ``U f(V x)`` is ``h_i`` in ``U[j, i]`` and ``U[j, i] D_i x`` in row i of
@@ -75,7 +76,8 @@ class LeastSquaresFit:
 
     def __repr__(self) -> str:
         return (
-            f"LeastSquaresFit(residual={self.residual:.3e}, iterations={self.iterations},"
+            f"LeastSquaresFit(residual={self.residual:.3e},"
+            f" iterations={self.iterations},"
             f" stop_reason={self.stop_reason!r}, k={self.network.n_hidden})"
         )
 
@@ -90,7 +92,8 @@ def local_least_squares(
     ftol: float = 1e-12,
     tol: float = 1e-14,
 ) -> LeastSquaresFit:
-    """Nonlinear least squares from a given start: Levenberg-Marquardt on ``||Y - U f(V X)||_F^2`` over (U, V).
+    """Nonlinear least squares from a given start: Levenberg-Marquardt on
+    ``||Y - U f(V X)||_F^2`` over (U, V).
 
     Each iteration forms the Gauss-Newton matrix ``J^T J`` and the gradient ``J^T r``
     (streamed over chunks of samples, never the n-by-p Jacobian), solves ``(J^T J + lam
@@ -134,11 +137,11 @@ def local_least_squares(
 
     See Also
     --------
-    relulearn.train : first-order descent (Adam or gradient descent) on the same loss;
-    it needs no p x p
-        solve and handles very many parameters, but converges linearly at best, where
-        this converges quadratically to a non-degenerate minimiser with zero residual
-        and fast (linearly with a small rate) with a small residual.
+    relulearn.train
+        First-order descent (Adam or gradient descent) on the same loss; it needs no
+        p x p solve and handles very many parameters, but converges linearly at best,
+        where this converges quadratically to a non-degenerate minimiser with zero
+        residual and fast (linearly with a small rate) with a small residual.
 
     Notes
     -----
@@ -167,12 +170,14 @@ def local_least_squares(
         act = get_activation("relu" if activation is None else activation)
     else:
         raise TypeError(
-            f"start must be a TwoLayerNetwork or a tuple (U0, V0), got {type(start).__name__}"
+            "start must be a TwoLayerNetwork or a tuple (U0, V0), got"
+            f" {type(start).__name__}"
         )
     d, m = X.shape[0], Y.shape[0]
     if V0.shape[1] != d or U0.shape != (m, V0.shape[0]):
         raise ValueError(
-            f"start has U0 {U0.shape} and V0 {V0.shape}; the data need U0 (m, k) = ({m}, k) and V0 (k, d) = (k, {d})"
+            f"start has U0 {U0.shape} and V0 {V0.shape}; the data need U0 (m, k) ="
+            f" ({m}, k) and V0 (k, d) = (k, {d})"
         )
     max_iter = check_int("max_iter", max_iter)
     for name, val in (("ftol", ftol), ("tol", tol)):
@@ -192,7 +197,10 @@ _MAX_DAMPING = 1e16
 
 
 def levenberg_marquardt(X, Y, U, V, act, max_iter, ftol, tol) -> LeastSquaresFit:
-    """:func:`local_least_squares` on checked data (inner step of the learners). Same cost."""
+    """:func:`local_least_squares` on checked data (inner step of the learners).
+
+    Same cost.
+    """
     y2 = max(float(np.vdot(Y, Y)), np.finfo(float).tiny)
     U, V = np.array(U, dtype=float), np.array(V, dtype=float)
     loss = _loss(X, Y, U, V, act)
@@ -207,9 +215,8 @@ def levenberg_marquardt(X, Y, U, V, act, max_iter, ftol, tol) -> LeastSquaresFit
         model = _QuadraticModel(X, Y, U, V, act, model)
         accepted = False
         for _trial in range(60):
-            if (
-                lam > _MAX_DAMPING
-            ):  # the step is below round-off of every parameter: nothing left to gain
+            # the step is below round-off of every parameter: nothing left to gain
+            if lam > _MAX_DAMPING:
                 break
             step = model.damped_step(lam)
             if step is None:
@@ -221,9 +228,8 @@ def levenberg_marquardt(X, Y, U, V, act, max_iter, ftol, tol) -> LeastSquaresFit
             new = _loss(X, Y, Un, Vn, act)
             predicted = model.decrease(dU, dV)
             if np.isfinite(new) and new < loss and predicted > 0:
-                rho = (
-                    0.5 * (loss - new) / predicted
-                )  # the model is of half the squared error
+                # the model is of half the squared error
+                rho = 0.5 * (loss - new) / predicted
                 lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
                 nu = 2.0
                 accepted = True
@@ -235,9 +241,8 @@ def levenberg_marquardt(X, Y, U, V, act, max_iter, ftol, tol) -> LeastSquaresFit
             break
         decrease = (loss - new) / loss
         U, V, loss = Un, Vn, new
-        if (
-            act.positively_homogeneous
-        ):  # rebalance to unit rows of V (the loss does not change)
+        # rebalance to unit rows of V (the loss does not change)
+        if act.positively_homogeneous:
             norms = np.linalg.norm(V, axis=1)
             if np.all(norms > 0):
                 V = V / norms[:, None]
@@ -268,7 +273,8 @@ def _loss(X, Y, U, V, act) -> float:
 
 
 class _QuadraticModel:
-    """The local quadratic model of ``L = ||Y - U f(V X)||_F^2 / 2`` at (U, V), and its damped minimiser.
+    """The local quadratic model of ``L = ||Y - U f(V X)||_F^2 / 2`` at (U, V), and its
+    damped minimiser.
 
     The curvature is the Gauss-Newton matrix ``J^T J``, plus for a piecewise-linear
     activation (degree 1: ReLU, leaky ReLU, for which f'' = 0 off the kinks) the
@@ -294,9 +300,8 @@ class _QuadraticModel:
         m, k = U.shape
         kd = k * d
         K = np.zeros((k, k))
-        B = np.zeros(
-            (k + m, kd)
-        )  # rows i < k: S[i, (l, a)] = sum h_i D_l x_a; rows k + j: sum r_j D_l x_a
+        # rows i < k: S[i, (l, a)] = sum h_i D_l x_a; rows k + j: sum r_j D_l x_a
+        B = np.zeros((k + m, kd))
         # G[(l, a), (l', a')] = sum D_l D_l' x_a x_a'. For degree 1 (f' = f'(1) on z >
         # 0, f'(-1) on z < 0) it depends only on the signs of V X: it is updated on the
         # samples whose signs changed since the previous model (few, near a minimum) and
@@ -336,9 +341,8 @@ class _QuadraticModel:
             if by_sign and previous is not None:
                 pos = Z > 0
                 changed = np.flatnonzero(np.any(pos != signs[:, sl], axis=0))
-                if (
-                    4 * changed.size > Zx.shape[1]
-                ):  # many changed: the full sum is cheaper
+                # many changed: the full sum is cheaper
+                if 4 * changed.size > Zx.shape[1]:
                     G -= previous.chunk_gram(X, sl, slopes)
                     G += Zx @ Zx.T
                 elif changed.size:
@@ -399,7 +403,9 @@ class _QuadraticModel:
             ) * (Vh[:, :, None] * Vh[:, None, :])
 
     def chunk_gram(self, X, sl, slopes):
-        """This model's G summed over the samples ``sl`` only (from its stored signs)."""
+        """This model's G summed over the samples ``sl`` only (from its stored
+        signs).
+        """
         _m, k, d = self.shape
         Zx = (
             np.where(self.signs[:, sl], slopes[1], slopes[0])[:, None, :]
@@ -408,8 +414,9 @@ class _QuadraticModel:
         return Zx @ Zx.T
 
     def damped_step(self, lam):
-        """The minimiser of the model plus ``lam/2 sum scale_p delta_p^2`` (Marquardt), as (dU, dV); None if the
-        damped curvature is not positive definite."""
+        """The minimiser of the model plus ``lam/2 sum scale_p delta_p^2`` (Marquardt),
+        as (dU, dV); None if the damped curvature is not positive definite.
+        """
         m, k, d = self.shape
         A = self.K.copy()
         A.flat[:: k + 1] += lam * self.dK
@@ -431,7 +438,9 @@ class _QuadraticModel:
         return dUt.T, dV.reshape(k, d)
 
     def decrease(self, dU, dV):
-        """The decrease of the (undamped) model for the step: ``delta . g - delta^T H delta / 2``."""
+        """The decrease of the (undamped) model for the step:
+        ``delta . g - delta^T H delta / 2``.
+        """
         dv = dV.ravel()
         dUt = dU.T
         quad = (

@@ -1,4 +1,5 @@
-"""Output layers of rank below k (including scalar output, m = 1), ReLU, Gaussian inputs, no noise.
+"""Output layers of rank below k (including scalar output, m = 1), ReLU, Gaussian
+inputs, no noise.
 
 When rank(U*) < k the row span of ``Y`` no longer equals that of ``relu(V* X)``, so the
 exact step of chapter 3 (null vectors in the row span) is not available.
@@ -21,10 +22,11 @@ residual on all samples. Every pass over the data streams over chunks of samples
 
 References
 ----------
-.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-   time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019 (as we recall
-   it, the paper treats rank(U*) < k by an algorithm exponential in k; this route is the course's, without a
-   proven sample bound).
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+   networks in polynomial time", Proceedings of the 32nd Conference on Learning Theory
+   (COLT), PMLR 99:195-268, 2019 (as we recall it, the paper treats rank(U*) < k by an
+   algorithm exponential in k; this route is the course's, without a proven sample
+   bound).
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ __all__ = ["recover_low_rank"]
 
 
 def _unit_residuals(X, Y, U, V) -> tuple[np.ndarray, np.ndarray]:
-    """(per-unit relative residual on the unit's active samples, per-unit share ``||u_i relu(v_i X)|| / ||Y||``),
-    streamed; O(n k (d + m))."""
+    """(per-unit relative residual on the unit's active samples, per-unit share
+    ``||u_i relu(v_i X)|| / ||Y||``), streamed; O(n k (d + m)).
+    """
     _d, n = X.shape
     k = V.shape[0]
     y2 = 0.0
@@ -87,14 +90,14 @@ def recover_low_rank(
     max_candidates: int = 8,
     tol: float = 1e-9,
 ) -> Recovery:
-    """Exact recovery of a ReLU network whose output layer may have rank below k (e.g. m = 1), no noise.
+    """Exact recovery of a ReLU network whose output layer may have rank below k (e.g.
+    m = 1), no noise.
 
     Runs :func:`relulearn.low_rank_moment_estimate` (span from T2, He4 in k dimensions,
-    Jennrich, scales, signs), then
-    :func:`relulearn.sign_pattern_regression` until a fixed point, and certifies the answer by its residual on all
-    samples. If the best candidate of the moment step does not lead to a certified
-    answer, the next distinct candidates (other random draws of the decomposition) are
-    tried.
+    Jennrich, scales, signs), then :func:`relulearn.sign_pattern_regression` until a
+    fixed point, and certifies the answer by its residual on all samples. If the best
+    candidate of the moment step does not lead to a certified answer, the next distinct
+    candidates (other random draws of the decomposition) are tried.
 
     Parameters
     ----------
@@ -132,8 +135,7 @@ def recover_low_rank(
         ``max(1e3 tol, 1e-6)`` and no two rows of V are parallel (an exact fit on n >> k
         (d + m) Gaussian samples by identifiable units is the planted network), and
         ``reason`` when not ok; ``details`` with ``moment_estimate`` (its network),
-        ``low_rank_estimate`` (the
-        :class:`relulearn.LowRankEstimate`), ``regression``
+        ``low_rank_estimate`` (the :class:`relulearn.LowRankEstimate`), ``regression``
         (:class:`relulearn.RegressionResult` of the kept start), ``starts_tried`` and
         ``rank_Y`` (number of singular values of Y above 1e-6 times the largest).
 
@@ -211,9 +213,8 @@ def recover_low_rank(
     )
     bar.close()
     best = starts.best
-    if (
-        best is None
-    ):  # every regression was singular: report the moment estimate, uncertified
+    # every regression was singular: report the moment estimate, uncertified
+    if best is None:
         residual, act_res, share = _residuals(X, Y, est.U, est.V)
         reg = RegressionResult(
             est.U, est.V, np.zeros(0, dtype=int), np.zeros(0), np.zeros(k)
@@ -224,16 +225,22 @@ def recover_low_rank(
     reason = ""
     if not residual <= tol:
         reason = (
-            f"residual {residual:.1e} > tol {tol:.0e} after {len(tried)} starting points: the sign patterns did"
-            " not settle on a network that fits (too few samples, noisy labels, wrong k, or not a ReLU network)"
+            f"residual {residual:.1e} > tol {tol:.0e} after {len(tried)} starting"
+            " points: the sign patterns did"
+            " not settle on a network that fits (too few samples, noisy labels, wrong"
+            " k, or not a ReLU network)"
         )
     elif np.min(share) <= max(1e3 * tol, 1e-6):
         reason = (
-            f"the labels are fitted, but unit {int(np.argmin(share))} carries a share {np.min(share):.1e} of them:"
+            f"the labels are fitted, but unit {int(np.argmin(share))} carries a share"
+            f" {np.min(share):.1e} of them:"
             " it is not identifiable (is k too large?)"
         )
     elif k > 1 and np.max(cos) >= 1 - 1e-6:
-        reason = "the labels are fitted, but two hidden units are parallel: they are not identifiable (is k too large?)"
+        reason = (
+            "the labels are fitted, but two hidden units are parallel: they are not"
+            " identifiable (is k too large?)"
+        )
     ok = not reason
     net = TwoLayerNetwork(reg.U, reg.V, "relu")
     return Recovery(
@@ -254,13 +261,17 @@ def recover_low_rank(
 
 
 def _same_directions(A, B, tol=0.05):
-    """Whether two sets of unit rows agree up to order within ``tol`` (greedy matching is enough here)."""
+    """Whether two sets of unit rows agree up to order within ``tol`` (greedy matching
+    is enough here).
+    """
     C = A @ B.T
     return bool(np.all(C.max(axis=1) > 1 - tol * tol / 2))
 
 
 def _numerical_rank(Y, rtol=1e-6):
-    """Numerical rank of Y (m x n) from its m x m Gram matrix (streamed); relative tolerance on singular values."""
+    """Numerical rank of Y (m x n) from its m x m Gram matrix (streamed); relative
+    tolerance on singular values.
+    """
     m, n = Y.shape
     G = np.zeros((m, m))
     for sl in chunks(n, m):

@@ -1,4 +1,5 @@
-"""How recovery is measured: canonical form, matching of hidden units, relative errors, rates.
+"""How recovery is measured: canonical form, matching of hidden units, relative errors,
+rates.
 
 The two-layer model ``U f(V x)`` (hidden units the rows ``v_i^T`` of V, output weights
 the columns ``u_i`` of U) has symmetries: permuting the hidden units, and, for f
@@ -13,12 +14,13 @@ of an error or a cost against a size.
 
 References
 ----------
-.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-   polynomial time", COLT 2019, PMLR 99:195-268, §1 (the recovery problem). The canonical form, the
-   matching and the three errors are this package's conventions, not the paper's.
-.. [2] K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees for
-   one-hidden-layer neural networks", ICML 2017, §7 (the success rule of its experiments, as we
-   recall it).
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+   networks in polynomial time", COLT 2019, PMLR 99:195-268, §1 (the recovery problem).
+   The canonical form, the matching and the three errors are this package's conventions,
+   not the paper's.
+.. [2] K. Zhong, Z. Song, P. Jain, P. L. Bartlett, I. S. Dhillon, "Recovery guarantees
+   for one-hidden-layer neural networks", ICML 2017, §7 (the success rule of its
+   experiments, as we recall it).
 """
 
 from __future__ import annotations
@@ -46,7 +48,27 @@ __all__ = [
 
 
 def canonical_form(network: TwoLayerNetwork) -> TwoLayerNetwork:
-    """The network's canonical form if its activation is positively homogeneous, else itself."""
+    """The network's canonical form if its activation is positively homogeneous, else
+    itself.
+
+    Parameters
+    ----------
+    network : TwoLayerNetwork
+
+    Returns
+    -------
+    TwoLayerNetwork
+        :meth:`TwoLayerNetwork.canonical` of the network (unit rows of V, the row norms
+        moved into U), or the network itself when its activation has no rescaling
+        symmetry.
+
+    Raises
+    ------
+    TypeError
+        ``network`` is not a :class:`TwoLayerNetwork`.
+    ValueError
+        A row of V is zero (it has no canonical form).
+    """
     if not isinstance(network, TwoLayerNetwork):
         raise TypeError(
             f"network must be a TwoLayerNetwork, got {type(network).__name__}"
@@ -55,11 +77,30 @@ def canonical_form(network: TwoLayerNetwork) -> TwoLayerNetwork:
 
 
 def match_units(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> np.ndarray:
-    """The permutation ``perm`` such that estimate unit ``perm[i]`` is matched to true unit ``i``.
+    """The permutation ``perm`` such that estimate unit ``perm[i]`` is matched to true
+    unit ``i``.
 
     Both networks are put in canonical form, then rows of V are matched by minimising
-    the total squared distance (``scipy.optimize.linear_sum_assignment``). Cost O(k^2 d
-    + k^3).
+    the total squared distance (``scipy.optimize.linear_sum_assignment``).
+
+    Parameters
+    ----------
+    estimate, truth : TwoLayerNetwork
+        Networks of the same shape (m, k, d).
+
+    Returns
+    -------
+    ndarray of int, shape (k,)
+        ``perm[i]`` is the estimate's unit matched to the truth's unit i.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Not two networks, or networks of different shapes.
+
+    Notes
+    -----
+    Cost O(k^2 d + k^3).
     """
     _check_pair(estimate, truth)
     Ve = canonical_form(estimate).V
@@ -72,7 +113,19 @@ def match_units(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> np.ndarray
 
 
 def matched(estimate: TwoLayerNetwork, truth: TwoLayerNetwork) -> TwoLayerNetwork:
-    """The estimate in canonical form with its units re-ordered to match ``truth``."""
+    """The estimate in canonical form with its units re-ordered to match ``truth``.
+
+    Parameters
+    ----------
+    estimate, truth : TwoLayerNetwork
+        Networks of the same shape (m, k, d).
+
+    Returns
+    -------
+    TwoLayerNetwork
+        ``canonical_form(estimate)`` with its unit i the one :func:`match_units` pairs
+        with the truth's unit i.
+    """
     perm = match_units(estimate, truth)
     c = canonical_form(estimate)
     return TwoLayerNetwork(c.U[:, perm], c.V[perm], c.activation)
@@ -101,7 +154,9 @@ class RecoveryError:
 
     @property
     def max(self) -> float:
-        """The largest of the three errors (of the two weight errors when ``prediction`` is NaN)."""
+        """The largest of the three errors (of the two weight errors when ``prediction``
+        is NaN).
+        """
         return (
             max(self.U, self.V)
             if np.isnan(self.prediction)
@@ -114,7 +169,10 @@ class RecoveryError:
         return max(self.U, self.V)
 
     def __repr__(self) -> str:
-        return f"RecoveryError(U={self.U:.2e}, V={self.V:.2e}, prediction={self.prediction:.2e})"
+        return (
+            f"RecoveryError(U={self.U:.2e}, V={self.V:.2e},"
+            f" prediction={self.prediction:.2e})"
+        )
 
 
 def recovery_error(
@@ -125,7 +183,8 @@ def recovery_error(
     inputs: InputLaw | None = None,
     rng=0,
 ) -> RecoveryError:
-    """Relative errors of an estimated network against the truth, up to the model's symmetries.
+    """Relative errors of an estimated network against the truth, up to the model's
+    symmetries.
 
     Parameters
     ----------
@@ -184,7 +243,25 @@ def recovery_error(
 
 
 def is_exact(err: RecoveryError, tol: float = 1e-8) -> bool:
-    """True when all three errors are below ``tol`` (exact recovery up to round-off)."""
+    """True when all three errors are below ``tol`` (exact recovery up to round-off).
+
+    Parameters
+    ----------
+    err : RecoveryError
+        What :func:`recovery_error` returned.
+    tol : float
+        The threshold; the default 1e-8 is round-off for double precision.
+
+    Returns
+    -------
+    bool
+        ``err.max <= tol`` (the prediction error counts only when it was measured).
+
+    Raises
+    ------
+    TypeError
+        ``err`` is not a :class:`RecoveryError`.
+    """
     if not isinstance(err, RecoveryError):
         raise TypeError(f"err must be a RecoveryError, got {type(err).__name__}")
     return err.max <= tol
@@ -198,14 +275,17 @@ def _check_pair(estimate, truth):
             )
     if estimate.V.shape != truth.V.shape or estimate.U.shape != truth.U.shape:
         raise ValueError(
-            f"estimate has (m, k, d) = {(estimate.output_dim, estimate.n_hidden, estimate.input_dim)} but truth has"
+            "estimate has (m, k, d) ="
+            f" {(estimate.output_dim, estimate.n_hidden, estimate.input_dim)} but"
+            " truth has"
             f" {(truth.output_dim, truth.n_hidden, truth.input_dim)}; they must agree"
         )
 
 
 @dataclass(frozen=True)
 class BottleneckWeightError:
-    """The success measure of Zhong et al. (2017) for scalar-output networks (see :func:`bottleneck_weight_error`).
+    """The success measure of Zhong et al. (2017) for scalar-output networks (see
+    :func:`bottleneck_weight_error`).
 
     Attributes
     ----------
@@ -220,17 +300,23 @@ class BottleneckWeightError:
     signs_match: bool
 
     def succeeded(self, tol: float = 0.01) -> bool:
-        """``max_relative <= tol`` and the signs match (the rule of Zhong et al. 2017, §7)."""
+        """``max_relative <= tol`` and the signs match (the rule of Zhong et al. 2017,
+        §7).
+        """
         return bool(self.signs_match and self.max_relative <= tol)
 
     def __repr__(self) -> str:
-        return f"BottleneckWeightError(max_relative={self.max_relative:.2e}, signs_match={self.signs_match})"
+        return (
+            f"BottleneckWeightError(max_relative={self.max_relative:.2e},"
+            f" signs_match={self.signs_match})"
+        )
 
 
 def bottleneck_weight_error(
     estimate: TwoLayerNetwork, truth: TwoLayerNetwork
 ) -> BottleneckWeightError:
-    """Match hidden units and measure ``max_j ||v*_j - v_hat_pi(j)|| / ||v*_j||`` and the signs of u.
+    """Match hidden units and measure ``max_j ||v*_j - v_hat_pi(j)|| / ||v*_j||`` and
+    the signs of u.
 
     Unlike :func:`recovery_error` (canonical form, then the matching of least total
     squared distance, and the errors of U, V and the predictions), the weights are

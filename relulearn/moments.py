@@ -1,9 +1,11 @@
-"""Gaussian moments: c_p(f_s) = E[f(s z) He_p(z)], PHI0, the empirical Hermite moments and their closed forms.
+"""Gaussian moments: c_p(f_s) = E[f(s z) He_p(z)], PHI0, the empirical Hermite moments
+and their closed forms.
 
 For x ~ N(0, I_d) and y = U f(V x) + e (e mean-zero, independent of x), Stein's identity
 gives
 
-    E[y He_p(x)] = sum_i c_p(||v_i||) u_i (x) vbar_i^{(x) p},    c_p(s) = E_{z ~ N(0,1)}[f(s z) He_p(z)],
+    E[y He_p(x)] = sum_i c_p(||v_i||) u_i (x) vbar_i^{(x) p}, c_p(s) = E_{z ~
+    N(0,1)}[f(s z) He_p(z)],
 
 with v_i the i-th row of V, vbar_i = v_i / ||v_i||, u_i the i-th column of U and He_p
 the probabilists' (unnormalised) Hermite polynomial (the Hermite tensor He_p(x) for a
@@ -15,10 +17,10 @@ the label mode with a vector g (a d x d matrix), or first project x onto a k-dim
 subspace.
 
 This module is the one home of the package's one-dimensional Gaussian integrals:
-:func:`gaussian_expectation` (adaptive quadrature of one integrand, split at the kinks) and
-:func:`gaussian_rule` (a fixed piecewise Gauss-Legendre rule, for many integrands on shared nodes).
-:func:`moment_coefficient`, :func:`relulearn.alpha` and :func:`relulearn.hermite_coefficients` are
-built on them.
+:func:`gaussian_expectation` (adaptive quadrature of one integrand, split at the kinks)
+and :func:`gaussian_rule` (a fixed piecewise Gauss-Legendre rule, for many integrands on
+shared nodes). :func:`moment_coefficient`, :func:`relulearn.alpha` and
+:func:`relulearn.hermite_coefficients` are built on them.
 
 References
 ----------
@@ -62,13 +64,14 @@ __all__ = [
 ]
 
 PHI0 = 1.0 / math.sqrt(2.0 * math.pi)
-"""phi0 = 1/sqrt(2 pi), the standard normal density at 0."""
+"""phi(0) = 1 / sqrt(2 pi), the standard normal density at 0."""
 
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 
 
 def gaussian_expectation(g, *, kinks=(), scale: float = 1.0) -> float:
-    """E[g(z)] for z ~ N(0, 1) by adaptive quadrature, the real line split where g may bend.
+    """E[g(z)] for z ~ N(0, 1) by adaptive quadrature, the real line split where g may
+    bend.
 
     Parameters
     ----------
@@ -89,9 +92,9 @@ def gaussian_expectation(g, *, kinks=(), scale: float = 1.0) -> float:
     The line is split at 0, +-1, +-4, at the kinks divided by s and at +-1/s, +-4/s (so
     that narrow peaks of h(s z) at large s are not missed); each piece is integrated by
     adaptive Gauss-Kronrod quadrature (``scipy.integrate.quad``, absolute tolerance
-    1e-15, relative 1e-13).  Accurate to about 1e-12 relative for the activations of
-    :mod:`relulearn.activations`.  Cost O(1).  The callers check their arguments; this
-    routine trusts them.
+    1e-15, relative 1e-13). Accurate to about 1e-12 relative for the named activations
+    (:data:`relulearn.ACTIVATION_NAMES`). Cost O(1). The callers check their arguments;
+    this routine trusts them.
     """
     s = float(scale)
     pts = {0.0, -1.0, 1.0, -4.0, 4.0}
@@ -105,9 +108,8 @@ def gaussian_expectation(g, *, kinks=(), scale: float = 1.0) -> float:
     total = 0.0
 
     def integrand(z):
-        with np.errstate(
-            over="ignore", under="ignore"
-        ):  # e.g. cosh(z)^2 overflowing to inf: 1/inf = 0
+        # e.g. cosh(z)^2 overflowing to inf: 1/inf = 0
+        with np.errstate(over="ignore", under="ignore"):
             return (
                 float(g(np.asarray(z, dtype=float))) * np.exp(-0.5 * z * z) / _SQRT2PI
             )
@@ -127,7 +129,8 @@ def gaussian_expectation(g, *, kinks=(), scale: float = 1.0) -> float:
 
 
 def gaussian_rule(kinks=(), degree: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights (the Gaussian density included) of a piecewise Gauss-Legendre rule for E[g(z)].
+    """Nodes and weights (the Gaussian density included) of a piecewise Gauss-Legendre
+    rule for E[g(z)].
 
     Parameters
     ----------
@@ -148,9 +151,9 @@ def gaussian_rule(kinks=(), degree: int = 0) -> tuple[np.ndarray, np.ndarray]:
     [-L, L] with L = 2 sqrt(degree + 1) + 14 (beyond it phi(z) h_n(z)^2 < 1e-40) is
     split at the kinks and into pieces of length <= 1, each with 40 Gauss-Legendre
     nodes: exact on each smooth piece to double precision for functions analytic in a
-    strip of half-width >= 0.5.  One set of nodes serves many integrands (all Hermite
-    coefficients up to ``degree`` at once), where
-    :func:`gaussian_expectation` adapts to one.  Cost O(sqrt(degree) * 40) nodes.
+    strip of half-width >= 0.5. One set of nodes serves many integrands (all Hermite
+    coefficients up to ``degree`` at once), where :func:`gaussian_expectation` adapts to
+    one. Cost O(sqrt(degree) * 40) nodes.
     """
     L = 2.0 * math.sqrt(degree + 1.0) + 14.0
     cuts = {-L, L} | {float(k) for k in kinks if -L < k < L}
@@ -165,7 +168,8 @@ def gaussian_rule(kinks=(), degree: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def moment_coefficient(
     activation: str | Activation, order: int, scale: float = 1.0
 ) -> float:
-    """c_p(s) = c_p(f_s) = E_{z~N(0,1)}[f(s z) He_p(z)], the coefficient of the order-p Gaussian moment E[y He_p(x)].
+    """c_p(s) = c_p(f_s) = E_{z~N(0,1)}[f(s z) He_p(z)], the coefficient of the order-p
+    Gaussian moment E[y He_p(x)].
 
     He_p is the probabilists' Hermite polynomial, not normalised (E He_p(z)^2 = p!), and
     the activation is taken at the scale s of a weight row; for the coefficients of f in
@@ -193,9 +197,9 @@ def moment_coefficient(
 
     Notes
     -----
-    :func:`gaussian_expectation` of f(s z) He_p(z); O(1) in the data size.  Closed forms for ReLU:
-    c_0 = s phi0, c_1 = s/2, c_2 = s phi0, c_3 = 0, c_4 = -s phi0; squared ReLU:
-    s^2 (1/2, 2 phi0, 1, 2 phi0, 0) for p = 0..4.
+    :func:`gaussian_expectation` of f(s z) He_p(z); O(1) in the data size. Closed forms
+    for ReLU: c_0 = s phi0, c_1 = s/2, c_2 = s phi0, c_3 = 0, c_4 = -s phi0; squared
+    ReLU: s^2 (1/2, 2 phi0, 1, 2 phi0, 0) for p = 0..4.
 
     References
     ----------
@@ -209,9 +213,8 @@ def moment_coefficient(
     s = float(scale)
     if not (np.isfinite(s) and s > 0):
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
-    if _is_builtin(
-        act
-    ):  # a named activation: a pure function of (name, order, s), memoised
+    # a named activation: a pure function of (name, order, s), memoised
+    if _is_builtin(act):
         return _builtin_coefficient(act.name, order, s)
     return _quadrature_coefficient(act, order, s)
 
@@ -239,7 +242,8 @@ def _quadrature_coefficient(act: Activation, order: int, s: float) -> float:
 
 
 def first_moment(X, Y) -> np.ndarray:
-    """Empirical M1 = (1/n) Y X^T, an estimate of E[y x^T] = sum_i c_1(||v_i||) u_i vbar_i^T.
+    """Empirical M1 = (1/n) Y X^T, an estimate of E[y x^T] = sum_i c_1(||v_i||) u_i
+    vbar_i^T.
 
     Parameters
     ----------
@@ -264,8 +268,8 @@ def first_moment(X, Y) -> np.ndarray:
 
 
 def second_moment_contraction(X, Y, g) -> np.ndarray:
-    """Empirical (1/n) sum_j (g . y_j) (x_j x_j^T - I): the label mode of T2 = E[y (x) He_2(x)]
-    contracted with g.
+    """Empirical ``(1/n) sum_j (g^T y_j) (x_j x_j^T - I)``: the label mode of
+    ``T2 = E[y (x) He_2(x)]`` contracted with g.
 
     Parameters
     ----------
@@ -291,7 +295,8 @@ def second_moment_contraction(X, Y, g) -> np.ndarray:
     g = as_matrix("g", g, ndim=1)
     if g.shape[0] != Y.shape[0]:
         raise ValueError(
-            f"g must have length m={Y.shape[0]} (one entry per label row), got {g.shape[0]}"
+            f"g must have length m={Y.shape[0]} (one entry per label row), got"
+            f" {g.shape[0]}"
         )
     n = X.shape[1]
     w = g @ Y
@@ -299,7 +304,8 @@ def second_moment_contraction(X, Y, g) -> np.ndarray:
 
 
 def projected_second_moment(X, Y, P) -> np.ndarray:
-    """Empirical T2 projected on a subspace: T[r] = (1/n) sum_j y_rj (z_j z_j^T - I), z_j = P^T x_j.
+    """Empirical T2 projected on a subspace: T[r] = (1/n) sum_j y_rj (z_j z_j^T - I),
+    z_j = P^T x_j.
 
     Parameters
     ----------
@@ -334,9 +340,8 @@ def projected_second_moment(X, Y, P) -> np.ndarray:
     p = Z.shape[0]
     iu, ju = np.triu_indices(p)
     Tu = np.zeros((iu.size, m))
-    for j in range(
-        0, n, 4096
-    ):  # the upper triangle of z z^T only, in blocks of samples
+    # the upper triangle of z z^T only, in blocks of samples
+    for j in range(0, n, 4096):
         Zb = Z[:, j : j + 4096]
         Tu += (Zb[iu] * Zb[ju]) @ Y[:, j : j + 4096].T
     T = np.zeros((m, p, p))
@@ -396,15 +401,15 @@ def fourth_moment_contraction(X, y, g, h) -> np.ndarray:
     return M
 
 
-# ----------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Streamed estimators: (E[y], E[y x^T], E[y He2(x)]) in d dimensions, E[y He3], E[y He4]
 # in k dimensions
-# ----------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def second_order_moments(X, Y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The empirical moments up to order two, in one streamed pass: ``E[y]``, ``M1 = E[y x^T]`` and
-    ``T2 = E[y (x) (x x^T - I)]`` (every slice of the label mode).
+    """The empirical moments up to order two, in one streamed pass: ``E[y]``,
+    ``M1 = E[y x^T]`` and ``T2 = E[y (x) (x x^T - I)]`` (every slice of the label mode).
 
     Parameters
     ----------
@@ -456,7 +461,8 @@ def second_order_moments(X, Y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
-    """The Hermite moment ``E[y He_j(z)]`` of the projected inputs ``z = V^T x`` (j = order, a k^j tensor).
+    """The Hermite moment ``E[y He_j(z)]`` of the projected inputs ``z = V^T x`` (j =
+    order, a k^j tensor).
 
     ``He_3(z) = z^{(x)3} - z (x)~ I_k`` and ``He_4(z) = z^{(x)4} - (z (x) z) (x)~ I_k +
     I_k (x)~ I_k``, where ``v (x)~ I`` is the sum over the 3 placements of v among 3
@@ -515,7 +521,8 @@ def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
         w = as_matrix("w", w, ndim=1)
         if w.shape[0] != Y.shape[0]:
             raise ValueError(
-                f"w must have length m={Y.shape[0]} (one entry per label row), got {w.shape[0]}"
+                f"w must have length m={Y.shape[0]} (one entry per label row), got"
+                f" {w.shape[0]}"
             )
     V = as_matrix("V", V)
     if V.shape[0] != d:
@@ -539,7 +546,8 @@ def projected_moment(X, y, V, order: int, *, w=None) -> np.ndarray:
 
 
 def low_order_residuals(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Labels with their degree-0, 1 and 2 Hermite components removed (control variates).
+    """Labels with their degree-0, 1 and 2 Hermite components removed (control
+    variates).
 
     Parameters
     ----------
@@ -589,7 +597,9 @@ def low_order_residuals(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 def _hermite4(
     X: np.ndarray, y: np.ndarray, P: np.ndarray, w: np.ndarray | None
 ) -> np.ndarray:
-    """E[y He4(z)], z = P^T x, from X (d, n) and y (n,) (or Y (m, n) contracted with w), chunk by chunk."""
+    """E[y He4(z)], z = P^T x, from X (d, n) and y (n,) (or Y (m, n) contracted with w),
+    chunk by chunk.
+    """
     n = X.shape[1]
     k = P.shape[1]
     S4 = np.zeros((k * k, k * k))
@@ -625,12 +635,15 @@ def _hermite4(
 
 
 def _network_parts(net) -> tuple[np.ndarray, np.ndarray, Activation]:
-    """(U, V, activation) of any object with those attributes (a TwoLayerNetwork, or a duck)."""
+    """(U, V, activation) of any object with those attributes (a TwoLayerNetwork, or a
+    duck).
+    """
     try:
         U, V, act = net.U, net.V, net.activation
     except AttributeError:
         raise TypeError(
-            f"net must be a network with attributes U, V and activation (e.g. a TwoLayerNetwork), "
+            "net must be a network with attributes U, V and activation (e.g. a"
+            " TwoLayerNetwork), "
             f"got {type(net).__name__}"
         ) from None
     return np.asarray(U, dtype=float), np.asarray(V, dtype=float), act
@@ -647,7 +660,8 @@ def _coefficients(
 
 
 def population_first_moment(net) -> np.ndarray:
-    """Closed form of E[y x^T] = sum_i c_1(||v_i||) u_i vbar_i^T (= U V / 2 for ReLU), shape (m, d).
+    """Closed form of E[y x^T] = sum_i c_1(||v_i||) u_i vbar_i^T (= U V / 2 for ReLU),
+    shape (m, d).
 
     Parameters
     ----------
@@ -673,7 +687,8 @@ def population_first_moment(net) -> np.ndarray:
 
 
 def population_second_moment_contraction(net, g) -> np.ndarray:
-    """Closed form of E[(g . y)(x x^T - I)] = sum_i c_2(||v_i||) (g . u_i) vbar_i vbar_i^T, shape (d, d).
+    """Closed form of ``E[(g^T y)(x x^T - I)] = sum_i c_2(||v_i||) (g^T u_i) vbar_i
+    vbar_i^T``, shape (d, d).
 
     Parameters
     ----------
@@ -704,7 +719,8 @@ def population_second_moment_contraction(net, g) -> np.ndarray:
 
 
 def population_fourth_moment_contraction(net, g, h) -> np.ndarray:
-    """Closed form of E[y He_4(x)[g, h, :, :]] for a scalar-output network, shape (d, d).
+    """Closed form of E[y He_4(x)[g, h, :, :]] for a scalar-output network, shape (d,
+    d).
 
     Equals ``sum_i c_4(||v_i||) u_i (g . vbar_i)(h . vbar_i) vbar_i vbar_i^T`` (c_4(s) =
     -s phi0 for ReLU).

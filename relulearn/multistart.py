@@ -1,4 +1,5 @@
-"""Several starts, one answer: the best start chosen so that rounding cannot change the choice.
+"""Several starts, one answer: the best start chosen so that rounding cannot change the
+choice.
 
 A non-convex learner (a descent from a random or a moment start) can end on either side
 of a basin boundary, and on such an instance one unit in the last place, a different
@@ -52,7 +53,10 @@ class StartsResult:
             if self.index < 0
             else f"{self.index} (score {self.scores[self.index]:.2e})"
         )
-        return f"StartsResult(tried={self.n_tried}, best={best}, stopped_early={self.stopped_early})"
+        return (
+            f"StartsResult(tried={self.n_tried}, best={best},"
+            f" stopped_early={self.stopped_early})"
+        )
 
 
 def choose_with_margin(scores, *, rtol: float = 1e-6, atol: float = 1e-12) -> int:
@@ -78,15 +82,13 @@ def choose_with_margin(scores, *, rtol: float = 1e-6, atol: float = 1e-12) -> in
     the margin. Cost O(len).
     """
     s = np.asarray(scores, dtype=float)
-    present = ~np.isnan(s) & (
-        s != np.inf
-    )  # +inf and NaN mark a candidate without a result
+    # +inf and NaN mark a candidate without a result
+    present = ~np.isnan(s) & (s != np.inf)
     if not present.any():
         return -1
     low = float(s[present].min())
-    if (
-        low == -np.inf
-    ):  # an infinitely good score (e.g. minus an infinite eigen-gap) wins outright
+    # an infinitely good score (e.g. minus an infinite eigen-gap) wins outright
+    if low == -np.inf:
         return int(np.flatnonzero(s == -np.inf)[0])
     margin = max(float(rtol) * abs(low), float(atol))
     return int(np.flatnonzero(present & (s <= low + margin))[0])
@@ -101,7 +103,8 @@ def best_of_starts(
     rtol: float = 1e-6,
     atol: float = 1e-12,
 ) -> StartsResult:
-    """Run starts one by one and keep the best (lowest score), with ties broken by a margin.
+    """Run starts one by one and keep the best (lowest score), with ties broken by a
+    margin.
 
     Parameters
     ----------

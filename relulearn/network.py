@@ -7,8 +7,8 @@ columns of ``X`` (d x n).
 
 References
 ----------
-.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in
-   polynomial time", COLT 2019, PMLR 99:195-268.
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+   networks in polynomial time", COLT 2019, PMLR 99:195-268.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ __all__ = ["TwoLayerNetwork", "planted_network"]
 class TwoLayerNetwork:
     """A two-layer network x -> U f(V x) (no biases).
 
+    The arrays are copied and made read-only, so a network cannot change after it is
+    made. ``net(X)`` evaluates ``U f(V X)`` for samples as columns (``X`` of shape
+    (d, n), or one sample of shape (d,)).
+
     Parameters
     ----------
     U : array_like, shape (m, k)
@@ -35,10 +39,6 @@ class TwoLayerNetwork:
         Hidden layer; its row ``v_i^T`` is hidden unit i.
     activation : str or Activation, default "relu"
         The activation f, applied entrywise.
-
-    The arrays are copied and made read-only, so a network cannot change after it is
-    made. ``net(X)`` evaluates ``U f(V X)`` for samples as columns (``X`` of shape (d,
-    n), or one sample of shape (d,)).
     """
 
     U: np.ndarray
@@ -50,7 +50,8 @@ class TwoLayerNetwork:
         V = as_matrix("V", self.V).copy()
         if U.shape[1] != V.shape[0]:
             raise ValueError(
-                f"U has {U.shape[1]} columns but V has {V.shape[0]} rows; both must equal the number"
+                f"U has {U.shape[1]} columns but V has {V.shape[0]} rows; both must"
+                " equal the number"
                 " of hidden units k (U is (m, k), V is (k, d))"
             )
         U.setflags(write=False)
@@ -80,7 +81,8 @@ class TwoLayerNetwork:
         X = as_matrix("X", arr[:, None] if single else arr)
         if X.shape[0] != self.input_dim:
             raise ValueError(
-                f"X must have d={self.input_dim} rows (samples are columns), got shape {X.shape}"
+                f"X must have d={self.input_dim} rows (samples are columns), got shape"
+                f" {X.shape}"
             )
         return X, single
 
@@ -91,13 +93,17 @@ class TwoLayerNetwork:
         return H[:, 0] if single else H
 
     def __call__(self, X) -> np.ndarray:
-        """The output U f(V X), shape (m, n) (or (m,) for one sample). Cost O(k n (d + m))."""
+        """The output U f(V X), shape (m, n) (or (m,) for one sample).
+
+        Cost O(k n (d + m)).
+        """
         X, single = self._inputs(X)
         Y = self.U @ self.activation(self.V @ X)
         return Y[:, 0] if single else Y
 
     def canonical(self) -> TwoLayerNetwork:
-        """The canonical form: the same function with unit rows of V and the row norms moved into U.
+        """The canonical form: the same function with unit rows of V and the row norms
+        moved into U.
 
         For an activation positively homogeneous of degree p, f(c z) = c^p f(z) for c >
         0, so ``U f(V x) = (U N^p) f(N^{-1} V x)`` with ``N = diag(||v_1||, ...,
@@ -114,18 +120,23 @@ class TwoLayerNetwork:
         act = self.activation
         if not act.positively_homogeneous:
             raise ValueError(
-                f"canonical form needs a positively homogeneous activation; {act.name!r} is not"
+                "canonical form needs a positively homogeneous activation;"
+                f" {act.name!r} is not"
             )
         s = np.linalg.norm(self.V, axis=1)
         if np.any(s == 0):
             raise ValueError(
-                f"V has zero rows {np.flatnonzero(s == 0).tolist()}; they have no canonical form"
+                f"V has zero rows {np.flatnonzero(s == 0).tolist()}; they have no"
+                " canonical form"
             )
         return TwoLayerNetwork(self.U * s**act.degree, self.V / s[:, None], act)
 
     def __repr__(self) -> str:
         m, k = self.U.shape
-        return f"TwoLayerNetwork(d={self.input_dim}, k={k}, m={m}, activation={self.activation.name!r})"
+        return (
+            f"TwoLayerNetwork(d={self.input_dim}, k={k}, m={m},"
+            f" activation={self.activation.name!r})"
+        )
 
 
 def _orthonormal(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:

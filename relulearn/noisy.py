@@ -1,4 +1,5 @@
-"""Recovery from noisy labels ``Y = U* relu(V* X) + E`` (E mean-zero, independent of X), Gaussian inputs.
+"""Recovery from noisy labels ``Y = U* relu(V* X) + E`` (E mean-zero, independent of X),
+Gaussian inputs.
 
 Why the chapter-3 route needs changing, and what replaces it:
 
@@ -25,10 +26,11 @@ held). The certificate copies the two halves of the samples.
 
 References
 ----------
-.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-   time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019
-   (polynomial-time approximate recovery under mean-zero noise, by their own algorithm; the estimator here is
-   the course's and has no proven guarantee).
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+   networks in polynomial time", Proceedings of the 32nd Conference on Learning Theory
+   (COLT), PMLR 99:195-268, 2019 (polynomial-time approximate recovery under mean-zero
+   noise, by their own algorithm; the estimator here is the course's and has no proven
+   guarantee).
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def recover_noisy(
     certify: bool = True,
     level: float = 0.01,
 ) -> Recovery:
-    """Approximate recovery of a ReLU network from labels with mean-zero noise independent of X.
+    """Approximate recovery of a ReLU network from labels with mean-zero noise
+    independent of X.
 
     1. *Moments*: the moment estimate (Jennrich on the second-order moment ``T2``
        projected on its k-dimensional span; for m < k the route of
@@ -78,16 +81,14 @@ def recover_noisy(
        unbiased under the noise, with every random draw of the decomposition kept,
        best-fitting first;
     2. *Starts*: from each of the first ``n_starts`` draws (output layer by least
-       squares),
-       :func:`relulearn.local_least_squares` to a loose tolerance (relative loss decrease 1e-3 of p / (n m), the
-       relative loss change of a statistical fluctuation, p = k (d + m); at least 1e-6),
-       on a random subset of ``rank_samples`` samples when n is larger;
+       squares), :func:`relulearn.local_least_squares` to a loose tolerance (relative
+       loss decrease 1e-3 of p / (n m), the relative loss change of a statistical
+       fluctuation, p = k (d + m); at least 1e-6), on a random subset of
+       ``rank_samples`` samples when n is larger;
     3. *Choice*: the start with the smallest residual (the maximum-likelihood choice;
-       near-ties go to the
-       earlier draw, :func:`relulearn.choose_with_margin`);
+       near-ties go to the earlier draw, :func:`relulearn.choose_with_margin`);
     4. *Polish*: :func:`relulearn.local_least_squares` on all samples from the chosen
-       fit (relative loss
-       decrease 1e-6 of p / (n m), at least 1e-9).
+       fit (relative loss decrease 1e-6 of p / (n m), at least 1e-9).
 
     No accuracy guarantee is proved for this estimator. Measured (chapter 4 and
     ``bench/noise.py``, planted instances): the error after matching falls like
@@ -134,8 +135,8 @@ def recover_noisy(
         could not be computed (fewer than ``4 k d`` samples, or too few for the
         specification test: ``reason`` says which); ``details`` with ``moment_estimate``
         (the network of the best-fitting draw), ``starts`` (the
-        :class:`~relulearn.StartsResult` of steps 2-3: one score per start, the relative residual on the
-        ranking samples), ``rank_samples``, ``least_squares`` (the
+        :class:`~relulearn.StartsResult` of steps 2-3: one score per start, the relative
+        residual on the ranking samples), ``rank_samples``, ``least_squares`` (the
         :class:`~relulearn.LeastSquaresFit` of step 4) and ``noise_rms`` (the RMS of the
         residual, an estimate of the noise level).
 
@@ -150,10 +151,11 @@ def recover_noisy(
 
     See Also
     --------
-    relulearn.local_least_squares : the local refiner of steps 2 and 4; started at the
-    truth it gives the
-        reference error of a noisy instance.
-    relulearn.train : first-order training from a random start; it runs at any n.
+    relulearn.local_least_squares
+        The local refiner of steps 2 and 4; started at the truth it gives the reference
+        error of a noisy instance.
+    relulearn.train
+        First-order training from a random start; it runs at any n.
 
     Notes
     -----
@@ -181,7 +183,8 @@ def recover_noisy(
         min_samples=lambda d, k, m: 2 * k * d,
         min_samples_text="2 k d",
         min_samples_hint=(
-            "its moment step needs them; with fewer, collect more samples or use relulearn.train"
+            "its moment step needs them; with fewer, collect more samples or use"
+            " relulearn.train"
             " (gradient training runs at any n)"
         ),
     )
@@ -222,12 +225,14 @@ def recover_noisy(
         None,
     )
     exact_tol = precision_tol("tol", 1e-9, data.eps)
-    if (
-        residual <= exact_tol
-    ):  # noiseless labels fitted to round-off: the exact fit is the evidence
+    # noiseless labels fitted to round-off: the exact fit is the evidence
+    if residual <= exact_tol:
         status, reason = exact_fit_status(X, net, residual, exact_tol)
     elif certify and n < 4 * k * d:
-        reason = f"the cross-fitted certificate needs n >= 4 k d = {4 * k * d} samples (2 k d per half); n={n}"
+        reason = (
+            f"the cross-fitted certificate needs n >= 4 k d = {4 * k * d} samples (2 k"
+            f" d per half); n={n}"
+        )
     elif certify:
 
         def fit_half(Xh, Yh):
@@ -277,9 +282,12 @@ _FINAL_FTOL_STAT = 1e-6
 
 
 def _fit_noisy(X, Y, k, gen, n_starts, rank_samples, polish=True):
-    """Steps 1-4 of :func:`recover_noisy` on validated data: ``(network, details)``; raises RecoveryFailed.
+    """Steps 1-4 of :func:`recover_noisy` on validated data: ``(network, details)``;
+    raises RecoveryFailed.
 
-    ``polish=False`` ends step 4 at the ranking tolerance (and skips it when the starts ran on all samples)."""
+    ``polish=False`` ends step 4 at the ranking tolerance (and skips it when the starts
+    ran on all samples).
+    """
     d, n = X.shape
     candidates = moment_candidates(X, Y, k, gen, max(8, n_starts))
     U0, V0 = candidates[0]
@@ -310,7 +318,8 @@ def _fit_noisy(X, Y, k, gen, n_starts, rank_samples, polish=True):
     )
     if starts.best is None:
         raise RecoveryFailed(
-            f"no usable start: from each of {starts.n_tried} moment draws {OUTPUT_LAYER_SINGULAR}",
+            f"no usable start: from each of {starts.n_tried} moment draws"
+            f" {OUTPUT_LAYER_SINGULAR}",
             network=moment_net,
         )
     best = starts.best.network

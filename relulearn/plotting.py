@@ -1,4 +1,5 @@
-"""The few figure helpers the chapters share: one style, the recovery-versus-n curve, and the numbers behind a figure.
+"""The few figure helpers the chapters share: one style, the recovery-versus-n curve,
+and the numbers behind a figure.
 
 matplotlib is imported lazily, so the package itself does not need a display.
 """
@@ -23,7 +24,15 @@ _STYLE = {
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (small PNG figures, light grid, no top/right spines)."""
+    """Apply the book's matplotlib style (small PNG figures, light grid, no top/right
+    spines).
+
+    Updates ``matplotlib.rcParams`` for the rest of the session.
+
+    Returns
+    -------
+    None
+    """
     import matplotlib as mpl
 
     mpl.rcParams.update(_STYLE)
@@ -61,7 +70,8 @@ def plot_success_vs_n(ax, ns, successes, trials, *, label=None, **kwargs):
 def series_text(
     label: str, x, y, *, digits: int = 2, floor: float | None = None
 ) -> str:
-    """The numbers behind a plotted series, as one line of text: ``"label: x1: y1, x2: y2, ..."``.
+    """The numbers behind a plotted series, as one line of text:
+    ``"label: x1: y1, x2: y2, ..."``.
 
     nbval compares printed text, not images, so each chapter prints what it plots; a
     figure then cannot drift unnoticed.

@@ -2,14 +2,14 @@
 
 The learner of Daniely, Srebro and Vardi (2023) in spirit: a random constant-depth
 network is close to a polynomial of bounded degree (its shadow, :mod:`relulearn.deep`),
-so fitting all monomials of that degree learns it.  :func:`monomial_features` builds the
-features, :func:`fit_polynomial` fits them, and
-:class:`PolynomialFit` evaluates the fitted polynomial.
+so fitting all monomials of that degree learns it. :func:`monomial_features` builds the
+features, :func:`fit_polynomial` fits them, and :class:`PolynomialFit` evaluates the
+fitted polynomial.
 
 References
 ----------
-.. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable", NeurIPS 2023,
-   arXiv:2305.16508, §1.1 (Theorem 1.1, Corollary 1.2).
+.. [1] A. Daniely, N. Srebro, G. Vardi, "Most Neural Networks Are Almost Learnable",
+   NeurIPS 2023, arXiv:2305.16508, §1.1 (Theorem 1.1, Corollary 1.2).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ __all__ = ["PolynomialFit", "fit_polynomial", "monomial_features"]
 
 
 def monomial_features(X, degree: int) -> np.ndarray:
-    """All monomials of degree <= q of the coordinates of x / sqrt(d): shape (C(d + q, q), n).
+    """All monomials of degree <= q of the coordinates of x / sqrt(d): shape (C(d + q,
+    q), n).
 
     Parameters
     ----------
@@ -90,14 +91,16 @@ class PolynomialFit:
         X = as_matrix("X", X)
         if X.shape[0] != self.input_dim:
             raise ValueError(
-                f"X must have {self.input_dim} rows (input dimension), got shape {X.shape}"
+                f"X must have {self.input_dim} rows (input dimension), got shape"
+                f" {X.shape}"
             )
         return self.coef @ monomial_features(X, self.degree)
 
     def __repr__(self) -> str:
         return (
             f"PolynomialFit(degree={self.degree}, input_dim={self.input_dim}, "
-            f"n_features={self.n_features}, ridge={self.ridge:.3g}, train_mse={self.train_mse:.3e})"
+            f"n_features={self.n_features}, ridge={self.ridge:.3g},"
+            f" train_mse={self.train_mse:.3e})"
         )
 
 
@@ -152,7 +155,8 @@ def fit_polynomial(X, y, degree: int, *, ridge: float = 0.0) -> PolynomialFit:
     p, n = Phi.shape
     if ridge == 0.0 and n < p:
         raise ValueError(
-            f"X has n={n} samples but degree {D} needs at least {p} (the feature count) without ridge"
+            f"X has n={n} samples but degree {D} needs at least {p} (the feature"
+            " count) without ridge"
         )
     y1 = Y[0]
     if ridge > 0:

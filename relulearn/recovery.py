@@ -4,20 +4,19 @@ Every learner is called as ``learner(X, Y, k, *, rng=None, on_failure="raise",
 progress=False, ...)`` and returns a :class:`Recovery` whose ``status`` is one of
 
 * ``"certified"``: the learner has evidence that the answer is right (an exact
-  certificate, or a
-  statistical test whose level is stated in the certificate);
+  certificate, or a statistical test whose level is stated in the certificate);
 * ``"failed"``: it has evidence that the answer is wrong; ``reason`` says which;
 * ``"unverified"``: it has neither (for example an iterative method that stopped without
   a check).
 
 ``Recovery.ok`` means certified. With ``on_failure="raise"`` (the default) a failed
-result raises
-:class:`RecoveryFailed` carrying the same reason and the result; with ``on_failure="return"`` it is
-returned. Preconditions that the shapes decide (k > d, too few samples) raise
-``ValueError`` before any work. Non-convergence emits :class:`ConvergenceWarning`;
-numerical trouble met inside a learner emits :class:`NumericalWarning`: these and the
-other subclasses of :class:`RelulearnWarning` are the only warnings a learner lets
-through (:func:`learner_contract` translates the others).
+result raises :class:`RecoveryFailed` carrying the same reason and the result; with
+``on_failure="return"`` it is returned. Preconditions that the shapes decide (k > d, too
+few samples) raise ``ValueError`` before any work. Non-convergence emits
+:class:`ConvergenceWarning`; numerical trouble met inside a learner emits
+:class:`NumericalWarning`: these and the other subclasses of :class:`RelulearnWarning`
+are the only warnings a learner lets through (:func:`learner_contract` translates the
+others).
 """
 
 from __future__ import annotations
@@ -45,6 +44,8 @@ __all__ = [
     "learner_contract",
 ]
 
+#: The three values of ``Recovery.status``: certified (the learner has evidence that the
+#: answer is right), failed (evidence that it is wrong) and unverified (neither).
 STATUSES = ("certified", "failed", "unverified")
 ON_FAILURE = ("raise", "return")
 
@@ -54,15 +55,20 @@ class RelulearnWarning(UserWarning):
 
 
 class ConvergenceWarning(RelulearnWarning):
-    """An iterative learner stopped before its convergence criterion held; the result is unverified."""
+    """An iterative learner stopped before its convergence criterion held; the result is
+    unverified.
+    """
 
 
 class NumericalWarning(RelulearnWarning):
-    """Numerical trouble inside a learner (an ill-conditioned solve, an overflow); the text says what."""
+    """Numerical trouble inside a learner (an ill-conditioned solve, an overflow); the
+    text says what.
+    """
 
 
 class RecoveryFailed(RuntimeError):
-    """A learner found evidence that its answer is wrong, or that its assumptions fail on this data.
+    """A learner found evidence that its answer is wrong, or that its assumptions fail
+    on this data.
 
     Attributes
     ----------
@@ -256,16 +262,15 @@ def learner_contract(func: Callable[..., Recovery]) -> Callable[..., Recovery]:
     :class:`RecoveryFailed` from deep inside. The wrapper
 
     * turns such a :class:`RecoveryFailed` into a result with status failed (its
-      ``network`` is the
-      estimate the exception carries, or None);
+      ``network`` is the estimate the exception carries, or None);
     * raises :class:`RecoveryFailed` for a failed result when ``on_failure="raise"``;
     * lets the steps the learner calls trust the data its boundary check accepted (the
-      input check runs
-      once per call, see :func:`relulearn._validation.check_learner_input`);
+      input check runs once per call, see
+      :func:`relulearn._validation.check_learner_input`);
     * silences numpy's floating-point warnings inside the learner (the learner checks
-      its results
-      for non-finite values itself) and re-emits any other foreign warning as
-      :class:`NumericalWarning`, so only relulearn's warning classes reach the caller.
+      its results for non-finite values itself) and re-emits any other foreign warning
+      as :class:`NumericalWarning`, so only relulearn's warning classes reach the
+      caller.
     """
 
     @functools.wraps(func)

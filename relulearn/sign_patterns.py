@@ -1,14 +1,14 @@
-"""Sign-pattern regression for ReLU networks, and the least-squares output layer (shared by the learners).
+"""Sign-pattern regression for ReLU networks, and the least-squares output layer (shared
+by the learners).
 
 With the sign patterns ``D_ij = 1[v_i . x_j > 0]`` (v_i the i-th row of V) fixed, the
-labels of a ReLU network are *linear* in the blocks ``W_i = u_i v_i^T``: ``y_j = sum_i
-D_ij W_i x_j``. :func:`sign_pattern_regression` solves that least squares on the samples
-where every unit is confidently signed and takes the rank-one factors of the blocks; a
-few rounds correct the remaining wrong signs (noiseless and with correct patterns it is
-exact to round-off).
-:func:`fit_output_layer` (least-squares output weights for given hidden weights) is the one public
-output-layer fit of the package. (The local refinement of a whole network is
-:func:`relulearn.local_least_squares`.)
+labels of a ReLU network are *linear* in the blocks ``W_i = u_i v_i^T``:
+``y_j = sum_i D_ij W_i x_j``. :func:`sign_pattern_regression` solves that least squares
+on the samples where every unit is confidently signed and takes the rank-one factors of
+the blocks; a few rounds correct the remaining wrong signs (noiseless and with correct
+patterns it is exact to round-off). :func:`fit_output_layer` (least-squares output
+weights for given hidden weights) is the one public output-layer fit of the package.
+(The local refinement of a whole network is :func:`relulearn.local_least_squares`.)
 
 The learner :func:`relulearn.recover_low_rank` calls the trusted inner step
 :func:`regress_sign_patterns` (no input checks) after checking its own inputs; it,
@@ -17,11 +17,12 @@ Every pass streams over chunks of samples.
 
 References
 ----------
-.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural networks in polynomial
-    time", Proceedings of the 32nd Conference on Learning Theory (COLT), PMLR 99:195-268, 2019
-   (Gaussian inputs; as we recall the paper, its algorithms also solve a linear
-   regression with the sign patterns fixed, but its text is not among the course's
-   sources, so this step is the course's reconstruction, here used as a refinement).
+.. [1] A. Bakshi, R. Jayaram, D. P. Woodruff, "Learning two layer rectified neural
+   networks in polynomial time", Proceedings of the 32nd Conference on Learning Theory
+   (COLT), PMLR 99:195-268, 2019 (Gaussian inputs; as we recall the paper, its
+   algorithms also solve a linear regression with the sign patterns fixed, but its text
+   is not among the course's sources, so this step is the course's reconstruction, here
+   used as a refinement).
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def sign_pattern_regression(
     min_confident: int | None = None,
     stop_change: float = 0.0,
 ) -> RegressionResult:
-    """Refine hidden directions by least squares with the sign patterns held fixed (ReLU).
+    """Refine hidden directions by least squares with the sign patterns held fixed
+    (ReLU).
 
     With ``D_ij = 1[v_i . x_j > 0]`` taken from the current estimate, keep the
     *confident* samples ``J = {j : min_i |v_i . x_j| / ||x_j|| > tau}``. J is chosen
@@ -152,12 +154,14 @@ def sign_pattern_regression(
     d, _n = X.shape
     if V.shape[1] != d:
         raise ValueError(
-            f"V_est must have d={d} columns (one per input coordinate), got shape {V.shape}"
+            f"V_est must have d={d} columns (one per input coordinate), got shape"
+            f" {V.shape}"
         )
     norms = np.linalg.norm(V, axis=1)
     if np.any(norms == 0):
         raise ValueError(
-            f"V_est has zero rows {np.flatnonzero(norms == 0).tolist()}; every unit needs a direction"
+            f"V_est has zero rows {np.flatnonzero(norms == 0).tolist()}; every unit"
+            " needs a direction"
         )
     taus = check_tau(tau)
     if (
@@ -197,7 +201,8 @@ _PATTERN_BYTES = 256 * 2**20
 
 
 def sign_pattern_gram(X, Y, V, xnorm, tau):
-    """Gram matrix and right-hand side of the sign-pattern least squares on the confident samples.
+    """Gram matrix and right-hand side of the sign-pattern least squares on the
+    confident samples.
 
     Block (i, l) of the Gram matrix is ``sum_j D_ij D_lj x_j x_j^T``: it depends on a
     sample only through its sign pattern. When 2^k is small, the samples are grouped by
@@ -256,9 +261,8 @@ def _sign_pattern_gram_by_pattern(X, Y, V, xnorm, tau):
             S[code[a]] += Xg @ Xg.T
             R[code[a]] += Ys[:, a:b] @ Xg.T
         used += Xs.shape[1]
-    member = ((np.arange(n_pat)[:, None] >> np.arange(k)[None, :]) & 1).astype(
-        float
-    )  # (2^k, k)
+    # (2^k, k)
+    member = ((np.arange(n_pat)[:, None] >> np.arange(k)[None, :]) & 1).astype(float)
     pairs = (member[:, :, None] * member[:, None, :]).reshape(n_pat, k * k)
     G = (
         (pairs.T @ S.reshape(n_pat, d * d))
@@ -278,8 +282,10 @@ def _sign_pattern_gram_by_pattern(X, Y, V, xnorm, tau):
 def regress_sign_patterns(
     X, Y, V, xnorm, taus, n_rounds, min_confident, stop_change
 ) -> RegressionResult:
-    """:func:`sign_pattern_regression` without the input checks: V has unit rows, ``xnorm`` is
-    :func:`relulearn._streaming.column_norms` of X, ``taus`` from :func:`check_tau`. Same cost."""
+    """:func:`sign_pattern_regression` without the input checks: V has unit rows,
+    ``xnorm`` is :func:`relulearn._streaming.column_norms` of X, ``taus`` from
+    :func:`check_tau`. Same cost.
+    """
     d, n = X.shape
     m = Y.shape[0]
     k = V.shape[0]
@@ -303,8 +309,10 @@ def regress_sign_patterns(
             if W is None:
                 if tau <= 0.0:
                     raise RecoveryFailed(
-                        f"sign-pattern regression: the least-squares system is singular in round {r + 1} "
-                        f"({used} samples for {kd} unknowns per output; a unit may never be active)"
+                        "sign-pattern regression: the least-squares system is"
+                        f" singular in round {r + 1} "
+                        f"({used} samples for {kd} unknowns per output; a unit may"
+                        " never be active)"
                     )
                 # too few sign patterns occur among the confident samples to separate
                 # the units: relax tau
@@ -325,7 +333,8 @@ def regress_sign_patterns(
         V = V_new
         if k > 1 and np.max(np.abs(V @ V.T) - np.eye(k)) > 1 - 1e-8:
             raise RecoveryFailed(
-                f"sign-pattern regression: two units merged into one direction in round {r + 1}"
+                "sign-pattern regression: two units merged into one direction in"
+                f" round {r + 1}"
             )
         if change <= stop_change:
             break
@@ -334,11 +343,15 @@ def regress_sign_patterns(
     )
 
 
-OUTPUT_LAYER_SINGULAR = "output layer: f(V X) has (numerically) dependent rows; a unit is dead or duplicated"
+OUTPUT_LAYER_SINGULAR = (
+    "output layer: f(V X) has (numerically) dependent rows; a unit is dead or"
+    " duplicated"
+)
 
 
 def fit_output_layer(X, Y, V, activation: str | Activation = "relu") -> np.ndarray:
-    """Least-squares output weights for fixed hidden weights: ``U = Y H^T (H H^T)^{-1}``, ``H = f(V X)``.
+    """Least-squares output weights for fixed hidden weights:
+    ``U = Y H^T (H H^T)^{-1}``, ``H = f(V X)``.
 
     The last step of every learner that finds V first.
 
@@ -390,7 +403,9 @@ def fit_output_layer(X, Y, V, activation: str | Activation = "relu") -> np.ndarr
 
 
 def check_tau(tau) -> tuple:
-    """``tau`` as a tuple of floats in [0, 1) (one per round; the last repeats), else ValueError. O(len(tau))."""
+    """``tau`` as a tuple of floats in [0, 1) (one per round; the last repeats), else
+    ValueError. O(len(tau)).
+    """
     taus = tuple(np.atleast_1d(np.asarray(tau, dtype=float)).tolist())
     if not taus or any(not (0.0 <= t < 1.0) for t in taus):
         raise ValueError(f"tau must be a number (or numbers) in [0, 1), got {tau!r}")

@@ -63,12 +63,13 @@ __all__ = [
 _SQRT2 = np.sqrt(2.0)
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # symmetric-matrix vectorisation (an isometry: <svec(A), svec(B)> = tr(A B))
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def svec(M) -> np.ndarray:
-    """Isometric vectorisation of a symmetric p x p matrix: the upper triangle (row by row), with the
-    off-diagonal entries multiplied by sqrt(2), so that ``svec(A) . svec(B) = tr(A B)``.
+    """Isometric vectorisation of a symmetric p x p matrix: the upper triangle (row by
+    row), with the off-diagonal entries multiplied by sqrt(2), so that
+    ``<svec(A), svec(B)> = tr(A B)``.
 
     Parameters
     ----------
@@ -141,9 +142,9 @@ def unsvec(v, p: int) -> np.ndarray:
     return M + np.triu(M, 1).T
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # step 1: the odd part and the first moment
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def even_odd_split(z) -> tuple[np.ndarray, np.ndarray]:
     """ReLU as the sum of an odd (linear) and an even part: ``relu(z) = z/2 + |z|/2``.
 
@@ -190,7 +191,8 @@ class LinearPart:
 
 
 def linear_part(X, Y) -> LinearPart:
-    """Estimate ``B = U V`` from the first moment: ``B = 2 E^[y x^T] Sigma^-1``, ``Sigma = E^[x x^T]``.
+    """Estimate ``B = U V`` from the first moment: ``B = 2 E^[y x^T] Sigma^-1``,
+    ``Sigma = E^[x x^T]``.
 
     Parameters
     ----------
@@ -228,11 +230,12 @@ def linear_part(X, Y) -> LinearPart:
     return LinearPart(B=B, Sigma=Sigma)
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # step 3: the linearised pure-neuron-detector operator
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def detector_operator(X, Yt, Bt, *, batch: int = 50_000) -> np.ndarray:
-    """The matrix of the linearised operator ``S -> T(S)`` on symmetric k x k matrices ``S``.
+    """The matrix of the linearised operator ``S -> T(S)`` on symmetric k x k matrices
+    ``S``.
 
     ``T(S) = E^[(eta^T S eta - l^T S l) x x^T]`` with ``l = 1/2 Bt x`` (odd part) and
     ``eta = y - l`` (the empirical even part, noise included).  It has the same mean as
@@ -334,8 +337,9 @@ class DetectorNullSpace:
 
 
 def detector_null_space(T, Sigma, k: int) -> DetectorNullSpace:
-    """Project ``svec(Sigma)`` out of the operator (removing the noise term ``tr(S Sigma_xi) Sigma``)
-    and return the k-dimensional null space as symmetric k x k matrices.
+    """Project ``svec(Sigma)`` out of the operator (removing the noise term
+    ``tr(S Sigma_xi) Sigma``) and return the k-dimensional null space as symmetric k x k
+    matrices.
 
     Parameters
     ----------
@@ -371,7 +375,8 @@ def detector_null_space(T, Sigma, k: int) -> DetectorNullSpace:
         raise ValueError(f"Sigma must be square, got shape {Sigma.shape}")
     if T.shape != (d * (d + 1) // 2, k * (k + 1) // 2):
         raise ValueError(
-            f"T must have shape (d(d+1)/2, k(k+1)/2) = {(d * (d + 1) // 2, k * (k + 1) // 2)}, got {T.shape}"
+            "T must have shape (d(d+1)/2, k(k+1)/2) ="
+            f" {(d * (d + 1) // 2, k * (k + 1) // 2)}, got {T.shape}"
         )
     s = svec(Sigma)
     s = s / np.linalg.norm(s)
@@ -390,11 +395,13 @@ def detector_null_space(T, Sigma, k: int) -> DetectorNullSpace:
     )
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # step 6: simultaneous diagonalisation -> the pure neuron detectors
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def _off_diagonality(R: np.ndarray, basis: np.ndarray) -> float:
-    """sum_l ||offdiag(R^-1 Z_l R^-T)||^2 / ||R^-1 Z_l R^-T||^2 (zero for the right R)."""
+    """sum_l ||offdiag(R^-1 Z_l R^-T)||^2 / ||R^-1 Z_l R^-T||^2 (zero for the right
+    R).
+    """
     try:
         Rinv = np.linalg.inv(R)
     except np.linalg.LinAlgError:
@@ -412,7 +419,8 @@ def _off_diagonality(R: np.ndarray, basis: np.ndarray) -> float:
 def pure_neuron_detectors(
     null_space: DetectorNullSpace, *, rng=None, n_draws: int = 8
 ) -> tuple[np.ndarray, float]:
-    """Simultaneously diagonalise the null space ``Z_l = R D_l R^T`` to get ``R`` (columns = detectors).
+    """Simultaneously diagonalise the null space ``Z_l = R D_l R^T`` to get ``R``
+    (columns = detectors).
 
     Parameters
     ----------
@@ -469,12 +477,12 @@ def pure_neuron_detectors(
     return R, _off_diagonality(R, basis)
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # step 7: V from the detectors
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``c_i v_i = (R^T Bt)_i``; the sign of ``c_i`` is the sign of ``E^[r_i^T y]`` (the even part
-    ``c_i/2 E|v_i.x|`` is the only part with a non-zero mean).
+    """Rows ``c_i v_i = (R^T Bt)_i``; the sign of ``c_i`` is the sign of ``E^[r_i^T y]``
+    (the even part ``c_i/2 E|v_i.x|`` is the only part with a non-zero mean).
 
     Parameters
     ----------
@@ -512,7 +520,8 @@ def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
     k = R.shape[0]
     if R.shape != (k, k) or Yt.shape[0] != k or Bt.shape[0] != k:
         raise ValueError(
-            f"R must be (k, k) and Yt, Bt must have k rows; got {R.shape}, {Yt.shape}, {Bt.shape}"
+            f"R must be (k, k) and Yt, Bt must have k rows; got {R.shape}, {Yt.shape},"
+            f" {Bt.shape}"
         )
     CW = R.T @ Bt
     norms = np.linalg.norm(CW, axis=1)
@@ -523,13 +532,17 @@ def weights_from_detectors(R, Yt, Bt) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _output_layer(X, Y, W):
-    """Least-squares output layer U for the recovered rows W (pivoted QR if relu(W X) has dependent rows)."""
+    """Least-squares output layer U for the recovered rows W (pivoted QR if relu(W X)
+    has dependent rows).
+    """
     A = output_layer(X, Y, W)
     return lstsq(np.maximum(W @ X, 0.0).T, Y.T).T if A is None else A
 
 
 def _fit_symmetric(X, Y, k, gen, n_draws):
-    """Steps 1-8 on validated data: ``(network, (lin, P, null_space, R, off, W, scales))``."""
+    """Steps 1-8 on validated data:
+    ``(network, (lin, P, null_space, R, off, W, scales))``.
+    """
     lin = linear_part(X, Y)
     P = top_subspace(lin.B, k)
     Yt = P.T @ Y
@@ -542,9 +555,9 @@ def _fit_symmetric(X, Y, k, gen, n_draws):
     return TwoLayerNetwork(A, W), (lin, P, ns, R, off, W, c)
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # the whole algorithm
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 @learner_contract
 def recover_symmetric(
     X,
@@ -560,7 +573,8 @@ def recover_symmetric(
     certify: bool = True,
     level: float = 0.01,
 ) -> Recovery:
-    """Recover ``y = U relu(V x) + xi`` from samples with symmetric inputs (Ge et al.'s method of moments).
+    """Recover ``y = U relu(V x) + xi`` from samples with symmetric inputs (Ge et al.'s
+    method of moments).
 
     Parameters
     ----------
@@ -626,10 +640,9 @@ def recover_symmetric(
     -----
     Steps: (1) ``B = 2 E^[y x^T] Sigma^-1``; (2) P = top-k left singular vectors of B,
     ``y~ = P^T y``, ``B~ = P^T B``; (3) the detector operator; (4) project out
-    ``svec(Sigma)``;
-    (5) null space; (6) simultaneous diagonalisation; (7) ``V`` from ``R^T B~`` and the
-        signs from the label means; (8) ``U`` by least squares.  Cost O(n d^2 k^2 + n d
-        m) time, O(d^2 k^2 + n (d + m)) memory.
+    ``svec(Sigma)``; (5) null space; (6) simultaneous diagonalisation; (7) ``V`` from
+    ``R^T B~`` and the signs from the label means; (8) ``U`` by least squares.  Cost
+    O(n d^2 k^2 + n d m) time, O(d^2 k^2 + n (d + m)) memory.
 
     References
     ----------
@@ -669,12 +682,14 @@ def recover_symmetric(
     reasons = []
     if not ns.gap >= gap_threshold:
         reasons.append(
-            f"null-space gap {ns.gap:.3g} < {gap_threshold:g}: the detector null space is not determined "
+            f"null-space gap {ns.gap:.3g} < {gap_threshold:g}: the detector null space"
+            " is not determined "
             "(degenerate network or too few samples)"
         )
     if np.max(np.abs(skew_z)) > symmetry_z:
         reasons.append(
-            f"inputs look asymmetric: a third moment along a recovered row is {np.max(np.abs(skew_z)):.3g} "
+            "inputs look asymmetric: a third moment along a recovered row is"
+            f" {np.max(np.abs(skew_z)):.3g} "
             f"standard errors from 0 (> {symmetry_z:g})"
         )
     ok = not reasons
@@ -693,7 +708,8 @@ def recover_symmetric(
         status, reason = (
             "unverified",
             (
-                f"the null space is determined, but testing the fit on held-out halves needs"
+                "the null space is determined, but testing the fit on held-out halves"
+                " needs"
                 f" n >= d (d + 1) = {2 * max(2, d * (d + 1) // 2)} samples; n={n}"
             ),
         )

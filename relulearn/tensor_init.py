@@ -1,10 +1,12 @@
-"""Tensor initialisation, then gradient descent on the input weights (Zhong et al. 2017).
+"""Tensor initialisation, then gradient descent on the input weights (Zhong et al.
+2017).
 
 For scalar outputs ``y = sum_i u_i f(v_i . x)`` (output weights ``u_i``, hidden units
 ``v_i``, the rows of ``V``), x ~ N(0, I_d), and a positively homogeneous activation f of
 degree p (ReLU, leaky ReLU, squared ReLU), the Hermite moments
 
-    M_j = E[y He_j(x)] = sum_i u_i c_j(f) ||v_i||^p vbar_i^{(x) j},     c_j(f) = E[f(z) He_j(z)],
+    M_j = E[y He_j(x)] = sum_i u_i c_j(f) ||v_i||^p vbar_i^{(x) j},
+    c_j(f) = E[f(z) He_j(z)],
 
 determine the directions ``vbar_i = v_i / ||v_i||``, the norms ``||v_i||`` and the signs
 of the ``u_i`` (for homogeneous f the magnitudes of the u_i can be moved into the v_i,
@@ -12,17 +14,16 @@ so ``u in {-1, +1}^k``).  The steps, with ``B`` (d x k) an orthonormal basis of 
 of the v_i:
 
 1. :func:`second_moment_subspace`: ``P_2 = M_2``, its top-k eigenvectors (by
-   |eigenvalue|) give B;
+   absolute eigenvalue) give B;
 2. :func:`relulearn.projected_moment`: ``M_3(B, B, B)`` when c_3 != 0 (squared ReLU),
    ``M_4(B, B, B, B)`` when c_3 = 0 (ReLU), estimated in O(n k^4) from the projected
    samples ``z = B^T x`` (the paper's ``P_3 = M_4(I, I, I, a)`` is one contraction of
    the latter);
-3. :func:`decompose_symmetric_tensor`: the non-orthogonal decomposition ``sum_i mu_i
-   omega_i^{(x) j}`` by
-   simultaneous diagonalisation (Jennrich), ``omega_i = +- B^T vbar_i``;
+3. :func:`decompose_symmetric_tensor`: the non-orthogonal decomposition
+   ``sum_i mu_i omega_i^{(x) j}`` by simultaneous diagonalisation (Jennrich),
+   ``omega_i = +- B^T vbar_i``;
 4. :func:`magnitudes_and_signs`: least squares of ``M_1`` and ``B^T M_2 B`` on the found
-   directions give
-   ``||v_i||`` and the signs ``u_i``;
+   directions give ``||v_i||`` and the signs ``u_i``;
 5. :func:`recover_tensor_gd`: all of the above, then gradient descent on V with u fixed
    (:func:`relulearn.train` with ``train_U=False``).
 
@@ -78,17 +79,19 @@ def _homogeneous(activation) -> Activation:
     act = get_activation(activation)
     if act.degree is None or act.degree <= 0:
         raise ValueError(
-            f"activation must be positively homogeneous of degree p > 0 (relu, leaky_relu, squared_relu), got {act.name}"
+            "activation must be positively homogeneous of degree p > 0 (relu,"
+            f" leaky_relu, squared_relu), got {act.name}"
         )
     return act
 
 
 def _moment_constants(act: Activation) -> np.ndarray:
-    """``(c_1, c_2, c_3, c_4)`` at unit norm: c_j(f) = E[f(z) He_j(z)], round-off zeros set to 0.
+    """``(c_1, c_2, c_3, c_4)`` at unit norm: c_j(f) = E[f(z) He_j(z)], round-off zeros
+    set to 0.
 
-    :func:`relulearn.moment_coefficient` for j = 1..4 (Zhong et al. 2017, §5, write m_j(sigma));
-    values below 1e-13 in magnitude are quadrature round-off of a zero constant (c_3 of
-    ReLU).
+    :func:`relulearn.moment_coefficient` for j = 1..4 (Zhong et al. 2017, §5, write
+    m_j(sigma)); values below 1e-13 in magnitude are quadrature round-off of a zero
+    constant (c_3 of ReLU).
     """
     vals = [moment_coefficient(act, j, 1.0) for j in range(1, 5)]
     return np.array([0.0 if abs(x) < 1e-13 else x for x in vals])
@@ -126,11 +129,14 @@ class TensorInit:
 
     def __repr__(self) -> str:
         k, d = self.network.V.shape
-        return f"TensorInit(d={d}, k={k}, third_order=M{self.third_order}, gap={self.gap:.2g})"
+        return (
+            f"TensorInit(d={d}, k={k}, third_order=M{self.third_order},"
+            f" gap={self.gap:.2g})"
+        )
 
 
 def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k eigenvectors (by |eigenvalue|) of ``P_2 = M_2 = E[y (x x^T - I)]``.
+    """Top-k eigenvectors (by absolute eigenvalue) of ``P_2 = M_2 = E[y (x x^T - I)]``.
 
     Parameters
     ----------
@@ -179,7 +185,8 @@ def second_moment_subspace(X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
 def decompose_symmetric_tensor(
     T, k: int, *, rng=None, n_draws: int = 20
 ) -> tuple[np.ndarray, float]:
-    """Non-orthogonal decomposition ``T ~ sum_i mu_i omega_i^{(x) j}`` (j = 3 or 4) by simultaneous diagonalisation.
+    """Non-orthogonal decomposition ``T ~ sum_i mu_i omega_i^{(x) j}`` (j = 3 or 4) by
+    simultaneous diagonalisation.
 
     Parameters
     ----------
@@ -305,7 +312,8 @@ def magnitudes_and_signs(
     m1, m2 = _moment_constants(act)[:2]
     if abs(m1) < _ZERO or abs(m2) < _ZERO:
         raise ValueError(
-            f"activation {act.name} has c_1 = {m1:.3g}, c_2 = {m2:.3g}; both must be nonzero"
+            f"activation {act.name} has c_1 = {m1:.3g}, c_2 = {m2:.3g}; both must be"
+            " nonzero"
         )
     B = np.asarray(basis, dtype=float)
     Om = np.asarray(directions, dtype=float)
@@ -328,7 +336,8 @@ def magnitudes_and_signs(
 def tensor_initialization(
     X, y, k: int, *, activation: str | Activation = "relu", rng=None
 ) -> TensorInit:
-    """The tensor initialisation (Algorithm 1 of Zhong et al. 2017) for a homogeneous activation.
+    """The tensor initialisation (Algorithm 1 of Zhong et al. 2017) for a homogeneous
+    activation.
 
     Parameters
     ----------
@@ -381,7 +390,8 @@ def tensor_initialization(
         order = 4
     else:
         raise ValueError(
-            f"activation {act.name} has c_3 = c_4 = 0; the initialisation needs one of them"
+            f"activation {act.name} has c_3 = c_4 = 0; the initialisation needs one of"
+            " them"
         )
     y1, y2, _, _ = low_order_residuals(X, Y)
     B, _ = second_moment_subspace(X, y1, k)
@@ -409,7 +419,8 @@ def recover_tensor_gd(
     tol: float = 1e-10,
     n_starts: int = 4,
 ) -> Recovery:
-    """Tensor initialisation, then gradient descent on V with the output weights fixed, best of several starts.
+    """Tensor initialisation, then gradient descent on V with the output weights fixed,
+    best of several starts.
 
     Parameters
     ----------
@@ -449,12 +460,11 @@ def recover_tensor_gd(
     Recovery
         ``network`` with ``U`` of shape (1, k) (entries +-1) and ``V`` the k x d input
         weights; ``history`` the loss per iteration of the kept descent; ``details``
-        with ``init`` (the
-        :class:`TensorInit` of the kept start), ``starts`` (the :class:`relulearn.StartsResult`),
-        ``iterations``, ``stop_reason``, ``converged`` and ``starts_tried``.  ``status``
-        certified when the kept descent fits to ``tol`` on more than 2 k (d + 1)
-        distinct samples (an exact fit is the evidence), failed when every start
-        diverged, unverified otherwise (with a
+        with ``init`` (the :class:`TensorInit` of the kept start), ``starts`` (the
+        :class:`relulearn.StartsResult`), ``iterations``, ``stop_reason``, ``converged``
+        and ``starts_tried``. ``status`` certified when the kept descent fits to ``tol``
+        on more than 2 k (d + 1) distinct samples (an exact fit is the evidence), failed
+        when every start diverged, unverified otherwise (with a
         :class:`~relulearn.ConvergenceWarning` when no start converged).
 
     Raises
@@ -482,7 +492,8 @@ def recover_tensor_gd(
     X, Y, k = data.X, data.Y, data.k
     if Y.shape[0] != 1:
         raise ValueError(
-            f"y must hold scalar labels, shape (n,) or (1, n), for recover_tensor_gd; got shape {Y.shape}"
+            "y must hold scalar labels, shape (n,) or (1, n), for recover_tensor_gd;"
+            f" got shape {Y.shape}"
         )
     tol = precision_tol("tol", tol, data.eps)
     n_starts = check_int("n_starts", n_starts)
@@ -492,9 +503,8 @@ def recover_tensor_gd(
     def one_start(child):
         init = tensor_initialization(X, Y, k, activation=activation, rng=child)
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore", ConvergenceWarning
-            )  # reported once below, for the kept start
+            # reported once below, for the kept start
+            warnings.simplefilter("ignore", ConvergenceWarning)
             res = train(
                 X,
                 Y,
@@ -523,7 +533,10 @@ def recover_tensor_gd(
             np.inf,
             status="failed",
             n_samples_used=X.shape[1],
-            reason=f"the descent diverged (non-finite loss) from all {starts.n_tried} starts",
+            reason=(
+                f"the descent diverged (non-finite loss) from all {starts.n_tried}"
+                " starts"
+            ),
             details={"starts": starts, "starts_tried": starts.n_tried},
         )
     init, res = starts.best
@@ -534,7 +547,8 @@ def recover_tensor_gd(
     status, reason = exact_fit_status(X, res.network, res.residual, tol)
     if not details["converged"]:
         reason = (
-            f"no start converged ({starts.n_tried} tried): the kept descent stopped ({details['stop_reason']})"
+            f"no start converged ({starts.n_tried} tried): the kept descent stopped"
+            f" ({details['stop_reason']})"
             f" with residual {res.residual:.1e} > tol {tol:.0e}"
         )
         warnings.warn(f"recover_tensor_gd: {reason}", ConvergenceWarning, stacklevel=3)

@@ -37,7 +37,9 @@ __all__ = [
 
 
 def _relative_gap(ratios: np.ndarray) -> float:
-    """min_{i != j} |r_i - r_j| / max_i |r_i| (inf for a single ratio, 0 for an all-zero vector)."""
+    """min_{i != j} |r_i - r_j| / max_i |r_i| (inf for a single ratio, 0 for an all-zero
+    vector).
+    """
     r = np.asarray(ratios)
     if r.size < 2:
         return float("inf")
@@ -161,7 +163,8 @@ def jennrich(
     n_draws: int = 8,
     score: Callable[[np.ndarray], float] | None = None,
 ) -> JennrichResult:
-    """Jennrich's algorithm on a tensor given only through its contractions, best of several draws.
+    """Jennrich's algorithm on a tensor given only through its contractions, best of
+    several draws.
 
     Parameters
     ----------
@@ -238,7 +241,18 @@ def top_subspace(M, k: int) -> np.ndarray:
 
     Columns have the sign convention of scikit-learn's ``svd_flip`` (largest entry
     positive), so the basis does not depend on the BLAS kernel. For a symmetric M it
-    spans the k eigenvectors of largest |eigenvalue|.
+    spans the k eigenvectors of largest absolute eigenvalue.
+
+    Parameters
+    ----------
+    M : array_like, shape (p, q)
+    k : int
+        Dimension of the subspace, 1 <= k <= min(p, q).
+
+    Returns
+    -------
+    ndarray, shape (p, k)
+        Orthonormal columns.
 
     Raises
     ------
@@ -259,11 +273,24 @@ def top_subspace(M, k: int) -> np.ndarray:
 
 
 def whitening(M, k: int) -> np.ndarray:
-    """Whitening map W (k x p) for a symmetric PSD matrix M of rank k: ``W M W^T = I_k``.
+    """Whitening map W (k x p) for a symmetric PSD matrix M of rank k:
+    ``W M W^T = I_k``.
 
     If ``M = B diag(w) B^T`` with w > 0, then the columns ``W b_i sqrt(w_i)`` are
     orthonormal, which turns a non-orthogonal tensor decomposition into an orthogonal
     one.
+
+    Parameters
+    ----------
+    M : array_like, shape (p, p)
+        Symmetric positive semi-definite, of rank k.
+    k : int
+        The rank.
+
+    Returns
+    -------
+    ndarray, shape (k, p)
+        W with ``W M W^T = I_k``.
 
     Raises
     ------
