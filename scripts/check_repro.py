@@ -1,15 +1,18 @@
 """Re-run strict nbval of every chapter under other BLAS kernels, SIMD dispatch and thread counts.
 
-The book's stored outputs must be what a clean run produces on *any* machine. Kernels round
-differently (OpenBLAS picks its kernels by CPU; numpy dispatches ``exp``, ``log``, ... to SIMD code
-by CPU), and so does the number of BLAS threads. This script runs the same strict nbval check as
-``make test`` once per variant below and prints every cell whose output differs from the stored one.
+The book's stored outputs must be what a clean run produces on *any* machine. Kernels
+round differently (OpenBLAS picks its kernels by CPU; numpy dispatches ``exp``, ``log``,
+... to SIMD code by CPU), and so does the number of BLAS threads. This script runs the
+same strict nbval check as ``make test`` once per variant below and prints every cell
+whose output differs from the stored one.
 
-Usage: ``make check-repro`` (or ``.venv/bin/python scripts/check_repro.py [--jobs 2] [--only NAME ...]``).
+Usage: ``make check-repro`` (or ``.venv/bin/python scripts/check_repro.py [--jobs 2]
+[--only NAME ...]``).
 
-Not part of ``make test`` or CI on purpose: it overrides ``OPENBLAS_CORETYPE``, which some machines
-preset because older OpenBLAS builds crash on their CPUs. The "as preset" variants leave a preset
-``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE`` alone. Exit status 0 when every variant matches.
+Not part of ``make test`` or CI on purpose: it overrides ``OPENBLAS_CORETYPE``, which
+some machines preset because older OpenBLAS builds crash on their CPUs. The "as preset"
+variants leave a preset ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE`` alone. Exit status
+0 when every variant matches.
 """
 
 from __future__ import annotations
@@ -158,8 +161,9 @@ def main() -> int:
             "(this CPU has no AVX-512: the 'numpy without AVX-512' variant would change nothing and is skipped)"
         )
     t0 = time.perf_counter()
-    # one-thread variants run side by side; a variant with more BLAS threads runs alone, since two runs
-    # competing for the cores oversubscribe OpenBLAS's threads and take several times as long
+    # one-thread variants run side by side; a variant with more BLAS threads runs alone,
+    # since two runs competing for the cores oversubscribe OpenBLAS's threads and take
+    # several times as long
     single = [v for v in todo if v[1].get("OPENBLAS_NUM_THREADS") == "1"]
     multi = [v for v in todo if v[1].get("OPENBLAS_NUM_THREADS") != "1"]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
