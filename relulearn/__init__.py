@@ -186,7 +186,7 @@ from .tensors import (
     whitening,
 )
 
-__version__ = "0.3.1"
+__version__ = "0.4.0"
 
 # the public names: everything imported above (one list, so that
 # `from relulearn import *` and linters see the re-exports)
